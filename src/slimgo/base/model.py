@@ -1,0 +1,18 @@
+"""A base image as the assembler sees it: layers to reuse byte-for-byte, a config to inherit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..oci.model import Layer
+
+
+@dataclass(frozen=True)
+class Base:
+    name: str  # recorded as org.opencontainers.image.base.name
+    layers: tuple[Layer, ...]
+    config: dict[str, Any]
+    digest: str = ""  # the base manifest's digest, recorded as ...base.digest
+    files: frozenset[str] = field(default_factory=frozenset)  # absolute paths it contains, for checks
+    notes: tuple[str, ...] = ()  # what was left out and why, for stderr

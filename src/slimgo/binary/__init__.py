@@ -1,0 +1,1 @@
+"""Pure readers of Go binaries: they never write or run anything."""

@@ -1,0 +1,153 @@
+"""The edge: arguments → library calls → rendering; typed errors → exit codes.
+
+Nothing below this module prints or exits. stdout carries results (one JSON document with --json);
+progress, warnings and notes go to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .config import parse_env
+from .errors import SlimgoError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+class Ui:
+    """Per-invocation terminal state (no globals): a stdout console for results, a stderr one for the rest."""
+
+    def __init__(self, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @contextlib.contextmanager
+    def progress(self, first: str) -> Iterator[Callable[[str], None]]:
+        """A spinner on a terminal; plain lines on stderr otherwise (CI logs keep the steps)."""
+        if self.err.is_terminal:
+            with self.err.status(first) as status:
+                yield lambda msg: status.update(msg)
+        else:
+            self.err.print(f"[dim]{first}[/]")
+            yield lambda msg: self.err.print(f"[dim]{msg}[/]")
+
+    def note(self, msg: str) -> None:
+        self.err.print(f"[yellow]note:[/] {msg}")
+
+    def emit_json(self, doc: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+        sys.stdout.flush()
+
+
+def _env_option(values: tuple[str, ...]) -> dict[str, str]:
+    return parse_env(list(values), "--env")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="slimgo")
+def cli() -> None:
+    """slimgo: the smallest Go container images that still work, with measurements to prove it."""
+
+
+@cli.command()
+@click.argument("target", default=".", required=False)
+@click.option("--ldflags", help="Extra linker flags, appended after slimgo's '-s -w -buildid=' (later wins).")
+@click.option("--gcflags", help="Compiler flags (go build -gcflags).")
+@click.option("--tags", "build_tags", help="Comma-separated Go build tags.")
+@click.option("--env", "env", multiple=True, metavar="KEY=VAL", help="Build environment (e.g. CGO_ENABLED=1).")
+@click.option("--base", help="Base image: static (default), static-full, scratch.")
+@click.option("--user", help="Image user, UID[:GID] (default 65532:65532 on the static base).")
+@click.option("--platform", "platforms", help="Comma-separated platforms, e.g. linux/amd64,linux/arm64.")
+@click.option("--compression", type=click.Choice(["gzip", "zstd", "none"]), help="Layer compression (gzip).")
+@click.option("--compression-level", type=int, help="gzip 0-9 (default 6), zstd 1-22 (default 19).")
+@click.option("--data", type=click.Path(path_type=Path), help="Directory copied to /app/data ($SLIMGO_DATA_PATH).")
+@click.option("--tag", "-t", "image_tags", multiple=True, help="Image name[:tag]; repeatable.")
+@click.option("--oci-layout", type=click.Path(path_type=Path), help="Write an OCI image layout directory.")
+@click.option("--tarball", type=click.Path(path_type=Path), help="Write a docker-archive (also an OCI layout).")
+@click.option("--image-refs", type=click.Path(path_type=Path), help="Write NAME@DIGEST lines for CI/signing.")
+@click.option("--no-reference", is_flag=True, help="Skip the plain `go build` measured for the reduction line.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse cached base layers.")
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
+          base: str | None, user: str | None, platforms: str | None, compression: str | None,
+          compression_level: int | None, data: Path | None, image_tags: tuple[str, ...], oci_layout: Path | None,
+          tarball: Path | None, image_refs: Path | None, no_reference: bool, no_cache: bool,
+          json_out: bool) -> None:
+    """Compile a Go main package (DIR or module/path@version) into a minimal OCI image, daemonlessly."""
+    from .pipeline import BuildRequest, build as run_build
+    from .report.build_summary import render
+
+    ui = Ui(json_out)
+    req = BuildRequest(
+        target=target, ldflags=ldflags, gcflags=gcflags,
+        tags=[t for t in build_tags.split(",") if t] if build_tags is not None else None,
+        env=_env_option(env), base=base, user=user,
+        platforms=[p for p in platforms.split(",") if p] if platforms else None,
+        compression=compression, compression_level=compression_level, data=data,
+        image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
+        reference_build=not no_reference, cache=not no_cache,
+    )
+    with ui.progress(f"building {target}") as progress:
+        result = run_build(req, progress)
+    for note in result.notes:
+        ui.note(note)
+    if json_out:
+        ui.emit_json(result.to_json())
+    else:
+        render(result, ui.out)
+
+
+def _report_error(exc: SlimgoError) -> int:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]slimgo: error:[/] {exc.message}", markup=True)
+    if exc.detail:
+        sys.stderr.write(exc.detail.rstrip() + "\n")
+    return exc.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        rv = cli.main(args=argv, prog_name="slimgo", standalone_mode=False)
+        return rv if isinstance(rv, int) else EXIT_OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        sys.stderr.write(f"slimgo: error: {exc.format_message()}\n")
+        return EXIT_BAD_INPUT
+    except click.ClickException as exc:
+        sys.stderr.write(f"slimgo: error: {exc.format_message()}\n")
+        return EXIT_BAD_INPUT
+    except click.Abort:
+        sys.stderr.write("slimgo: interrupted\n")
+        return 130
+    except SlimgoError as exc:
+        return _report_error(exc)
+    except KeyboardInterrupt:
+        sys.stderr.write("slimgo: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:  # disk full, permission denied on a path we did not pre-check
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"slimgo: error: {where}{exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug: one line, the traceback on request
+        if os.environ.get("SLIMGO_DEBUG"):
+            raise
+        sys.stderr.write(f"slimgo: internal error: {type(exc).__name__}: {exc} "
+                         "(set SLIMGO_DEBUG=1 for the traceback)\n")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

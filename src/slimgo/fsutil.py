@@ -1,0 +1,87 @@
+"""Writes that never leave a half-written output: temp sibling, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from .errors import BadInput
+
+
+def _check_parent(dest: Path) -> Path:
+    parent = dest.parent if str(dest.parent) else Path(".")
+    if not parent.exists():
+        raise BadInput(f"{dest}: parent directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise BadInput(f"{dest}: cannot write in {parent} (permission denied)")
+    return parent
+
+
+def check_writable(dest: Path, *, directory: bool = False) -> None:
+    """Fail early, before minutes of compiling, when an output path cannot be written."""
+    _check_parent(dest)
+    if dest.exists() and dest.is_dir() != directory:
+        kind = "a directory" if dest.is_dir() else "a file"
+        raise BadInput(f"{dest}: exists and is {kind}")
+
+
+@contextlib.contextmanager
+def atomic_file(dest: Path) -> Iterator[Path]:
+    """Yield a temp path beside dest; rename it over dest only if the block finishes."""
+    parent = _check_parent(dest)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes(dest: Path, data: bytes) -> None:
+    with atomic_file(dest) as tmp:
+        tmp.write_bytes(data)
+
+
+@contextlib.contextmanager
+def atomic_dir(dest: Path, *, replace_if: str | None = None) -> Iterator[Path]:
+    """Yield a temp directory beside dest and swap it in at the end.
+
+    An existing dest is replaced only when it is empty or contains `replace_if` (e.g. an earlier OCI
+    layout), so a typo never deletes someone's directory.
+    """
+    parent = _check_parent(dest)
+    if dest.exists():
+        if not dest.is_dir():
+            raise BadInput(f"{dest}: exists and is not a directory")
+        if any(dest.iterdir()) and not (replace_if and (dest / replace_if).exists()):
+            raise BadInput(f"{dest}: exists and is not empty (refusing to overwrite)")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=parent))
+            os.replace(dest, old / "x")
+            os.replace(tmp, dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def user_cache_dir() -> Path:
+    env = os.environ.get("SLIMGO_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "slimgo" if xdg else Path.home() / ".cache" / "slimgo"

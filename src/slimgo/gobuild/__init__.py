@@ -1,0 +1,1 @@
+"""The builder: knows the Go toolchain, nothing about registries or image formats (like ko's pkg/build)."""

@@ -1,0 +1,358 @@
+"""`slimgo build` as a library call: target → binaries → images → sinks.
+
+The builder (gobuild) knows Go; the assembler knows layers and configs; sinks know formats. This module
+only wires them and measures each step.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from . import config as config_mod
+from .base import resolve as base_resolve
+from .base.model import Base
+from .binary import buildinfo, elf as elf_mod
+from .binary.linking import missing_runtime_files
+from .errors import BadInput
+from .fsutil import check_writable, user_cache_dir, write_bytes
+from .gobuild.build import BuiltBinary, compile_binary
+from .gobuild.target import Target, resolve
+from .gobuild.toolchain import Toolchain, find_toolchain
+from .oci import compress
+from .oci.cache import LayerCache
+from .oci.layer import Entry, dir_entry, tree_entries, write_layer
+from .oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
+from .oci.reference import Reference
+from .platform import Platform
+from .sinks.archive import write_archive
+from .sinks.content import Published
+from .sinks.layout import write_layout
+from .strategy import DEFAULT, PLAIN, GoFlags
+
+SCHEMA_VERSION = 1
+APP_DIR = "app"
+DATA_DIR = "app/data"
+DATA_ENV = "SLIMGO_DATA_PATH"
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class BuildRequest:
+    target: str = "."
+    ldflags: str | None = None
+    gcflags: str | None = None
+    tags: list[str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    base: str | None = None
+    user: str | None = None
+    platforms: list[str] | None = None
+    compression: str | None = None
+    compression_level: int | None = None
+    data: Path | None = None
+    image_tags: list[str] = field(default_factory=list)
+    oci_layout: Path | None = None
+    tarball: Path | None = None
+    image_refs: Path | None = None
+    reference_build: bool = True
+    go: str | None = None
+    cache: bool = True
+
+
+@dataclass
+class PlatformResult:
+    platform: Platform
+    image: Image
+    binary: BuiltBinary
+    base: Base
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "platform": str(self.platform),
+            "digest": self.image.digest,
+            "binary_bytes": self.binary.size,
+            "compressed_bytes": self.image.compressed_size,
+            "uncompressed_bytes": self.image.uncompressed_size,
+            "layers": [_layer_json(layer) for layer in self.image.layers],
+        }
+
+
+@dataclass
+class BuildResult:
+    target: Target
+    toolchain: Toolchain
+    published: Published
+    platforms: list[PlatformResult]
+    flags: GoFlags
+    base_name: str
+    reference_binary_bytes: int | None
+    outputs: dict[str, str]
+    timings: dict[str, float]
+    notes: list[str]
+    image_refs: list[str]
+
+    @property
+    def primary(self) -> PlatformResult:
+        return self.platforms[0]
+
+    def unique_layers(self) -> list[Layer]:
+        seen: dict[str, Layer] = {}
+        for p in self.platforms:
+            for layer in p.image.layers:
+                seen.setdefault(layer.digest, layer)
+        return list(seen.values())
+
+    @property
+    def compressed_bytes(self) -> int:
+        configs = sum(len(p.image.config_bytes) for p in self.platforms)
+        return sum(layer.size for layer in self.unique_layers()) + configs
+
+    @property
+    def uncompressed_bytes(self) -> int:
+        return sum(layer.uncompressed_size for layer in self.unique_layers())
+
+    @property
+    def reduction_pct(self) -> float | None:
+        ref = self.reference_binary_bytes
+        if not ref:
+            return None
+        return round(100.0 * (ref - self.primary.binary.size) / ref, 1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "target": self.target.spec,
+            "package": self.target.package,
+            "go_version": self.toolchain.version,
+            "image_digest": self.published.digest,
+            "compressed_bytes": self.compressed_bytes,
+            "uncompressed_bytes": self.uncompressed_bytes,
+            "binary_bytes": self.primary.binary.size,
+            "reference_binary_bytes": self.reference_binary_bytes,
+            "binary_reduction_pct": self.reduction_pct,
+            "base": self.base_name,
+            "go_build": self.flags.command_line(),
+            "layers": [_layer_json(layer) for layer in self.unique_layers()],
+            "platforms": [p.to_json() for p in self.platforms],
+            "tags": [str(t) for t in self.published.tags],
+            "image_refs": self.image_refs,
+            "outputs": self.outputs,
+            "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "notes": self.notes,
+        }
+
+
+def _layer_json(layer: Layer) -> dict[str, Any]:
+    return {"digest": layer.digest, "diff_id": layer.diff_id, "media_type": layer.descriptor.media_type,
+            "compressed_bytes": layer.size, "uncompressed_bytes": layer.uncompressed_size,
+            "comment": layer.comment}
+
+
+def source_date_epoch() -> int:
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadInput(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds") from None
+    if value < 0:
+        raise BadInput("SOURCE_DATE_EPOCH must not be negative")
+    return value
+
+
+def rfc3339(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _labels(target: Target, binary: BuiltBinary, base: Base) -> dict[str, str]:
+    labels = {"org.opencontainers.image.title": target.name, "org.opencontainers.image.base.name": base.name}
+    if base.digest:
+        labels["org.opencontainers.image.base.digest"] = base.digest
+    with elf_mod.MappedFile(binary.path) as mf:
+        info = buildinfo.read(elf_mod.parse(mf.view))
+    if info is None:
+        return labels
+    main = info.main
+    version = target.version or (main.version if main and main.version not in ("", "(devel)") else "")
+    if version:
+        labels["org.opencontainers.image.version"] = version
+    if info.setting("vcs.revision"):
+        labels["org.opencontainers.image.revision"] = info.setting("vcs.revision")
+    module_path = main.path if main else target.module_path
+    if module_path.split("/")[0] in ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org"):
+        labels["org.opencontainers.image.source"] = "https://" + "/".join(module_path.split("/")[:3])
+    return labels
+
+
+def _check_linking(binary: BuiltBinary, base: Base) -> None:
+    with elf_mod.MappedFile(binary.path) as mf:
+        info = elf_mod.parse(mf.view)
+        if not info.is_dynamic:
+            return
+        missing = missing_runtime_files(info, base.files)
+    if missing:
+        raise BadInput(
+            f"{binary.name} ({binary.platform}) is dynamically linked (cgo) but base {base.name} lacks "
+            f"{', '.join(missing)}: build with CGO_ENABLED=0 or use a base with that libc")
+
+
+def _user(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = value.split(":")
+    if len(parts) > 2 or not all(parts):
+        raise BadInput(f"--user {value!r}: expected UID[:GID] or NAME[:GROUP]")
+    return value
+
+
+class Builder:
+    """One build. Holds the resolved inputs so each step reads like the sentence that describes it."""
+
+    def __init__(self, req: BuildRequest, progress: Progress = _quiet) -> None:
+        self.req = req
+        self.progress = progress
+        self.notes: list[str] = []
+        self.timings: dict[str, float] = {}
+
+    def run(self) -> BuildResult:
+        req = self.req
+        started = time.perf_counter()
+        toolchain = find_toolchain(req.go)
+        target = resolve(req.target, toolchain)
+        cfg = config_mod.load(target.module_root).build
+        flags = DEFAULT.flags.with_user(ldflags=req.ldflags if req.ldflags is not None else cfg.ldflags,
+                                        gcflags=req.gcflags if req.gcflags is not None else cfg.gcflags,
+                                        tags=tuple(req.tags) if req.tags is not None else
+                                        (tuple(cfg.tags) if cfg.tags is not None else None),
+                                        env={**cfg.env, **req.env})
+        platforms = [Platform.parse(p) for p in (req.platforms or cfg.platforms or
+                                                 [f"linux/{toolchain.goarch}"])]
+        if len(set(platforms)) != len(platforms):
+            raise BadInput("a platform is listed twice")
+        base_name = req.base or cfg.base or "static"
+        if base_name not in base_resolve.EMBEDDED:
+            raise BadInput(f"unknown base {base_name!r} (embedded bases: {', '.join(base_resolve.EMBEDDED)})")
+        compression = req.compression or cfg.compression or "gzip"
+        level = compress.check(compression, req.compression_level if req.compression_level is not None
+                               else cfg.compression_level)
+        if compression == "zstd":
+            self.notes.append("zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image")
+        data_dir = req.data or (Path(cfg.data) if cfg.data else None)
+        if data_dir is not None and not data_dir.is_absolute() and req.data is None and target.module_root:
+            data_dir = target.module_root / data_dir
+        user = _user(req.user or cfg.user)
+        tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
+        tarball = req.tarball
+        if req.oci_layout is None and tarball is None:
+            tarball = Path("dist") / f"{target.name}.tar"
+            tarball.parent.mkdir(exist_ok=True)
+        for path, is_dir in ((req.oci_layout, True), (tarball, False), (req.image_refs, False)):
+            if path is not None:
+                check_writable(path, directory=is_dir)
+        epoch = source_date_epoch()
+        self.timings["resolve"] = time.perf_counter() - started
+
+        with tempfile.TemporaryDirectory(prefix="slimgo-build-") as work_str:
+            work = Path(work_str)
+            binaries, reference = self._compile(toolchain, target, flags, platforms, work)
+            t0 = time.perf_counter()
+            cache = LayerCache(user_cache_dir()) if req.cache else None
+            results = self._assemble(target, binaries, base_name, user, data_dir, compression, level, epoch,
+                                     work / "blobs", cache)
+            artifact: Image | Index = results[0].image if len(results) == 1 else \
+                make_index([r.image for r in results])
+            published = Published(artifact, tags)
+            self.timings["assemble"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            outputs: dict[str, str] = {}
+            if req.oci_layout is not None:
+                self.progress(f"writing OCI layout {req.oci_layout}")
+                outputs["oci_layout"] = str(write_layout(req.oci_layout, published))
+            if tarball is not None:
+                self.progress(f"writing {tarball}")
+                outputs["tarball"] = str(write_archive(tarball, published, toolchain.goarch))
+            refs = [ref.with_digest(published.digest) for ref in tags]
+            if req.image_refs is not None:
+                write_bytes(req.image_refs, ("\n".join(refs) + "\n").encode())
+                outputs["image_refs"] = str(req.image_refs)
+            self.timings["write"] = time.perf_counter() - t1
+        self.timings["total"] = time.perf_counter() - started
+        return BuildResult(target, toolchain, published, results, flags, results[0].base.name, reference,
+                           outputs, self.timings, self.notes, refs)
+
+    def _compile(self, toolchain: Toolchain, target: Target, flags: GoFlags, platforms: list[Platform],
+                 work: Path) -> tuple[list[BuiltBinary], int | None]:
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            ref_future: Future[BuiltBinary] | None = None
+            if self.req.reference_build:
+                plain = PLAIN.flags.with_user(env={k: v for k, v in flags.env if k != "CGO_ENABLED"})
+                ref_future = pool.submit(compile_binary, toolchain, target, plain, platforms[0], work / "reference")
+            binaries = []
+            for platform in platforms:
+                self.progress(f"compiling {target.package} for {platform}")
+                binaries.append(compile_binary(toolchain, target, flags, platform, work / "bin"))
+            self.timings["go_build"] = time.perf_counter() - t0
+            reference = None
+            if ref_future is not None:
+                self.progress("measuring plain `go build` for comparison")
+                try:
+                    reference = ref_future.result().size
+                except BadInput as exc:  # the reference is a measurement, not the job
+                    self.notes.append(f"plain go build reference failed: {exc}")
+        self.timings["go_build_with_reference"] = time.perf_counter() - t0
+        return binaries, reference
+
+    def _assemble(self, target: Target, binaries: list[BuiltBinary], base_name: str, user: str | None,
+                  data_dir: Path | None, compression: str, level: int, epoch: int, blob_dir: Path,
+                  cache: LayerCache | None) -> list[PlatformResult]:
+        self.progress("assembling image")
+        created = rfc3339(epoch)
+        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+            data_future: Future[Layer] | None = None
+            if data_dir is not None:
+                data_entries = [dir_entry(APP_DIR), *tree_entries(data_dir, DATA_DIR)]
+                data_future = pool.submit(write_layer, data_entries, blob_dir, compression=compression, level=level,
+                                          mtime=epoch, comment="data")
+            bin_futures = [pool.submit(write_layer, self._binary_entries(b), blob_dir, compression=compression,
+                                       level=level, mtime=epoch, comment=f"{b.name} binary") for b in binaries]
+            bases = [pool.submit(base_resolve.resolve_embedded, base_name, b.platform.oci(), blob_dir, cache,
+                                 compression, level) for b in binaries]
+            data_layer = data_future.result() if data_future else None
+            results = []
+            for binary, bin_f, base_f in zip(binaries, bin_futures, bases):
+                base = base_f.result()
+                _check_linking(binary, base)
+                layers = [*base.layers, *([data_layer] if data_layer else []), bin_f.result()]
+                env = [f"{DATA_ENV}=/{DATA_DIR}"] if data_layer else []
+                cfg = ImageConfig(platform=binary.platform.oci(), created=created, user=user, env=env,
+                                  entrypoint=[f"/{APP_DIR}/{binary.name}"],
+                                  labels=_labels(target, binary, base))
+                history = []
+                if data_layer:
+                    history.append({"created": created, "created_by": "slimgo build: data", "comment": "data"})
+                history.append({"created": created, "created_by": f"slimgo build: {binary.flags.command_line()}",
+                                "comment": f"{binary.name} binary"})
+                results.append(PlatformResult(binary.platform, make_image(base.config, layers, cfg, history),
+                                              binary, base))
+        return results
+
+    @staticmethod
+    def _binary_entries(binary: BuiltBinary) -> list[Entry]:
+        return [dir_entry(APP_DIR), Entry(f"{APP_DIR}/{binary.name}", "file", 0o755, source=binary.path)]
+
+
+def build(req: BuildRequest, progress: Progress = _quiet) -> BuildResult:
+    return Builder(req, progress).run()

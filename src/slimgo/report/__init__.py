@@ -1,0 +1,1 @@
+"""Rendering results for people (rich tables) and machines (one JSON document)."""

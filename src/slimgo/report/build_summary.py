@@ -1,0 +1,42 @@
+"""The table `slimgo build` prints."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from ..pipeline import BuildResult
+from .units import human_bytes
+
+
+def render(result: BuildResult, console: Console) -> None:
+    table = Table(title=f"slimgo build · {result.target.package}", title_justify="left")
+    table.add_column("platform")
+    table.add_column("layer")
+    table.add_column("digest", style="dim")
+    table.add_column("compressed", justify="right")
+    table.add_column("uncompressed", justify="right")
+    for p in result.platforms:
+        for layer in p.image.layers:
+            table.add_row(str(p.platform), layer.comment or "layer", layer.digest[7:19],
+                          human_bytes(layer.size), human_bytes(layer.uncompressed_size))
+        table.add_row(str(p.platform), "[bold]image[/]", p.image.digest[7:19],
+                      f"[bold]{human_bytes(p.image.compressed_size)}[/]",
+                      f"[bold]{human_bytes(p.image.uncompressed_size)}[/]", end_section=True)
+    console.print(table)
+    b = result.primary.binary
+    line = f"binary {human_bytes(b.size)} ({result.flags.command_line()})"
+    if result.reference_binary_bytes:
+        line += (f"; plain go build {human_bytes(result.reference_binary_bytes)} → "
+                 f"[green]−{result.reduction_pct}%[/] (both measured)")
+    console.print(line)
+    console.print(f"image [bold]{result.published.digest}[/]  base {result.base_name}")
+    for ref in result.image_refs:
+        console.print(f"  {ref}")
+    t = result.timings
+    console.print(f"[dim]go build {t.get('go_build', 0):.2f}s · assemble {t.get('assemble', 0):.2f}s · "
+                  f"write {t.get('write', 0):.2f}s · total {t.get('total', 0):.2f}s[/]")
+    if "tarball" in result.outputs:
+        console.print(f"load it: [bold]docker load -i {result.outputs['tarball']}[/]")
+    if "oci_layout" in result.outputs:
+        console.print(f"OCI layout: {result.outputs['oci_layout']}")

@@ -1,0 +1,93 @@
+"""The file set of an OCI image layout, shared by the layout directory and the docker-archive sinks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..oci.model import Image, Index, canonical_json
+from ..oci.reference import Reference
+
+LAYOUT_FILE = "oci-layout"
+LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a sink writes: one image or one index, and the tags it carries."""
+
+    artifact: Image | Index
+    tags: tuple[Reference, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        return self.artifact.digest
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        return self.artifact.images if isinstance(self.artifact, Index) else (self.artifact,)
+
+    def image_for(self, arch: str, variant: str = "") -> Image:
+        """The image a single-platform consumer (docker load) should get: the host's, else the first."""
+        for img in self.images:
+            p = img.platform
+            if p.get("architecture") == arch and (not variant or p.get("variant", "") == variant):
+                return img
+        return self.images[0]
+
+
+@dataclass(frozen=True)
+class FileItem:
+    """A file of the output: either bytes, or a blob already on disk."""
+
+    path: str
+    data: bytes | None = None
+    source: Path | None = None
+
+
+def blob_items(pub: Published) -> list[FileItem]:
+    items: dict[str, FileItem] = {}
+
+    def add_bytes(data: bytes, digest: str) -> None:
+        path = f"blobs/sha256/{digest.split(':', 1)[1]}"
+        items.setdefault(path, FileItem(path, data=data))
+
+    for img in pub.images:
+        for layer in img.layers:
+            path = f"blobs/sha256/{layer.descriptor.hex}"
+            items.setdefault(path, FileItem(path, source=layer.path))
+        add_bytes(img.config_bytes, img.config_descriptor.digest)
+        add_bytes(img.manifest_bytes, img.digest)
+    if isinstance(pub.artifact, Index):
+        add_bytes(pub.artifact.manifest_bytes, pub.artifact.digest)
+    return [items[k] for k in sorted(items)]
+
+
+def index_json(pub: Published) -> bytes:
+    """The layout's index.json: one entry per tag (ref.name is the tag, as skopeo's oci:DIR:TAG reads)."""
+    entries = []
+    tags = pub.tags or (None,)
+    for ref in tags:
+        ann = {}
+        if ref is not None:
+            ann = {"org.opencontainers.image.ref.name": ref.tag or "latest",
+                   "io.containerd.image.name": f"{ref.name}:{ref.tag or 'latest'}"}
+        entries.append(pub.artifact.descriptor(ann).to_json())
+    return canonical_json({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                           "manifests": entries})
+
+
+def layout_items(pub: Published) -> list[FileItem]:
+    return [FileItem(LAYOUT_FILE, data=LAYOUT_VERSION), FileItem("index.json", data=index_json(pub)),
+            *blob_items(pub)]
+
+
+def docker_manifest(image: Image, tags: tuple[Reference, ...]) -> bytes:
+    """Docker's `manifest.json` (the form Docker 20.10 loads), pointing into the layout's blobs."""
+    doc = [{
+        "Config": f"blobs/sha256/{image.config_descriptor.hex}",
+        "RepoTags": [ref.with_tag() for ref in tags],
+        "Layers": [f"blobs/sha256/{layer.descriptor.hex}" for layer in image.layers],
+    }]
+    return json.dumps(doc, separators=(",", ":")).encode()
