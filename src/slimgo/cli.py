@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -115,7 +116,13 @@ def _report_error(exc: SlimgoError) -> int:
     return exc.exit_code
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM (CI cancellation, `kill`) unwinds like Ctrl-C, so temp outputs are removed on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         rv = cli.main(args=argv, prog_name="slimgo", standalone_mode=False)
         return rv if isinstance(rv, int) else EXIT_OK

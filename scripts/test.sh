@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs (Docker engine, registry, skopeo, qemu, Python test deps), starts
+# the engine if it is not answering, and runs the suite. The README's test command and CI both run this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+[ -x /usr/bin/docker ] && [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
+command -v skopeo >/dev/null || missing+=(skopeo)
+[ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+[ -e /usr/bin/qemu-aarch64-static ] || missing+=(qemu-user-static binfmt-support)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  as_root apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+
+# Debian's registry package starts its own service on :5000 on some systems; tests run their own.
+if ! /usr/bin/docker info >/dev/null 2>&1; then
+  echo "starting dockerd" >&2
+  as_root sh -c 'nohup dockerd >/tmp/slimgo-dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do /usr/bin/docker info >/dev/null 2>&1 && break; sleep 1; done
+  /usr/bin/docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/slimgo-dockerd.log" >&2; exit 1; }
+fi
+
+# arm64 binaries and containers through qemu (binfmt_misc may need mounting in a container).
+if [ -d /proc/sys/fs/binfmt_misc ] && [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+fi
+as_root update-binfmts --enable qemu-aarch64 2>/dev/null || true
+
+python3 -m pip install -q -e '.[test]' 2>&1 | grep -v -e "Running pip as the 'root' user" -e "notice" || true
+export SLIMGO_REQUIRE_REAL_PARTS=1
+exec python3 -m pytest -n 2 "$@"

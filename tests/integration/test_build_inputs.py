@@ -1,0 +1,242 @@
+"""Bad input, options and variants of slimgo build, each against a real Go build."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HELLO, docker_run, slimgo, unique_tag
+
+pytestmark = pytest.mark.integration
+
+
+def _one_error_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.startswith("slimgo: error:")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def _module(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "go.mod").write_text("module example.com/t\n\ngo 1.22\n")
+    for name, body in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(body)
+    return root
+
+
+def test_not_a_go_module(tmp_path: Path, go_bin: str) -> None:
+    run = slimgo("build", tmp_path, "--tarball", tmp_path / "x.tar")
+    assert run.code == 2
+    assert "not inside a Go module" in _one_error_line(run.err)
+    assert not (tmp_path / "x.tar").exists()
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    run = slimgo("build", tmp_path / "nope")
+    assert run.code == 2 and "no such directory" in _one_error_line(run.err)
+
+
+def test_no_main_package(tmp_path: Path, go_bin: str) -> None:
+    mod = _module(tmp_path / "m", {"lib.go": "package lib\n\nfunc X() int { return 1 }\n"})
+    run = slimgo("build", mod, "--tarball", tmp_path / "x.tar")
+    assert run.code == 2
+    assert "not a main package" in _one_error_line(run.err)
+    assert not list(tmp_path.glob("*.tar*"))
+
+
+def test_compile_error_exits_1_with_the_compiler_output(tmp_path: Path, go_bin: str) -> None:
+    mod = _module(tmp_path / "m", {"main.go": "package main\n\nfunc main() { undefinedThing() }\n"})
+    run = slimgo("build", mod, "--tarball", tmp_path / "x.tar", "--json")
+    assert run.code == 1
+    assert "compile error" in _one_error_line(run.err)
+    assert "undefined: undefinedThing" in run.err  # the compiler's own words follow
+    assert run.out == ""  # no JSON document for a failed build
+    assert not list(tmp_path.glob("*.tar*"))
+
+
+def test_go_missing(tmp_path: Path) -> None:
+    run = slimgo("build", HELLO, env={"SLIMGO_GO": str(tmp_path / "no-go")})
+    assert run.code == 2 and "go toolchain not found" in _one_error_line(run.err)
+
+
+def test_unknown_flag() -> None:
+    run = slimgo("build", "--frobnicate")
+    assert run.code == 2 and "--frobnicate" in _one_error_line(run.err)
+
+
+def test_unwritable_output_path_fails_before_compiling(tmp_path: Path, go_bin: str) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    run = slimgo("build", HELLO, "--tarball", tmp_path / "no" / "such" / "dir" / "x.tar")
+    assert run.code == 2 and "does not exist" in _one_error_line(run.err)
+    assert "compiling" not in run.err
+    (locked / "f").write_text("keep me")
+    run = slimgo("build", HELLO, "--oci-layout", locked)
+    assert run.code == 2 and "not empty" in _one_error_line(run.err)
+    assert (locked / "f").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("build: [unclosed\n", "invalid YAML"),
+    ("build:\n  ldflagz: -X a=b\n", "unknown build key 'ldflagz'"),
+    ("build:\n  tags: netgo\n", "build.tags has the wrong type"),
+    ("nonsense: 1\n", "unknown key 'nonsense'"),
+])
+def test_bad_config_file(tmp_path: Path, go_bin: str, body: str, needle: str) -> None:
+    mod = _module(tmp_path / "m", {"main.go": "package main\n\nfunc main() {}\n", ".slimgo.yaml": body})
+    run = slimgo("build", mod, "--tarball", tmp_path / "x.tar")
+    assert run.code == 2 and needle in _one_error_line(run.err)
+
+
+def test_config_file_flags_apply_and_cli_wins(tmp_path: Path, go_bin: str) -> None:
+    src = """package main
+
+import "fmt"
+
+var version = "none"
+
+func main() { fmt.Println(version) }
+"""
+    mod = _module(tmp_path / "m", {"main.go": src,
+                                   ".slimgo.yaml": "build:\n  ldflags: -X main.version=fromfile\n  user: '1234'\n"})
+    run = slimgo("build", mod, "--oci-layout", tmp_path / "l", "--json", "--no-reference")
+    assert run.code == 0, run.err
+    assert "-X main.version=fromfile" in run.json()["go_build"]
+    cfg = _config(tmp_path / "l")
+    assert cfg["config"]["User"] == "1234"
+    run = slimgo("build", mod, "--ldflags", "-X main.version=fromcli", "--user", "4321", "--oci-layout",
+                 tmp_path / "l", "--json", "--no-reference")
+    assert run.code == 0, run.err
+    assert run.json()["go_build"].endswith("-X main.version=fromcli'")
+    assert _config(tmp_path / "l")["config"]["User"] == "4321"
+
+
+def _config(layout: Path, index_entry: int = 0) -> dict:
+    blob = lambda d: layout / "blobs" / "sha256" / d.split(":")[1]  # noqa: E731
+    index = json.loads((layout / "index.json").read_text())
+    manifest = json.loads(blob(index["manifests"][index_entry]["digest"]).read_bytes())
+    return json.loads(blob(manifest["config"]["digest"]).read_bytes())
+
+
+def test_cgo_binary_is_refused_on_the_static_base_naming_missing_files(tmp_path: Path, go_bin: str) -> None:
+    run = slimgo("build", HELLO, "--env", "CGO_ENABLED=1", "--tarball", tmp_path / "x.tar")
+    line = _one_error_line(run.err)
+    assert run.code == 2
+    assert "dynamically linked" in line and "ld-linux-x86-64.so.2" in line and "libc.so.6" in line
+    assert not (tmp_path / "x.tar").exists()
+
+
+def test_scratch_base_has_only_the_binary(tmp_path: Path, go_bin: str) -> None:
+    run = slimgo("build", HELLO, "--base", "scratch", "--oci-layout", tmp_path / "l", "--json", "--no-reference")
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert len(doc["layers"]) == 1
+    cfg = _config(tmp_path / "l")
+    assert cfg["config"]["Entrypoint"] == ["/app/hello"]
+    assert "User" not in cfg["config"]
+
+
+def test_data_directory_becomes_its_own_layer(tmp_path: Path, go_bin: str) -> None:
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "index.html").write_text("<h1>hi</h1>")
+    (data / "sub" / "run.sh").write_text("#!/bin/true\n")
+    (data / "sub" / "run.sh").chmod(0o700)
+    run = slimgo("build", HELLO, "--data", data, "--oci-layout", tmp_path / "l", "--json", "--no-reference")
+    assert run.code == 0, run.err
+    layers = run.json()["layers"]
+    assert [layer["comment"] for layer in layers] == ["slimgo static base", "data", "hello binary"]
+    layout = tmp_path / "l"
+    with tarfile.open(layout / "blobs" / "sha256" / layers[1]["digest"].split(":")[1]) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert members["app/data/index.html"].mode == 0o644
+    assert members["app/data/sub/run.sh"].mode == 0o755  # normalised: umask never changes digests
+    assert "SLIMGO_DATA_PATH=/app/data" in _config(layout)["config"]["Env"]
+
+
+def test_zstd_layers_warn_and_are_smaller(tmp_path: Path, go_bin: str) -> None:
+    gz = slimgo("build", HELLO, "--oci-layout", tmp_path / "g", "--json", "--no-reference")
+    zs = slimgo("build", HELLO, "--compression", "zstd", "--oci-layout", tmp_path / "z", "--json",
+                "--no-reference")
+    assert gz.code == 0 and zs.code == 0, zs.err
+    assert "Docker Engine < 23" in zs.err
+    assert {layer["media_type"] for layer in zs.json()["layers"]} == {"application/vnd.oci.image.layer.v1.tar+zstd"}
+    assert zs.json()["compressed_bytes"] < gz.json()["compressed_bytes"]
+    assert [layer["diff_id"] for layer in zs.json()["layers"]] == [layer["diff_id"] for layer in gz.json()["layers"]]
+
+
+def test_bad_compression_level(tmp_path: Path) -> None:
+    run = slimgo("build", HELLO, "--compression-level", "12")
+    assert run.code == 2 and "out of range" in _one_error_line(run.err)
+
+
+def test_multi_platform_index_and_arm64_runs_under_qemu(tmp_path: Path, go_bin: str, docker: str) -> None:
+    tag = unique_tag("hello-multi")
+    run = slimgo("build", HELLO, "--platform", "linux/arm64,linux/amd64", "--tag", tag, "--oci-layout",
+                 tmp_path / "l", "--tarball", tmp_path / "arm.tar", "--json", "--no-reference")
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert [p["platform"] for p in doc["platforms"]] == ["linux/arm64", "linux/amd64"]
+    layout = tmp_path / "l"
+    index = json.loads((layout / "index.json").read_text())
+    assert index["manifests"][0]["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    image_index = json.loads((layout / "blobs/sha256" / index["manifests"][0]["digest"].split(":")[1]).read_text())
+    assert [m["platform"]["architecture"] for m in image_index["manifests"]] == ["arm64", "amd64"]
+    # the base layer is shared by both platforms: one blob
+    base_digests = {p["layers"][0]["digest"] for p in doc["platforms"]}
+    assert len(base_digests) == 1
+    # docker load takes the host's image from the tarball
+    subprocess.run([docker, "load", "-i", str(tmp_path / "arm.tar")], check=True, capture_output=True)
+    run_host = docker_run(docker, tag, "-check")
+    assert run_host.returncode == 0 and json.loads(run_host.stdout)["uid"] == 65532
+    # and the arm64 binary runs under qemu from a layout-only build
+    tag_arm = unique_tag("hello-arm64")
+    arm = slimgo("build", HELLO, "--platform", "linux/arm64", "--tag", tag_arm, "--tarball", tmp_path / "a.tar",
+                 "--no-reference")
+    assert arm.code == 0, arm.err
+    subprocess.run([docker, "load", "-i", str(tmp_path / "a.tar")], check=True, capture_output=True)
+    proc = subprocess.run([docker, "run", "--rm", "--platform", "linux/arm64", tag_arm, "-check"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["asia_shanghai"] == "CST +0800"
+    arch = subprocess.run([docker, "image", "inspect", "-f", "{{.Architecture}}", tag_arm], capture_output=True,
+                          text=True).stdout.strip()
+    assert arch == "arm64"
+
+
+def test_default_output_goes_to_dist_and_prints_the_load_line(tmp_path: Path, go_bin: str) -> None:
+    run = slimgo("build", HELLO, "--no-reference", cwd=tmp_path)
+    assert run.code == 0, run.err
+    assert (tmp_path / "dist" / "hello.tar").is_file()
+    assert "docker load -i dist/hello.tar" in run.out
+    assert not [p for p in (tmp_path / "dist").iterdir() if p.name != "hello.tar"]  # no temp leftovers
+
+
+def test_interrupted_build_leaves_no_output(tmp_path: Path, go_bin: str) -> None:
+    """SIGTERM while compiling: the tarball path must not exist afterwards, not even half-written."""
+    import signal
+    import sys
+    import time
+
+    mod = tmp_path / "m"
+    mod.mkdir()
+    (mod / "go.mod").write_text("module example.com/slow\n\ngo 1.22\n")
+    # a fresh GOCACHE makes the compile last long enough to interrupt
+    (mod / "main.go").write_text('package main\n\nimport _ "net/http"\n\nfunc main() {}\n')
+    env = {**os.environ, "GOCACHE": str(tmp_path / "gocache")}
+    proc = subprocess.Popen([sys.executable, "-m", "slimgo", "build", str(mod), "--tarball", str(tmp_path / "o.tar")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not (tmp_path / "o.tar").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.tar")]
