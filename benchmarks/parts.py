@@ -1,0 +1,182 @@
+"""Real parts the benchmarks stand up: a Go module checkout, local builder/runtime images, a registry.
+
+Nothing here reaches a registry on the network. The builder image is made from the host's Go toolchain
+plus a static busybox shell, and the runtime image is slimgo's own static base. Both are loaded into the
+local engine, so `docker build` runs offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+DOCKER = "/usr/bin/docker"
+WHOAMI = ("github.com/traefik/whoami", "v1.10.3", ".")
+HTTPBIN = ("github.com/mccutchen/go-httpbin/v2", "v2.26.0", "./cmd/go-httpbin")
+BUILDER_TAG = "slimgo-bench/gobuilder:1"
+STATIC_TAG = "slimgo-bench/static:1"
+
+
+def sh(*cmd: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+       check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def module_source(module: str, version: str, dest: Path) -> Path | None:
+    """A writable copy of a module version from the proxy, vendored so container builds run offline."""
+    proc = sh("go", "mod", "download", "-json", f"{module}@{version}", cwd=Path("/"), check=False)
+    if proc.returncode != 0:
+        return None
+    src = Path(json.loads(proc.stdout)["Dir"])
+    shutil.copytree(src, dest)
+    for root, dirs, files in os.walk(dest):
+        for name in dirs + files:
+            p = Path(root, name)
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
+    dest.chmod(dest.stat().st_mode | stat.S_IWUSR)
+    sh("go", "mod", "vendor", cwd=dest)
+    return dest
+
+
+def pick_program(work: Path) -> tuple[str, Path, str]:
+    """whoami when the module proxy serves it, else go-httpbin; returns (label, module dir, package)."""
+    for module, version, pkg in (WHOAMI, HTTPBIN):
+        src = module_source(module, version, work / module.rsplit("/", 1)[-1])
+        if src is not None:
+            return f"{module}@{version}", src, pkg
+    raise RuntimeError("the module proxy serves neither whoami nor go-httpbin")
+
+
+def image_exists(tag: str) -> bool:
+    return sh(DOCKER, "image", "inspect", tag, check=False).returncode == 0
+
+
+def ensure_builder_image() -> str:
+    """A `golang`-like builder made from the host toolchain: GOROOT + busybox as /bin/sh."""
+    if image_exists(BUILDER_TAG):
+        return BUILDER_TAG
+    goroot = Path(sh("go", "env", "GOROOT").stdout.strip())
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        raise RuntimeError("busybox is needed for the builder image's shell (apt-get install busybox-static)")
+    with tempfile.TemporaryDirectory() as tmp:
+        rootfs = Path(tmp) / "rootfs.tar"
+        with tarfile.open(rootfs, "w") as tar:
+            tar.add(goroot, arcname="usr/local/go")
+            tar.add(busybox, arcname="bin/busybox")
+            for tool in ("sh", "mkdir", "cp", "ls", "touch", "true"):
+                info = tarfile.TarInfo(f"bin/{tool}")
+                info.type, info.linkname = tarfile.SYMTYPE, "busybox"
+                tar.addfile(info)
+            for d, mode in (("tmp", 0o1777), ("root", 0o700)):
+                info = tarfile.TarInfo(d)
+                info.type, info.mode = tarfile.DIRTYPE, mode
+                tar.addfile(info)
+        sh(DOCKER, "import",
+           "--change", "ENV PATH=/usr/local/go/bin:/bin",
+           "--change", "ENV HOME=/root",
+           "--change", "ENV GOTOOLCHAIN=local",
+           "--change", "ENV GOPROXY=off",
+           "--change", "ENV GOFLAGS=-mod=vendor",
+           str(rootfs), BUILDER_TAG)
+    return BUILDER_TAG
+
+
+def static_base_layout(dest: Path) -> Path:
+    """slimgo's static base as an OCI layout + docker-archive, for the peers to build on."""
+    from slimgo.base.resolve import static_base
+    from slimgo.base.static import StaticBaseSpec
+    from slimgo.oci.model import ImageConfig, make_image
+    from slimgo.oci.reference import Reference
+    from slimgo.sinks.archive import write_archive
+    from slimgo.sinks.content import Published
+    from slimgo.sinks.layout import write_layout
+
+    platform = {"architecture": "amd64", "os": "linux"}
+    base = static_base(StaticBaseSpec(), platform, dest / "blobs", None, "gzip", 6)
+    image = make_image(base.config, list(base.layers), ImageConfig(platform=platform, created="1970-01-01T00:00:00Z"),
+                       [])
+    pub = Published(image, (Reference.parse(STATIC_TAG),))
+    write_layout(dest / "layout", pub)
+    write_archive(dest / "static.tar", pub, "amd64")
+    return dest
+
+
+def ensure_static_image(work: Path) -> str:
+    static_base_layout(work)
+    sh(DOCKER, "load", "-i", work / "static.tar")
+    return STATIC_TAG
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def local_registry(work: Path) -> Iterator[str]:
+    """Debian's docker-registry (CNCF distribution) on a loopback port; yields host:port."""
+    exe = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+    if not Path(exe).exists():
+        raise RuntimeError("docker-registry is not installed (apt-get install docker-registry)")
+    port = free_port()
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = work / "registry.yml"
+    cfg.write_text(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {work / 'registry-data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n")
+    proc = subprocess.Popen([exe, "serve", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("docker-registry did not start")
+            time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def docker_archive_sizes(archive: Path) -> tuple[int, int]:
+    """(compressed, uncompressed) bytes of the image in a docker-archive.
+
+    Layers stored uncompressed (docker save) are gzip -6 compressed here, as `docker push` would
+    compress them. Layers already gzip-compressed (ko, slimgo) are counted as they are.
+    """
+    import gzip
+    import zlib
+
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())[0]  # type: ignore[union-attr]
+        config = tar.extractfile(manifest["Config"]).read()  # type: ignore[union-attr]
+        compressed = len(config)
+        uncompressed = 0
+        for name in manifest["Layers"]:
+            data = tar.extractfile(name).read()  # type: ignore[union-attr]
+            if data[:2] == b"\x1f\x8b":
+                compressed += len(data)
+                uncompressed += len(gzip.decompress(data))
+            else:
+                comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+                compressed += len(comp.compress(data) + comp.flush())
+                uncompressed += len(data)
+    return compressed, uncompressed
