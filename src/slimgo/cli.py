@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import click
-from rich.console import Console
 
 from . import __version__
 from .config import parse_env
@@ -28,6 +27,8 @@ class Ui:
     """Per-invocation terminal state (no globals): a stdout console for results, a stderr one for the rest."""
 
     def __init__(self, json_mode: bool = False) -> None:
+        from rich.console import Console  # ~15 ms: only paid by commands that print for people
+
         self.json_mode = json_mode
         self.out = Console(highlight=False, soft_wrap=True)
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -46,8 +47,12 @@ class Ui:
         self.err.print(f"[yellow]note:[/] {msg}")
 
     def emit_json(self, doc: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False) + "\n")
-        sys.stdout.flush()
+        emit_json(doc)
+
+
+def emit_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
 
 
 def _env_option(values: tuple[str, ...]) -> dict[str, str]:
@@ -108,7 +113,46 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
         render(result, ui.out)
 
 
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--diff", "diff_mode", is_flag=True, help="Compare two binaries: OLD NEW.")
+@click.option("--top", default=15, show_default=True, help="Rows in the package/module table.")
+@click.option("--by", type=click.Choice(["package", "module"]), default="package", show_default=True)
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+def analyze(targets: tuple[str, ...], diff_mode: bool, top: int, by: str, json_out: bool) -> None:
+    """What is inside a Go binary or image (oci:DIR[:tag], docker-archive:FILE), why it is big, what it needs."""
+    from .analyze import ImageAnalysis, analyze_target, diff
+
+    if not json_out:
+        from .report.analyze_view import render, render_diff
+
+    ui = None if json_out else Ui()
+    if diff_mode:
+        if len(targets) != 2:
+            raise click.UsageError("--diff takes exactly two binaries: OLD NEW")
+        d = diff(targets[0], targets[1])
+        if ui is None:
+            emit_json(d.to_json())
+        else:
+            render_diff(d, ui.out, top)
+        return
+    if len(targets) != 1:
+        raise click.UsageError("analyze takes one binary or image (or --diff OLD NEW)")
+    result = analyze_target(targets[0])
+    if ui is None:
+        emit_json(result.to_json())
+    elif isinstance(result, ImageAnalysis):
+        if not result.binaries:
+            ui.note(f"no Go binaries found in {result.ref}")
+        for platform, path, a in result.binaries:
+            render(a, ui.out, top, by, title=f"{platform} {path}")
+    else:
+        render(result, ui.out, top, by)
+
+
 def _report_error(exc: SlimgoError) -> int:
+    from rich.console import Console
+
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     err.print(f"[bold red]slimgo: error:[/] {exc.message}", markup=True)
     if exc.detail:

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import BadInput
 
 CONFIG_NAME = ".slimgo.yaml"
@@ -58,6 +56,8 @@ def load(module_root: Path | None) -> Config:
     path = module_root / CONFIG_NAME
     if not path.is_file():
         return Config()
+    import yaml  # imported here: commands that never read the config should not pay for it
+
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

@@ -18,7 +18,9 @@ from typing import Any, Callable
 from . import config as config_mod
 from .base import resolve as base_resolve
 from .base.model import Base
-from .binary import buildinfo, elf as elf_mod
+from .base.static import StaticBaseSpec
+from .binary import buildinfo, elf as elf_mod, pclntab
+from .binary.needs import detect as detect_needs
 from .binary.linking import missing_runtime_files
 from .errors import BadInput
 from .fsutil import check_writable, user_cache_dir, write_bytes
@@ -329,7 +331,7 @@ class Builder:
             bin_futures = [pool.submit(write_layer, self._binary_entries(b), blob_dir, compression=compression,
                                        level=level, mtime=epoch, comment=f"{b.name} binary") for b in binaries]
             bases = [pool.submit(base_resolve.resolve_embedded, base_name, b.platform.oci(), blob_dir, cache,
-                                 compression, level) for b in binaries]
+                                 compression, level, *self._base_spec(base_name, b)) for b in binaries]
             data_layer = data_future.result() if data_future else None
             results = []
             for binary, bin_f, base_f in zip(binaries, bin_futures, bases):
@@ -348,6 +350,30 @@ class Builder:
                 results.append(PlatformResult(binary.platform, make_image(base.config, layers, cfg, history),
                                               binary, base))
         return results
+
+    def _base_spec(self, base_name: str, binary: BuiltBinary) -> tuple[StaticBaseSpec | None, tuple[str, ...]]:
+        """`static` keeps only what the program can use (analyze's needs); `static-full` keeps everything."""
+        if base_name != "static":
+            return None, ()
+        with elf_mod.MappedFile(binary.path) as mf:
+            e = elf_mod.parse(mf.view)
+            table = pclntab.read(e)
+        if table is None or table.partial:
+            return StaticBaseSpec(), ("function table unreadable: the static base keeps CA roots and zoneinfo",)
+        names = {f.name for f in table.funcs}
+        needs = detect_needs(names, {pclntab.package_of(n) for n in names}, e.is_dynamic)
+        notes = []
+        if not needs.ca_roots:
+            notes.append(f"{binary.name}: CA bundle left out of the base (the program never loads system TLS roots)")
+        if not needs.zoneinfo:
+            why = "time/tzdata is embedded" if needs.tzdata_embedded else "the program never loads time zones"
+            notes.append(f"{binary.name}: zoneinfo left out of the base ({why})")
+        if notes:
+            notes.append("use --base static-full to keep everything")
+        for n in notes:
+            if n not in self.notes:
+                self.notes.append(n)
+        return StaticBaseSpec(ca_roots=needs.ca_roots, zoneinfo=needs.zoneinfo), tuple(notes)
 
     @staticmethod
     def _binary_entries(binary: BuiltBinary) -> list[Entry]:

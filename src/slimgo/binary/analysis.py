@@ -1,0 +1,249 @@
+"""One binary's analysis: sections, linking, build info, size by package, run-time needs, advice.
+
+Sizes by package come from the ELF symbol table when present (exact st_size, code and data, as
+`go tool nm -size` reports them); otherwise from the pclntab function table (code only, each function
+counted to the next one's entry, so alignment padding is included). The source is reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import BinaryFormatError
+from . import buildinfo, elf as elf_mod, needs as needs_mod, pclntab, sections as sections_mod, symtab
+from .needs import Needs
+
+SCHEMA_VERSION = 1
+UPX_MAGIC = b"UPX!"
+TZDATA_ESTIMATE = 450_000  # the embedded zoneinfo zip is an anonymous string: its size is not attributable
+
+
+@dataclass
+class SizeEntry:
+    name: str
+    bytes: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "bytes": self.bytes}
+
+
+@dataclass
+class Recommendation:
+    title: str
+    saves_bytes: int | None
+    estimated: bool = False
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "saves_bytes": self.saves_bytes, "estimated": self.estimated,
+                "detail": self.detail}
+
+
+@dataclass
+class Analysis:
+    path: str
+    file_bytes: int
+    machine: str
+    is_go: bool
+    link: str
+    interpreter: str | None
+    needed: list[str]
+    pie: bool
+    stripped_symbols: bool
+    stripped_dwarf: bool
+    upx: bool
+    sections: list[sections_mod.SectionSize]
+    groups: dict[str, int]
+    sections_exact: bool
+    info: buildinfo.BuildInfo | None = None
+    packages: list[SizeEntry] = field(default_factory=list)
+    modules: list[SizeEntry] = field(default_factory=list)
+    package_groups: dict[str, int] = field(default_factory=dict)
+    size_source: str = ""
+    needs: Needs | None = None
+    recommendations: list[Recommendation] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        info = self.info
+        main = info.main if info else None
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "path": self.path,
+            "file_bytes": self.file_bytes,
+            "machine": self.machine,
+            "go_binary": self.is_go,
+            "go_version": info.go_version if info else None,
+            "main_package": info.path if info else None,
+            "main_module": main.to_json() if main else None,
+            "dependencies": [d.to_json() for d in info.deps] if info else [],
+            "build_settings": dict(info.settings) if info else {},
+            "link": self.link,
+            "interpreter": self.interpreter,
+            "needed": self.needed,
+            "pie": self.pie,
+            "stripped": {"symbols": self.stripped_symbols, "dwarf": self.stripped_dwarf},
+            "upx_packed": self.upx,
+            "sections": [{"name": s.name, "group": s.group, "bytes": s.bytes, "compressed": s.compressed}
+                         for s in self.sections],
+            "section_groups": [{"name": k, "bytes": v} for k, v in self.groups.items()],
+            "sections_exact": self.sections_exact,
+            "size_source": self.size_source,
+            "packages": [p.to_json() for p in self.packages],
+            "modules": [m.to_json() for m in self.modules],
+            "package_groups": self.package_groups,
+            "needs": self.needs.to_json() if self.needs else None,
+            "suitable_bases": self.needs.suitable_bases() if self.needs else [],
+            "recommendations": [r.to_json() for r in self.recommendations],
+            "partial": self.partial,
+        }
+
+
+def is_std(package: str) -> bool:
+    first = package.split("/", 1)[0]
+    return bool(package) and "." not in first and not package.endswith(":*") or package.startswith("vendor/")
+
+
+def _module_of(package: str, modules: list[str], main_module: str = "") -> str:
+    if package == "main" and main_module:
+        return main_module
+    for mod in modules:  # longest first
+        if package == mod or package.startswith(mod + "/"):
+            return mod
+    if package.endswith(":*") or not package:
+        return "(compiler-generated)"
+    return "std" if is_std(package) else "(unknown module)"
+
+
+def _sizes(elf: elf_mod.ElfFile, table: pclntab.FuncTable | None,
+           syms: list[symtab.Symbol] | None) -> tuple[dict[str, int], str, set[str]]:
+    per_pkg: dict[str, int] = defaultdict(int)
+    names: set[str] = set()
+    if table is not None:
+        names = {f.name for f in table.funcs}
+    if syms:
+        names |= {s.name for s in syms if s.kind == 2}
+        for s in syms:
+            if s.in_file:
+                per_pkg[pclntab.package_of(s.name) or "(other)"] += s.size
+        return per_pkg, "symtab", names
+    if table is not None:
+        for f in table.funcs:
+            per_pkg[pclntab.package_of(f.name) or "(other)"] += f.size
+        return per_pkg, "pclntab (code only; includes alignment padding)", names
+    return per_pkg, "none", names
+
+
+def analyze_bytes(view: memoryview, path: str) -> Analysis:
+    if len(view) >= 4 and bytes(view[:4]) != elf_mod.ELF_MAGIC:
+        raise BinaryFormatError(f"{path}: not an ELF binary")
+    e = elf_mod.parse(view)
+    secs, groups, exact = sections_mod.sizes(e)
+    upx = UPX_MAGIC in bytes(view[:4096]) or any(s.name.startswith("UPX") for s in e.sections)
+    has_symtab = e.section(".symtab") is not None
+    has_dwarf = any(s.name.startswith((".debug_", ".zdebug_")) for s in e.sections)
+    result = Analysis(
+        path=path, file_bytes=e.size, machine=e.machine, is_go=False,
+        link="dynamic" if e.is_dynamic else "static", interpreter=e.interpreter, needed=list(e.needed),
+        pie=e.is_pie, stripped_symbols=not has_symtab, stripped_dwarf=not has_dwarf, upx=upx,
+        sections=secs, groups=groups, sections_exact=exact)
+    if not exact:
+        result.partial.append("sections overlap or exceed the file: section accounting is approximate")
+    try:
+        result.info = buildinfo.read(e)
+    except BinaryFormatError as exc:
+        result.partial.append(f"build info unreadable: {exc}")
+    table = None
+    try:
+        # With a symbol table, names and sizes come from it; the function table is read for its file list.
+        table = pclntab.read(e, with_files=True, with_funcs=not has_symtab)
+    except BinaryFormatError as exc:
+        result.partial.append(f"function table unreadable: {exc}")
+    if table is not None and table.partial:
+        result.partial.append("function table is inconsistent: package sizes are partial")
+    result.is_go = result.info is not None or table is not None
+    if not result.is_go:
+        return result
+    syms = symtab.read(e) if has_symtab else None
+    per_pkg, source, func_names = _sizes(e, table, syms)
+    result.size_source = source
+    result.packages = sorted((SizeEntry(k, v) for k, v in per_pkg.items()), key=lambda s: (-s.bytes, s.name))
+    info = result.info
+    mod_paths = sorted(([info.main.path] if info and info.main else []) +
+                       [d.path for d in (info.deps if info else [])], key=len, reverse=True)
+    per_mod: dict[str, int] = defaultdict(int)
+    groups_pkg = {"main": 0, "standard library": 0, "dependencies": 0, "compiler-generated": 0}
+    main_path = info.main.path if info and info.main else (info.path if info else "")
+    for p in result.packages:
+        mod = _module_of(p.name, mod_paths, info.main.path if info and info.main else "")
+        per_mod[mod] += p.bytes
+        if p.name == "main" or (main_path and (p.name == main_path or p.name.startswith(main_path + "/"))):
+            groups_pkg["main"] += p.bytes
+        elif mod == "std":
+            groups_pkg["standard library"] += p.bytes
+        elif mod == "(compiler-generated)" or p.name == "(other)":
+            groups_pkg["compiler-generated"] += p.bytes
+        else:
+            groups_pkg["dependencies"] += p.bytes
+    result.modules = sorted((SizeEntry(k, v) for k, v in per_mod.items()), key=lambda s: (-s.bytes, s.name))
+    result.package_groups = groups_pkg
+    pkg_names = {p.name for p in result.packages}
+    result.needs = needs_mod.detect(func_names, pkg_names, e.is_dynamic)
+    result.recommendations = _recommend(result, table)
+    return result
+
+
+def _recommend(a: Analysis, table: pclntab.FuncTable | None) -> list[Recommendation]:
+    out: list[Recommendation] = []
+    settings = a.info.settings if a.info else {}
+    dwarf = a.groups.get("DWARF", 0)
+    syms = sum(s.bytes for s in a.sections if s.name in (".symtab", ".strtab"))
+    if dwarf or syms:
+        out.append(Recommendation(
+            f'-ldflags "-s -w" would remove {_mb(dwarf + syms)} (DWARF {_mb(dwarf)}, symbol table {_mb(syms)})',
+            dwarf + syms, detail="panics keep file:line: .gopclntab is runtime data and stays"))
+    if settings.get("-trimpath") != "true" and table is not None:
+        absolute = [f for f in table.files if f.startswith("/")]
+        if absolute:
+            saved = sum(len(f) - len(_trimmed(f)) for f in absolute)
+            out.append(Recommendation(f"-trimpath: {len(absolute)} absolute source paths found", saved,
+                                      estimated=True, detail="saving estimated from path lengths in the file table; "
+                                                             "also makes builds reproducible across checkouts"))
+    if a.link == "dynamic":
+        out.append(Recommendation(
+            "built with cgo → dynamic" + (f" (needs {a.interpreter})" if a.interpreter else "") +
+            "; CGO_ENABLED=0 gives a static binary that runs on scratch or slimgo static", None,
+            detail="size change needs a rebuild to measure: try `slimgo compare`"))
+    if a.needs and a.needs.tzdata_embedded:
+        tz = next((p.bytes for p in a.packages if p.name == "time/tzdata"), 0)
+        out.append(Recommendation(
+            "time/tzdata is embedded (about +450 KB) and the slimgo static base already has zoneinfo",
+            max(tz, TZDATA_ESTIMATE), estimated=True,
+            detail="the embedded zip is an anonymous string, so its size is the documented ~450 KB, not measured"))
+    if a.upx:
+        out.append(Recommendation("UPX-packed: every start decompresses the whole program into memory", None,
+                                  detail="pull size gains are small against compressed layers; see slimgo compare"))
+    return out
+
+
+def _trimmed(path: str) -> str:
+    if "/src/" in path:
+        return path.split("/src/", 1)[1]
+    if "/pkg/mod/" in path:
+        return path.split("/pkg/mod/", 1)[1]
+    return path.rsplit("/", 1)[-1]
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} KB"
+
+
+def analyze_file(path: Path) -> Analysis:
+    with elf_mod.MappedFile(path) as mf:
+        if len(mf.view) < 4 or bytes(mf.view[:4]) != elf_mod.ELF_MAGIC:
+            raise BinaryFormatError(f"{path}: not an ELF binary (analyze takes a Go binary, oci:DIR or "
+                                    "docker-archive:FILE)")
+        return analyze_bytes(mf.view, str(path))

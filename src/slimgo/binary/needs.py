@@ -1,0 +1,60 @@
+"""What a Go binary needs from its image at run time, read from the functions it contains.
+
+The linker drops unreachable functions, so the presence of e.g. crypto/x509.loadSystemRoots means the
+program can load system roots. A need the program does not have is reported false, never guessed true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Needs:
+    ca_roots: bool  # uses the system TLS roots (needs a CA bundle in the image)
+    zoneinfo: bool  # loads zones from the file system (needs zoneinfo in the image)
+    tzdata_embedded: bool  # time/tzdata is linked in
+    loads_zones: bool  # calls time.LoadLocation at all
+    user_db: bool  # os/user lookups (needs /etc/passwd, /etc/group)
+    dns: bool  # resolves host names
+    cgo_resolver: bool  # DNS through libc (getaddrinfo) instead of Go's resolver
+    cgo: bool  # runtime/cgo linked in
+    dynamic: bool  # needs an ELF interpreter and shared libraries
+    plugins: bool
+
+    def to_json(self) -> dict[str, bool]:
+        d = asdict(self)
+        return {"ca_roots": d["ca_roots"], "zoneinfo": d["zoneinfo"], "tzdata_embedded": d["tzdata_embedded"],
+                "user_db": d["user_db"], "dns": d["dns"], "cgo": d["cgo"], "cgo_resolver": d["cgo_resolver"],
+                "dynamic": d["dynamic"], "plugins": d["plugins"], "loads_zones": d["loads_zones"]}
+
+    def suitable_bases(self) -> list[str]:
+        if self.dynamic:
+            return ["a glibc or musl distro image with the binary's interpreter and libraries"]
+        bases = []
+        if not (self.ca_roots or self.zoneinfo or self.user_db):
+            bases.append("scratch")
+        bases.append("slimgo static")
+        return bases
+
+
+def _has_prefix(names: set[str], prefixes: tuple[str, ...]) -> bool:
+    return any(n.startswith(prefixes) for n in names)
+
+
+def detect(func_names: set[str], packages: set[str], dynamic: bool) -> Needs:
+    loads_zones = "time.LoadLocation" in func_names or "time.loadLocation" in func_names
+    tzdata = "time/tzdata" in packages
+    ca = _has_prefix(func_names, ("crypto/x509.loadSystemRoots", "crypto/x509.systemRootsPool",
+                                  "crypto/x509.initSystemRoots"))
+    user = "os/user" in packages and _has_prefix(func_names, ("os/user.lookup", "os/user.current",
+                                                              "os/user.Lookup", "os/user.Current"))
+    dns = _has_prefix(func_names, ("net.(*Resolver).lookupHost", "net.(*Resolver).lookupIPAddr",
+                                   "net.(*Resolver).goLookupIP", "net.(*Resolver).lookupIP"))
+    cgo_resolver = _has_prefix(func_names, ("net._C2func_getaddrinfo", "net.cgoLookupHost",
+                                            "net._Cfunc_getaddrinfo"))
+    cgo = "runtime/cgo" in packages
+    plugins = "plugin" in packages and _has_prefix(func_names, ("plugin.Open",))
+    return Needs(ca_roots=ca, zoneinfo=loads_zones and not tzdata, tzdata_embedded=tzdata,
+                 loads_zones=loads_zones, user_db=user, dns=dns, cgo_resolver=cgo_resolver, cgo=cgo,
+                 dynamic=dynamic, plugins=plugins)

@@ -1,0 +1,52 @@
+"""The ELF symbol table (.symtab), when the binary was not stripped: exact sizes for code and data."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from .elf import SHT_NOBITS, SHT_SYMTAB, ElfFile
+
+MAX_SYMBOLS = 5_000_000
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    value: int
+    size: int
+    kind: int  # STT_*: 1 object, 2 func
+    in_file: bool  # False for .bss/.noptrbss and undefined symbols
+
+
+def read(elf: ElfFile) -> list[Symbol] | None:
+    sec = next((s for s in elf.sections if s.type == SHT_SYMTAB), None)
+    if sec is None:
+        return None
+    strtab_index = None
+    # sh_link of .symtab names its string table; we kept no sh_link, so use .strtab by name.
+    strsec = elf.section(".strtab")
+    if strsec is None or not strsec.occupies_file:
+        return None
+    del strtab_index
+    strtab = bytes(elf.section_bytes(strsec))
+    raw = elf.section_bytes(sec)
+    if elf.bits == 64:
+        fmt, size = elf.endian + "IBBHQQ", 24
+    else:
+        fmt, size = elf.endian + "IIIBBH", 16
+    count = min(len(raw) // size, MAX_SYMBOLS)
+    nobits = {i for i, s in enumerate(elf.sections) if s.type == SHT_NOBITS}
+    out: list[Symbol] = []
+    for entry in struct.iter_unpack(fmt, raw[:count * size]):
+        if elf.bits == 64:
+            name_off, info, _other, shndx, value, sz = entry
+        else:
+            name_off, value, sz, info, _other, shndx = entry
+        if sz == 0 or name_off >= len(strtab):
+            continue
+        end = strtab.find(b"\0", name_off)
+        name = strtab[name_off:end if end >= 0 else len(strtab)].decode("utf-8", "replace")
+        in_file = shndx != 0 and shndx < 0xFF00 and shndx not in nobits
+        out.append(Symbol(name, value, sz, info & 0xF, in_file))
+    return out

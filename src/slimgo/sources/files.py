@@ -1,0 +1,101 @@
+"""The files an image's layers leave behind, read from the layer tars in memory.
+
+Whiteouts are applied in order, so a path deleted by a later layer is gone. Paths are normalised and any
+that would leave the image root are refused, so nothing can be read or written outside it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import posixpath
+import tarfile
+from dataclasses import dataclass
+from typing import IO, Iterator
+
+from ..errors import ImageFormatError
+from ..oci.compress import _zstd_module
+from .local import SourceImage, SourceLayer
+
+MAX_ELF = 2 << 30  # a single binary larger than 2 GiB is refused, not read into memory
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    path: str
+    size: int
+    layer: str
+    data: bytes
+
+
+def _decompressed(layer: SourceLayer) -> IO[bytes]:
+    raw = layer.open()
+    head = raw.read(4)
+    rest = io.BufferedReader(_Prefixed(head, raw))  # type: ignore[arg-type]
+    if head[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=rest)  # type: ignore[return-value]
+    if head == b"\x28\xb5\x2f\xfd":
+        return _zstd_module().ZstdFile(rest)  # type: ignore[no-any-return]
+    return rest  # type: ignore[return-value]
+
+
+class _Prefixed(io.RawIOBase):
+    def __init__(self, head: bytes, inner: IO[bytes]) -> None:
+        self.head, self.inner = head, inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: object) -> int:
+        view = memoryview(b)  # type: ignore[arg-type]
+        if self.head:
+            n = min(len(view), len(self.head))
+            view[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.inner.read(len(view))
+        view[:len(data)] = data
+        return len(data)
+
+
+def safe_path(name: str) -> str | None:
+    norm = posixpath.normpath("/" + name.lstrip("/"))
+    if norm.startswith("/.."):
+        return None
+    return norm
+
+
+def elf_files(image: SourceImage) -> Iterator[ImageFile]:
+    """Regular ELF files present in the final filesystem (whiteouts applied)."""
+    final: dict[str, tuple[str, bytes, int]] = {}
+    for layer in image.layers:
+        try:
+            with tarfile.open(fileobj=_decompressed(layer), mode="r|") as tar:
+                for m in tar:
+                    path = safe_path(m.name)
+                    if path is None:
+                        raise ImageFormatError(f"layer {layer.digest}: entry {m.name!r} escapes the image root")
+                    base = posixpath.basename(path)
+                    if base.startswith(".wh."):
+                        parent = posixpath.dirname(path)
+                        if base == ".wh..wh..opq":
+                            final = {k: v for k, v in final.items() if not k.startswith(parent.rstrip("/") + "/")}
+                        else:
+                            gone = posixpath.join(parent, base[4:])
+                            final = {k: v for k, v in final.items() if k != gone and not k.startswith(gone + "/")}
+                        continue
+                    final.pop(path, None)
+                    if not m.isfile() or m.size < 64 or m.size > MAX_ELF:
+                        continue
+                    fh = tar.extractfile(m)
+                    if fh is None:
+                        continue
+                    head = fh.read(4)
+                    if head != b"\x7fELF":
+                        continue
+                    final[path] = (layer.digest, head + fh.read(), m.size)
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise ImageFormatError(f"layer {layer.digest}: unreadable ({exc})") from None
+    for path in sorted(final):
+        digest, data, size = final[path]
+        yield ImageFile(path, size, digest, data)
