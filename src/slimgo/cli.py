@@ -90,16 +90,19 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
           tarball: Path | None, image_refs: Path | None, no_reference: bool, no_cache: bool,
           json_out: bool) -> None:
     """Compile a Go main package (DIR or module/path@version) into a minimal OCI image, daemonlessly."""
+    from .config import BuildConfig
     from .pipeline import BuildRequest, build as run_build
     from .report.build_summary import render
 
     ui = Ui(json_out)
-    req = BuildRequest(
-        target=target, ldflags=ldflags, gcflags=gcflags,
+    settings = BuildConfig(
+        ldflags=ldflags, gcflags=gcflags,
         tags=[t for t in build_tags.split(",") if t] if build_tags is not None else None,
         env=_env_option(env), base=base, user=user,
         platforms=[p for p in platforms.split(",") if p] if platforms else None,
-        compression=compression, compression_level=compression_level, data=data,
+        compression=compression, compression_level=compression_level, data=str(data) if data else None)
+    req = BuildRequest(
+        target=target, settings=settings,
         image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
         reference_build=not no_reference, cache=not no_cache,
     )

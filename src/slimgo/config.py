@@ -18,6 +18,8 @@ _BUILD_KEYS = {
 
 @dataclass
 class BuildConfig:
+    """The build keys, from `.slimgo.yaml` or the command line; None means "not said here"."""
+
     ldflags: str | None = None
     gcflags: str | None = None
     tags: list[str] | None = None
@@ -28,6 +30,16 @@ class BuildConfig:
     compression: str | None = None
     compression_level: int | None = None
     data: str | None = None
+
+    def overlay(self, top: "BuildConfig") -> "BuildConfig":
+        """This config with every key that `top` sets taken from `top` (env is merged, top wins)."""
+        merged = BuildConfig(**{k: v for k, v in vars(self).items()})
+        for key, value in vars(top).items():
+            if key == "env":
+                merged.env = {**self.env, **top.env}
+            elif value is not None:
+                setattr(merged, key, value)
+        return merged
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import config as config_mod
+from .config import BuildConfig
 from .base import resolve as base_resolve
 from .base.model import Base
 from .base.static import StaticBaseSpec
@@ -53,16 +54,7 @@ def _quiet(_: str) -> None:
 @dataclass
 class BuildRequest:
     target: str = "."
-    ldflags: str | None = None
-    gcflags: str | None = None
-    tags: list[str] | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    base: str | None = None
-    user: str | None = None
-    platforms: list[str] | None = None
-    compression: str | None = None
-    compression_level: int | None = None
-    data: Path | None = None
+    settings: BuildConfig = field(default_factory=BuildConfig)  # command-line keys; they win over the file
     image_tags: list[str] = field(default_factory=list)
     oci_layout: Path | None = None
     tarball: Path | None = None
@@ -233,28 +225,24 @@ class Builder:
         started = time.perf_counter()
         toolchain = find_toolchain(req.go)
         target = resolve(req.target, toolchain)
-        cfg = config_mod.load(target.module_root).build
-        flags = DEFAULT.flags.with_user(ldflags=req.ldflags if req.ldflags is not None else cfg.ldflags,
-                                        gcflags=req.gcflags if req.gcflags is not None else cfg.gcflags,
-                                        tags=tuple(req.tags) if req.tags is not None else
-                                        (tuple(cfg.tags) if cfg.tags is not None else None),
-                                        env={**cfg.env, **req.env})
-        platforms = [Platform.parse(p) for p in (req.platforms or cfg.platforms or
-                                                 [f"linux/{toolchain.goarch}"])]
+        file_cfg = config_mod.load(target.module_root).build
+        cfg = file_cfg.overlay(req.settings)
+        flags = DEFAULT.flags.with_user(ldflags=cfg.ldflags, gcflags=cfg.gcflags,
+                                        tags=tuple(cfg.tags) if cfg.tags is not None else None, env=cfg.env)
+        platforms = [Platform.parse(p) for p in (cfg.platforms or [f"linux/{toolchain.goarch}"])]
         if len(set(platforms)) != len(platforms):
             raise BadInput("a platform is listed twice")
-        base_name = req.base or cfg.base or "static"
+        base_name = cfg.base or "static"
         if base_name not in base_resolve.EMBEDDED:
             raise BadInput(f"unknown base {base_name!r} (embedded bases: {', '.join(base_resolve.EMBEDDED)})")
-        compression = req.compression or cfg.compression or "gzip"
-        level = compress.check(compression, req.compression_level if req.compression_level is not None
-                               else cfg.compression_level)
+        compression = cfg.compression or "gzip"
+        level = compress.check(compression, cfg.compression_level)
         if compression == "zstd":
             self.notes.append("zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image")
-        data_dir = req.data or (Path(cfg.data) if cfg.data else None)
-        if data_dir is not None and not data_dir.is_absolute() and req.data is None and target.module_root:
-            data_dir = target.module_root / data_dir
-        user = _user(req.user or cfg.user)
+        data_dir = Path(cfg.data) if cfg.data else None
+        if data_dir is not None and req.settings.data is None and not data_dir.is_absolute() and target.module_root:
+            data_dir = target.module_root / data_dir  # a path in .slimgo.yaml is relative to the module
+        user = _user(cfg.user)
         tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
         tarball = req.tarball
         if req.oci_layout is None and tarball is None:
