@@ -27,6 +27,7 @@ VARIANTS = {
     "pie": ({"CGO_ENABLED": "0"}, ["-buildmode=pie"]),
     "arm64": ({"CGO_ENABLED": "0", "GOARCH": "arm64"}, []),
     "386": ({"CGO_ENABLED": "0", "GOARCH": "386"}, []),
+    "arm": ({"CGO_ENABLED": "0", "GOARCH": "arm", "GOARM": "7"}, []),
     "tzdata": ({"CGO_ENABLED": "0"}, ["-tags=timetzdata"]),
 }
 
@@ -103,7 +104,7 @@ def _nm_packages(path: Path) -> dict[str, int]:
     return totals
 
 
-@pytest.mark.parametrize("name", ["cgo", "nocgo", "trimpath", "pie", "arm64", "386", "compile", "httpbin"])
+@pytest.mark.parametrize("name", ["cgo", "nocgo", "trimpath", "pie", "arm64", "386", "arm", "compile", "httpbin"])
 def test_package_sizes_agree_with_go_tool_nm(binaries: dict[str, Path], name: str) -> None:
     a = analyze_file(binaries[name])
     assert a.size_source == "symtab"
@@ -138,6 +139,8 @@ def test_linking_and_platforms(binaries: dict[str, Path]) -> None:
     assert analyze_file(binaries["pie"]).pie
     assert analyze_file(binaries["arm64"]).machine == "arm64"
     assert analyze_file(binaries["386"]).machine == "386"
+    arm = analyze_file(binaries["arm"])
+    assert arm.machine == "arm" and arm.info is not None and arm.info.settings["GOARM"] == "7"
     sw = next(r for r in nocgo.recommendations if r.title.startswith('-ldflags "-s -w"'))
     stripped = analyze_file(binaries["sw"]).file_bytes
     # the saving is computed from sections; the real -s -w build is within 2% of that prediction
