@@ -59,6 +59,18 @@ def _env_option(values: tuple[str, ...]) -> dict[str, str]:
     return parse_env(list(values), "--env")
 
 
+def _credentials(username: str | None, password_stdin: bool):  # type: ignore[no-untyped-def]
+    from .registry.auth import CredentialSource, Credentials
+
+    if password_stdin and not username:
+        raise click.UsageError("--password-stdin needs --username")
+    if username and not password_stdin:
+        raise click.UsageError("--username needs --password-stdin (passwords are never taken as arguments)")
+    if username:
+        return CredentialSource(explicit=Credentials(username, sys.stdin.readline().rstrip("\n")))
+    return CredentialSource()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="slimgo")
 def cli() -> None:
@@ -71,7 +83,8 @@ def cli() -> None:
 @click.option("--gcflags", help="Compiler flags (go build -gcflags).")
 @click.option("--tags", "build_tags", help="Comma-separated Go build tags.")
 @click.option("--env", "env", multiple=True, metavar="KEY=VAL", help="Build environment (e.g. CGO_ENABLED=1).")
-@click.option("--base", help="Base image: static (default), static-full, scratch.")
+@click.option("--base", help="Base: static (default), static-full, scratch, a registry REF, oci:DIR[:tag], "
+                              "docker-archive:FILE, docker-daemon:NAME.")
 @click.option("--user", help="Image user, UID[:GID] (default 65532:65532 on the static base).")
 @click.option("--platform", "platforms", help="Comma-separated platforms, e.g. linux/amd64,linux/arm64.")
 @click.option("--compression", type=click.Choice(["gzip", "zstd", "none"]), help="Layer compression (gzip).")
@@ -81,14 +94,21 @@ def cli() -> None:
 @click.option("--oci-layout", type=click.Path(path_type=Path), help="Write an OCI image layout directory.")
 @click.option("--tarball", type=click.Path(path_type=Path), help="Write a docker-archive (also an OCI layout).")
 @click.option("--image-refs", type=click.Path(path_type=Path), help="Write NAME@DIGEST lines for CI/signing.")
+@click.option("--push", "push", is_flag=False, flag_value="", default=None, metavar="[REF]",
+              help="Push to a registry (REF, or $SLIMGO_REPO/NAME when REF is omitted).")
+@click.option("--load", is_flag=True, help="Load the image into the Docker engine ($DOCKER_HOST).")
+@click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST",
+              help="Allow plain HTTP to HOST (loopback registries always may).")
+@click.option("--username", help="Registry user (password from --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
 @click.option("--no-reference", is_flag=True, help="Skip the plain `go build` measured for the reduction line.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached base layers.")
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
 def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
           base: str | None, user: str | None, platforms: str | None, compression: str | None,
           compression_level: int | None, data: Path | None, image_tags: tuple[str, ...], oci_layout: Path | None,
-          tarball: Path | None, image_refs: Path | None, no_reference: bool, no_cache: bool,
-          json_out: bool) -> None:
+          tarball: Path | None, image_refs: Path | None, push: str | None, load: bool, insecure: tuple[str, ...],
+          username: str | None, password_stdin: bool, no_reference: bool, no_cache: bool, json_out: bool) -> None:
     """Compile a Go main package (DIR or module/path@version) into a minimal OCI image, daemonlessly."""
     from .config import BuildConfig
     from .pipeline import BuildRequest, build as run_build
@@ -104,7 +124,8 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
     req = BuildRequest(
         target=target, settings=settings,
         image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
-        reference_build=not no_reference, cache=not no_cache,
+        reference_build=not no_reference, cache=not no_cache, push=push, load=load,
+        insecure_registries=list(insecure), credentials=_credentials(username, password_stdin),
     )
     with ui.progress(f"building {target}") as progress:
         result = run_build(req, progress)
@@ -114,6 +135,39 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
         ui.emit_json(result.to_json())
     else:
         render(result, ui.out)
+
+
+@cli.group()
+def base() -> None:
+    """slimgo's embedded base image, for other tools (ko, Dockerfiles) to build on."""
+
+
+@base.command("push")
+@click.argument("ref", required=False)
+@click.option("--variant", type=click.Choice(["full", "ca", "tz", "minimal"]), default="full", show_default=True,
+              help="Which optional parts to include (CA bundle, zoneinfo).")
+@click.option("--platform", "platforms", default="linux/amd64,linux/arm64", show_default=True)
+@click.option("--oci-layout", type=click.Path(path_type=Path), help="Write an OCI layout instead of (or too).")
+@click.option("--tarball", type=click.Path(path_type=Path), help="Write a docker-archive too.")
+@click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST")
+@click.option("--username")
+@click.option("--password-stdin", is_flag=True)
+@click.option("--json", "json_out", is_flag=True)
+def base_push(ref: str | None, variant: str, platforms: str, oci_layout: Path | None, tarball: Path | None,
+              insecure: tuple[str, ...], username: str | None, password_stdin: bool, json_out: bool) -> None:
+    """Publish the static base (REF in a registry, and/or --oci-layout / --tarball)."""
+    from .base_image import publish_base
+
+    if ref is None and oci_layout is None and tarball is None:
+        raise click.UsageError("give a REF to push to, --oci-layout DIR or --tarball FILE")
+    doc = publish_base(ref, variant, [p for p in platforms.split(",") if p], oci_layout, tarball,
+                       list(insecure), _credentials(username, password_stdin))
+    if json_out:
+        emit_json(doc)
+    else:
+        ui = Ui()
+        for line in doc["refs"] or [doc["digest"]]:
+            ui.out.print(line)
 
 
 @cli.command()

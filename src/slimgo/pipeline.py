@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from . import config as config_mod
 from .config import BuildConfig
-from .base import resolve as base_resolve
+from .base import remote as base_remote, resolve as base_resolve
 from .base.model import Base
 from .base.static import StaticBaseSpec
 from .binary import buildinfo, elf as elf_mod, pclntab
@@ -34,6 +34,9 @@ from .oci.layer import Entry, dir_entry, tree_entries, write_layer
 from .oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
 from .oci.reference import Reference
 from .platform import Platform
+from .registry.auth import CredentialSource
+from .registry.client import PushStats, Registry
+from .sinks import daemon as daemon_sink, registry as registry_sink
 from .sinks.archive import write_archive
 from .sinks.content import Published
 from .sinks.layout import write_layout
@@ -62,6 +65,10 @@ class BuildRequest:
     reference_build: bool = True
     go: str | None = None
     cache: bool = True
+    push: str | None = None  # "" pushes to $SLIMGO_REPO/NAME
+    load: bool = False
+    insecure_registries: list[str] = field(default_factory=list)
+    credentials: CredentialSource | None = None
 
 
 @dataclass
@@ -95,6 +102,7 @@ class BuildResult:
     timings: dict[str, float]
     notes: list[str]
     image_refs: list[str]
+    push_stats: dict[str, int] | None = None
 
     @property
     def primary(self) -> PlatformResult:
@@ -142,6 +150,7 @@ class BuildResult:
             "tags": [str(t) for t in self.published.tags],
             "image_refs": self.image_refs,
             "outputs": self.outputs,
+            "push": self.push_stats,
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "notes": self.notes,
         }
@@ -190,12 +199,28 @@ def _labels(target: Target, binary: BuiltBinary, base: Base) -> dict[str, str]:
     return labels
 
 
+def _done(value: Any) -> "Future[Any]":
+    f: Future[Any] = Future()
+    f.set_result(value)
+    return f
+
+
+def _base_files(base: Base) -> frozenset[str]:
+    if base.files is not None:
+        return base.files
+    from .sources.files import paths
+    from .sources.local import SourceLayer
+
+    return paths(tuple(SourceLayer(layer.digest, layer.descriptor.media_type, layer.size,
+                                   lambda p=layer.path: open(p, "rb")) for layer in base.layers))
+
+
 def _check_linking(binary: BuiltBinary, base: Base) -> None:
     with elf_mod.MappedFile(binary.path) as mf:
         info = elf_mod.parse(mf.view)
         if not info.is_dynamic:
             return
-        missing = missing_runtime_files(info, base.files)
+        missing = missing_runtime_files(info, _base_files(base))
     if missing:
         raise BadInput(
             f"{binary.name} ({binary.platform}) is dynamically linked (cgo) but base {base.name} lacks "
@@ -219,6 +244,8 @@ class Builder:
         self.progress = progress
         self.notes: list[str] = []
         self.timings: dict[str, float] = {}
+        self.push_stats = PushStats()
+        self._registries: dict[str, Registry] = {}
 
     def run(self) -> BuildResult:
         req = self.req
@@ -229,12 +256,22 @@ class Builder:
         cfg = file_cfg.overlay(req.settings)
         flags = DEFAULT.flags.with_user(ldflags=cfg.ldflags, gcflags=cfg.gcflags,
                                         tags=tuple(cfg.tags) if cfg.tags is not None else None, env=cfg.env)
-        platforms = [Platform.parse(p) for p in (cfg.platforms or [f"linux/{toolchain.goarch}"])]
+        base_name = cfg.base or "static"
+        want_all = cfg.platforms == ["all"]
+        platforms = [] if want_all else [Platform.parse(p) for p in (cfg.platforms or [f"linux/{toolchain.goarch}"])]
         if len(set(platforms)) != len(platforms):
             raise BadInput("a platform is listed twice")
-        base_name = cfg.base or "static"
+        cache_root = LayerCache(user_cache_dir())
+        remote_bases: list[Base] | None = None
         if base_name not in base_resolve.EMBEDDED:
-            raise BadInput(f"unknown base {base_name!r} (embedded bases: {', '.join(base_resolve.EMBEDDED)})")
+            # Resolved before compiling: a missing platform or a refused registry fails in a second.
+            self.progress(f"resolving base {base_name}")
+            remote_bases = base_remote.resolve(base_name, None if want_all else platforms, cache_root,
+                                               self._registry)
+            if want_all:
+                platforms = [Platform.parse(b.platform_key) for b in remote_bases]
+        elif want_all:
+            platforms = [Platform.parse(p) for p in base_resolve.ALL_PLATFORMS]
         compression = cfg.compression or "gzip"
         level = compress.check(compression, cfg.compression_level)
         if compression == "zstd":
@@ -245,7 +282,7 @@ class Builder:
         user = _user(cfg.user)
         tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
         tarball = req.tarball
-        if req.oci_layout is None and tarball is None:
+        if req.oci_layout is None and tarball is None and req.push is None and not req.load:
             tarball = Path("dist") / f"{target.name}.tar"
             tarball.parent.mkdir(exist_ok=True)
         for path, is_dir in ((req.oci_layout, True), (tarball, False), (req.image_refs, False)):
@@ -258,9 +295,9 @@ class Builder:
             work = Path(work_str)
             binaries, reference = self._compile(toolchain, target, flags, platforms, work)
             t0 = time.perf_counter()
-            cache = LayerCache(user_cache_dir()) if req.cache else None
+            cache = cache_root if req.cache else None
             results = self._assemble(target, binaries, base_name, user, data_dir, compression, level, epoch,
-                                     work / "blobs", cache)
+                                     work / "blobs", cache, remote_bases)
             artifact: Image | Index = results[0].image if len(results) == 1 else \
                 make_index([r.image for r in results])
             published = Published(artifact, tags)
@@ -274,13 +311,51 @@ class Builder:
                 self.progress(f"writing {tarball}")
                 outputs["tarball"] = str(write_archive(tarball, published, toolchain.goarch))
             refs = [ref.with_digest(published.digest) for ref in tags]
+            push_stats = None
+            if req.push is not None:
+                push_refs = self._push_refs(req.push, target.name, tags)
+                self.progress(f"pushing {', '.join(str(r) for r in push_refs)}")
+                refs = []
+                for host in dict.fromkeys(r.registry for r in push_refs):
+                    reg = self._registry(host)
+                    refs += registry_sink.push(published, reg, tuple(r for r in push_refs if r.registry == host))
+                push_stats = self.push_stats.to_json()
+                outputs["pushed"] = ", ".join(refs)
+            if req.load:
+                self.progress("loading into the Docker engine")
+                archive = work / "load.tar"
+                write_archive(archive, published, toolchain.goarch)
+                outputs["loaded"] = "; ".join(daemon_sink.load_archive(archive))
             if req.image_refs is not None:
                 write_bytes(req.image_refs, ("\n".join(refs) + "\n").encode())
                 outputs["image_refs"] = str(req.image_refs)
             self.timings["write"] = time.perf_counter() - t1
         self.timings["total"] = time.perf_counter() - started
         return BuildResult(target, toolchain, published, results, flags, results[0].base.name, reference,
-                           outputs, self.timings, self.notes, refs)
+                           outputs, self.timings, self.notes, refs, push_stats)
+
+    def _registry(self, host: str) -> Registry:
+        if host not in self._registries:
+            insecure = host in self.req.insecure_registries
+            self._registries[host] = Registry(host, insecure=insecure,
+                                              credentials=self.req.credentials or CredentialSource(),
+                                              stats=self.push_stats)
+        return self._registries[host]
+
+    @staticmethod
+    def _push_refs(push: str, name: str, tags: tuple[Reference, ...]) -> list[Reference]:
+        """`--push REF`; an empty REF (or one without a registry) goes under $SLIMGO_REPO."""
+        repo = os.environ.get("SLIMGO_REPO", "").rstrip("/")
+        if not push:
+            if not repo:
+                raise BadInput("--push needs a REF, or SLIMGO_REPO set to a repository prefix")
+            return [Reference.parse(f"{repo}/{name}:{t.tag or 'latest'}") for t in tags]
+        if repo and "/" not in push.split(":")[0] and "." not in push.split("/")[0]:
+            push = f"{repo}/{push}"
+        first = Reference.parse(push)
+        extra = [Reference.parse(f"{first.short_name}:{t.tag}") for t in tags if t.tag and t.tag != first.tag
+                 and t.short_name == first.short_name]
+        return [first, *extra]
 
     def _compile(self, toolchain: Toolchain, target: Target, flags: GoFlags, platforms: list[Platform],
                  work: Path) -> tuple[list[BuiltBinary], int | None]:
@@ -307,7 +382,7 @@ class Builder:
 
     def _assemble(self, target: Target, binaries: list[BuiltBinary], base_name: str, user: str | None,
                   data_dir: Path | None, compression: str, level: int, epoch: int, blob_dir: Path,
-                  cache: LayerCache | None) -> list[PlatformResult]:
+                  cache: LayerCache | None, remote_bases: list[Base] | None = None) -> list[PlatformResult]:
         self.progress("assembling image")
         created = rfc3339(epoch)
         with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
@@ -318,8 +393,11 @@ class Builder:
                                           mtime=epoch, comment="data")
             bin_futures = [pool.submit(write_layer, self._binary_entries(b), blob_dir, compression=compression,
                                        level=level, mtime=epoch, comment=f"{b.name} binary") for b in binaries]
-            bases = [pool.submit(base_resolve.resolve_embedded, base_name, b.platform.oci(), blob_dir, cache,
-                                 compression, level, *self._base_spec(base_name, b)) for b in binaries]
+            if remote_bases is not None:
+                bases = [_done(b) for b in remote_bases]
+            else:
+                bases = [pool.submit(base_resolve.resolve_embedded, base_name, b.platform.oci(), blob_dir, cache,
+                                     compression, level, *self._base_spec(base_name, b)) for b in binaries]
             data_layer = data_future.result() if data_future else None
             results = []
             for binary, bin_f, base_f in zip(binaries, bin_futures, bases):

@@ -14,5 +14,10 @@ class Base:
     layers: tuple[Layer, ...]
     config: dict[str, Any]
     digest: str = ""  # the base manifest's digest, recorded as ...base.digest
-    files: frozenset[str] = field(default_factory=frozenset)  # absolute paths it contains, for checks
+    files: frozenset[str] | None = field(default_factory=frozenset)  # paths it contains; None: list on demand
     notes: tuple[str, ...] = ()  # what was left out and why, for stderr
+
+    @property
+    def platform_key(self) -> str:
+        c = self.config
+        return "/".join(x for x in (c.get("os", ""), c.get("architecture", ""), c.get("variant", "")) if x)

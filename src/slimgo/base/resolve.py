@@ -13,6 +13,9 @@ from . import static
 from .model import Base
 
 EMBEDDED = ("static", "static-full", "scratch")
+# What `--platform all` means on an embedded base: it is data only, so every platform Go targets on Linux.
+ALL_PLATFORMS = ("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x",
+                 "linux/riscv64")
 
 
 def scratch_config(platform: dict[str, str]) -> dict[str, Any]:

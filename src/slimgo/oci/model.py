@@ -59,6 +59,7 @@ class Layer:
     uncompressed_size: int
     path: Path
     comment: str = ""
+    origin: str = ""  # "host/repository" the blob came from, for cross-repository mounts
 
     @property
     def digest(self) -> str:

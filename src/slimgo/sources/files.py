@@ -11,7 +11,7 @@ import io
 import posixpath
 import tarfile
 from dataclasses import dataclass
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 from ..errors import ImageFormatError
 from ..oci.compress import _zstd_module
@@ -29,7 +29,12 @@ class ImageFile:
 
 
 def _decompressed(layer: SourceLayer) -> IO[bytes]:
-    raw = layer.open()
+    return decompressed_stream(layer.open)
+
+
+def decompressed_stream(opener: Callable[[], IO[bytes]]) -> IO[bytes]:
+    """A layer blob as its tar stream, whatever the compression (gzip, zstd, none), told by magic bytes."""
+    raw = opener()
     head = raw.read(4)
     rest = io.BufferedReader(_Prefixed(head, raw))  # type: ignore[arg-type]
     if head[:2] == b"\x1f\x8b":
@@ -67,8 +72,28 @@ def safe_path(name: str) -> str | None:
 
 def elf_files(image: SourceImage) -> Iterator[ImageFile]:
     """Regular ELF files present in the final filesystem (whiteouts applied)."""
+    final = _final_entries(image.layers, _elf_bytes)
+    for path in sorted(final):
+        digest, data, size = final[path]
+        yield ImageFile(path, size, digest, data)
+
+
+def paths(layers: tuple[SourceLayer, ...]) -> frozenset[str]:
+    """Every path in the final filesystem (for checks like "is the ELF interpreter there?")."""
+    return frozenset(_final_entries(layers, lambda m, fh: b""))
+
+
+def _elf_bytes(m: tarfile.TarInfo, fh: IO[bytes] | None) -> bytes | None:
+    if fh is None or not m.isfile() or m.size < 64 or m.size > MAX_ELF:
+        return None
+    head = fh.read(4)
+    return head + fh.read() if head == b"\x7fELF" else None
+
+
+def _final_entries(layers: tuple[SourceLayer, ...], keep: "Callable[[tarfile.TarInfo, IO[bytes] | None], bytes | None]"
+                   ) -> dict[str, tuple[str, bytes, int]]:
     final: dict[str, tuple[str, bytes, int]] = {}
-    for layer in image.layers:
+    for layer in layers:
         try:
             with tarfile.open(fileobj=_decompressed(layer), mode="r|") as tar:
                 for m in tar:
@@ -85,17 +110,9 @@ def elf_files(image: SourceImage) -> Iterator[ImageFile]:
                             final = {k: v for k, v in final.items() if k != gone and not k.startswith(gone + "/")}
                         continue
                     final.pop(path, None)
-                    if not m.isfile() or m.size < 64 or m.size > MAX_ELF:
-                        continue
-                    fh = tar.extractfile(m)
-                    if fh is None:
-                        continue
-                    head = fh.read(4)
-                    if head != b"\x7fELF":
-                        continue
-                    final[path] = (layer.digest, head + fh.read(), m.size)
+                    data = keep(m, tar.extractfile(m) if m.isfile() else None)
+                    if data is not None:
+                        final[path] = (layer.digest, data, m.size)
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise ImageFormatError(f"layer {layer.digest}: unreadable ({exc})") from None
-    for path in sorted(final):
-        digest, data, size = final[path]
-        yield ImageFile(path, size, digest, data)
+    return final

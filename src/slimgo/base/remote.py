@@ -1,0 +1,163 @@
+"""Bases from elsewhere: a registry reference, `oci:DIR[:tag]`, `docker-archive:FILE`,
+`docker-daemon:NAME`.
+
+The base's layers are reused byte-for-byte (never recompressed): each blob is materialised once into
+the content-addressed cache, verified against its digest, and referenced from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadInput, ImageFormatError
+from ..oci.cache import LayerCache
+from ..oci.mediatypes import INDEXES, OCI_LAYER_TAR
+from ..oci.model import Descriptor, Layer
+from ..oci.reference import Reference
+from ..platform import Platform
+from ..registry.client import Registry
+from ..sources.local import SourceImage, SourceLayer, open_image
+from .model import Base
+
+LOCAL_PREFIXES = ("oci:", "docker-archive:", "docker-daemon:")
+
+
+def _platform_key(p: dict[str, Any]) -> str:
+    return "/".join(x for x in (p.get("os", ""), p.get("architecture", ""), p.get("variant", "")) if x)
+
+
+def _matches(offered: str, wanted: Platform) -> bool:
+    parts = offered.split("/")
+    if len(parts) < 2 or parts[0] != wanted.os or parts[1] != wanted.arch:
+        return False
+    return not wanted.variant or (len(parts) > 2 and parts[2] == wanted.variant) or \
+        (wanted.arch == "arm" and len(parts) == 2 and wanted.variant == "v7")
+
+
+def _materialise(cache: LayerCache, layer: SourceLayer) -> tuple[Path, str, int]:
+    """Copy a layer blob into the cache; returns (path, digest, size). Digest-named blobs are verified
+    while copying; Docker's manifest.json archives name layers by path, so their digest is computed."""
+    if layer.digest.startswith("sha256:"):
+        dest = cache.blob_path(layer.digest)
+        if dest.exists() and dest.stat().st_size == layer.size:
+            return dest, layer.digest, layer.size
+    dest_dir = cache.root / "blobs" / "sha256"
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(dir=dest_dir, delete=False, suffix=".part") as tmp, layer.open() as src:
+        while chunk := src.read(1 << 20):
+            h.update(chunk)
+            tmp.write(chunk)
+    digest = "sha256:" + h.hexdigest()
+    if layer.digest.startswith("sha256:") and digest != layer.digest:
+        Path(tmp.name).unlink()
+        raise ImageFormatError(f"base layer {layer.digest}: digest mismatch")
+    final = cache.blob_path(digest)
+    Path(tmp.name).replace(final)
+    return final, digest, final.stat().st_size
+
+
+def _base_from_source(img: SourceImage, cache: LayerCache, name: str) -> Base:
+    diff_ids = list((img.config.get("rootfs") or {}).get("diff_ids") or [])
+    if len(diff_ids) != len(img.layers):
+        raise ImageFormatError(f"{name}: config lists {len(diff_ids)} diff_ids for {len(img.layers)} layers")
+    layers = []
+    for src, diff_id in zip(img.layers, diff_ids):
+        path, digest, size = _materialise(cache, src)
+        media = src.media_type or OCI_LAYER_TAR
+        layers.append(Layer(Descriptor(media, digest, size), diff_id, uncompressed_size(path), path,
+                            comment=f"base {name}"))
+    return Base(name, tuple(layers), img.config, img.manifest_digest, None)
+
+
+def _local_images(spec: str, work: Path) -> list[SourceImage]:
+    if spec.startswith("docker-daemon:"):
+        from ..sinks.daemon import save_image
+
+        archive = save_image(spec[len("docker-daemon:"):], work / "daemon-base.tar")
+        return open_image(f"docker-archive:{archive}")
+    return open_image(spec)
+
+
+def resolve(spec: str, platforms: list[Platform] | None, cache: LayerCache, registry_for: Any) -> list[Base]:
+    """Bases for the wanted platforms (None: every platform the base offers), in that order."""
+    with tempfile.TemporaryDirectory(prefix="slimgo-base-") as tmp:
+        if spec.startswith(LOCAL_PREFIXES):
+            images = _local_images(spec, Path(tmp))
+            offered = {img.platform: img for img in images}
+            chosen = _choose(spec, offered, platforms)
+            return [_base_from_source(offered[k], cache, spec) for k in chosen]
+        return _resolve_registry(spec, platforms, cache, registry_for)
+
+
+def _choose(spec: str, offered: dict[str, Any], platforms: list[Platform] | None) -> list[str]:
+    if platforms is None:
+        return sorted(offered)
+    chosen = []
+    for want in platforms:
+        key = next((k for k in offered if _matches(k, want)), None)
+        if key is None:
+            raise BadInput(f"platform {want} is not in base {spec} (it offers {', '.join(sorted(offered)) or 'none'})")
+        chosen.append(key)
+    return chosen
+
+
+def _resolve_registry(spec: str, platforms: list[Platform] | None, cache: LayerCache, registry_for: Any) -> list[Base]:
+    ref = Reference.parse(spec)
+    reg: Registry = registry_for(ref.registry)
+    body, media, digest = reg.get_manifest(ref.repository, ref.digest or ref.tag)
+    doc = json.loads(body)
+    manifests: dict[str, str] = {}
+    if media in INDEXES or doc.get("manifests"):
+        for m in doc.get("manifests") or []:
+            key = _platform_key(m.get("platform") or {})
+            if key and not key.startswith("unknown"):
+                manifests.setdefault(key, m["digest"])
+        chosen = _choose(spec, manifests, platforms)
+        digests = [manifests[k] for k in chosen]
+    else:
+        digests = [digest]
+    bases = []
+    for d in digests:
+        mbody, _, mdigest = reg.get_manifest(ref.repository, d)
+        manifest = json.loads(mbody)
+        cfg_digest = manifest["config"]["digest"]
+        cfg_path = reg.get_blob(ref.repository, cfg_digest, cache.blob_path(cfg_digest))
+        config = json.loads(cfg_path.read_bytes())
+        key = _platform_key(config)
+        if platforms is not None and len(digests) == 1 and not any(_matches(key, p) for p in platforms):
+            raise BadInput(f"platform {platforms[0]} is not in base {spec} (it is {key})")
+        diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+        layers = []
+        for desc, diff_id in zip(manifest.get("layers", []), diff_ids):
+            path = cache.blob_path(desc["digest"])
+            if not (path.exists() and path.stat().st_size == int(desc["size"])):
+                reg.get_blob(ref.repository, desc["digest"], path)
+            layers.append(Layer(Descriptor(desc["mediaType"], desc["digest"], int(desc["size"])), diff_id,
+                                uncompressed_size(path), path, comment=f"base {ref}", origin=f"{ref.registry}/{ref.repository}"))
+        bases.append(Base(str(ref), tuple(layers), config, mdigest, None))
+    return bases
+
+
+def uncompressed_size(path: Path) -> int:
+    """Size of a layer's tar, measured by decompressing it once; remembered beside the blob."""
+    memo = path.with_name(path.name + ".usize")
+    try:
+        return int(memo.read_text())
+    except (OSError, ValueError):
+        pass
+    from ..sources.files import decompressed_stream
+
+    total = 0
+    with decompressed_stream(lambda: open(path, "rb")) as fh:
+        while chunk := fh.read(1 << 20):
+            total += len(chunk)
+    try:
+        memo.write_text(str(total))
+    except OSError:
+        pass
+    return total
