@@ -289,6 +289,9 @@ class Builder:
             if path is not None:
                 check_writable(path, directory=is_dir)
         epoch = source_date_epoch()
+        push_refs = self._push_refs(req.push, target.name, tags) if req.push is not None else []
+        for ref in push_refs:  # unreachable registries and refused credentials fail before compiling
+            self._registry(ref.registry).ping(ref.repository)
         self.timings["resolve"] = time.perf_counter() - started
 
         with tempfile.TemporaryDirectory(prefix="slimgo-build-") as work_str:
@@ -304,28 +307,30 @@ class Builder:
             self.timings["assemble"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             outputs: dict[str, str] = {}
-            if req.oci_layout is not None:
-                self.progress(f"writing OCI layout {req.oci_layout}")
-                outputs["oci_layout"] = str(write_layout(req.oci_layout, published))
-            if tarball is not None:
-                self.progress(f"writing {tarball}")
-                outputs["tarball"] = str(write_archive(tarball, published, toolchain.goarch))
             refs = [ref.with_digest(published.digest) for ref in tags]
             push_stats = None
-            if req.push is not None:
-                push_refs = self._push_refs(req.push, target.name, tags)
+            # Remote sinks first: a failed push or load leaves no local output behind either.
+            if push_refs:
+                t_push = time.perf_counter()
                 self.progress(f"pushing {', '.join(str(r) for r in push_refs)}")
                 refs = []
                 for host in dict.fromkeys(r.registry for r in push_refs):
                     reg = self._registry(host)
                     refs += registry_sink.push(published, reg, tuple(r for r in push_refs if r.registry == host))
                 push_stats = self.push_stats.to_json()
+                self.timings["push"] = time.perf_counter() - t_push
                 outputs["pushed"] = ", ".join(refs)
             if req.load:
                 self.progress("loading into the Docker engine")
                 archive = work / "load.tar"
                 write_archive(archive, published, toolchain.goarch)
                 outputs["loaded"] = "; ".join(daemon_sink.load_archive(archive))
+            if req.oci_layout is not None:
+                self.progress(f"writing OCI layout {req.oci_layout}")
+                outputs["oci_layout"] = str(write_layout(req.oci_layout, published))
+            if tarball is not None:
+                self.progress(f"writing {tarball}")
+                outputs["tarball"] = str(write_archive(tarball, published, toolchain.goarch))
             if req.image_refs is not None:
                 write_bytes(req.image_refs, ("\n".join(refs) + "\n").encode())
                 outputs["image_refs"] = str(req.image_refs)

@@ -187,6 +187,11 @@ class Registry:
         self.stats.add(retries=1)
         time.sleep(min(hint if hint is not None else self.backoff * 2 ** (attempt - 1), 10.0))
 
+    def ping(self, repo: str) -> None:
+        """Reach the registry and authenticate for pushing to repo, before any work is done."""
+        self.request("HEAD", f"/v2/{repo}/blobs/sha256:{'0' * 64}", scope=f"repository:{repo}:pull,push",
+                     allow=(404,))
+
     # ---- reading ------------------------------------------------------------------------------------
     def get_manifest(self, repo: str, ref: str) -> tuple[bytes, str, str]:
         resp = self.request("GET", f"/v2/{repo}/manifests/{ref}", scope=f"repository:{repo}:pull",
