@@ -14,11 +14,14 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.support, shared with the tests
 
 DOCKER = "/usr/bin/docker"
 WHOAMI = ("github.com/traefik/whoami", "v1.10.3", ".")
@@ -66,34 +69,10 @@ def image_exists(tag: str) -> bool:
 
 
 def ensure_builder_image() -> str:
-    """A `golang`-like builder made from the host toolchain: GOROOT + busybox as /bin/sh."""
-    if image_exists(BUILDER_TAG):
-        return BUILDER_TAG
-    goroot = Path(sh("go", "env", "GOROOT").stdout.strip())
-    busybox = shutil.which("busybox")
-    if busybox is None:
-        raise RuntimeError("busybox is needed for the builder image's shell (apt-get install busybox-static)")
-    with tempfile.TemporaryDirectory() as tmp:
-        rootfs = Path(tmp) / "rootfs.tar"
-        with tarfile.open(rootfs, "w") as tar:
-            tar.add(goroot, arcname="usr/local/go")
-            tar.add(busybox, arcname="bin/busybox")
-            for tool in ("sh", "mkdir", "cp", "ls", "touch", "true"):
-                info = tarfile.TarInfo(f"bin/{tool}")
-                info.type, info.linkname = tarfile.SYMTYPE, "busybox"
-                tar.addfile(info)
-            for d, mode in (("tmp", 0o1777), ("root", 0o700)):
-                info = tarfile.TarInfo(d)
-                info.type, info.mode = tarfile.DIRTYPE, mode
-                tar.addfile(info)
-        sh(DOCKER, "import",
-           "--change", "ENV PATH=/usr/local/go/bin:/bin",
-           "--change", "ENV HOME=/root",
-           "--change", "ENV GOTOOLCHAIN=local",
-           "--change", "ENV GOPROXY=off",
-           "--change", "ENV GOFLAGS=-mod=vendor",
-           str(rootfs), BUILDER_TAG)
-    return BUILDER_TAG
+    """The shared test builder image, with GOFLAGS=-mod=vendor: the benchmark's module is vendored."""
+    from tests.support.images import ensure_builder_image as ensure
+
+    return ensure(BUILDER_TAG, {"GOFLAGS": "-mod=vendor"})
 
 
 def static_base_layout(dest: Path) -> Path:

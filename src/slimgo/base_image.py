@@ -25,7 +25,8 @@ VARIANTS = {"full": StaticBaseSpec(), "ca": StaticBaseSpec(zoneinfo=False), "tz"
 
 
 def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout: Path | None,
-                 tarball: Path | None, insecure: list[str], credentials: CredentialSource) -> dict[str, Any]:
+                 tarball: Path | None, insecure: list[str], credentials: CredentialSource,
+                 local_tag: str | None = None) -> dict[str, Any]:
     spec = VARIANTS[variant]
     plats = [Platform.parse(p) for p in platforms]
     refs = (Reference.parse(ref),) if ref else ()
@@ -40,7 +41,8 @@ def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout
             images.append(make_image(base.config, list(base.layers),
                                      ImageConfig(platform=p.oci(), created="1970-01-01T00:00:00Z"), []))
         artifact = images[0] if len(images) == 1 else make_index(images)
-        pub = Published(artifact, refs or (Reference.parse(f"slimgo/{spec.name}"),))
+        local = (Reference.parse(local_tag),) if local_tag else refs or (Reference.parse(f"slimgo/{spec.name}"),)
+        pub = Published(artifact, local)
         out: dict[str, Any] = {"schema_version": 1, "digest": pub.digest, "variant": spec.name, "refs": [],
                                "platforms": [str(p) for p in plats]}
         if oci_layout:
@@ -53,6 +55,6 @@ def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout
             stats = PushStats()
             reg = Registry(refs[0].registry, insecure=refs[0].registry in insecure, credentials=credentials,
                            stats=stats)
-            out["refs"] = registry_sink.push(pub, reg, refs)
+            out["refs"] = registry_sink.push(Published(artifact, refs), reg, refs)
             out["push"] = stats.to_json()
     return out

@@ -149,19 +149,21 @@ def base() -> None:
 @click.option("--platform", "platforms", default="linux/amd64,linux/arm64", show_default=True)
 @click.option("--oci-layout", type=click.Path(path_type=Path), help="Write an OCI layout instead of (or too).")
 @click.option("--tarball", type=click.Path(path_type=Path), help="Write a docker-archive too.")
+@click.option("--tag", "local_tag", help="Name for --oci-layout/--tarball (default: REF, else slimgo/static).")
 @click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST")
 @click.option("--username")
 @click.option("--password-stdin", is_flag=True)
 @click.option("--json", "json_out", is_flag=True)
 def base_push(ref: str | None, variant: str, platforms: str, oci_layout: Path | None, tarball: Path | None,
-              insecure: tuple[str, ...], username: str | None, password_stdin: bool, json_out: bool) -> None:
+              local_tag: str | None, insecure: tuple[str, ...], username: str | None, password_stdin: bool,
+              json_out: bool) -> None:
     """Publish the static base (REF in a registry, and/or --oci-layout / --tarball)."""
     from .base_image import publish_base
 
     if ref is None and oci_layout is None and tarball is None:
         raise click.UsageError("give a REF to push to, --oci-layout DIR or --tarball FILE")
     doc = publish_base(ref, variant, [p for p in platforms.split(",") if p], oci_layout, tarball,
-                       list(insecure), _credentials(username, password_stdin))
+                       list(insecure), _credentials(username, password_stdin), local_tag)
     if json_out:
         emit_json(doc)
     else:
@@ -205,6 +207,107 @@ def analyze(targets: tuple[str, ...], diff_mode: bool, top: int, by: str, json_o
             render(a, ui.out, top, by, title=f"{platform} {path}")
     else:
         render(result, ui.out, top, by)
+
+
+@cli.command()
+@click.argument("directory", default=".", required=False)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write (default DIR/Dockerfile; - for stdout).")
+@click.option("--base", help="Runtime base image (default gcr.io/distroless/static-debian12:nonroot).")
+@click.option("--upx", is_flag=True, help="Pack the binary with UPX in the builder, after stripping.")
+@click.option("--debug", is_flag=True, help="A Delve variant: -gcflags all=-N -l, dlv exec --headless on :2345.")
+@click.option("--syntax", is_flag=True, help="Add a `# syntax=docker/dockerfile:1` line (needs network at build).")
+@click.option("--force", is_flag=True, help="Overwrite an existing Dockerfile.")
+def dockerfile(directory: str, output: Path | None, base: str | None, upx: bool, debug: bool, syntax: bool,
+               force: bool) -> None:
+    """Write an optimized multi-stage Dockerfile (and a .dockerignore) for a Go main package."""
+    from .dockerfile.generate import DOCKERIGNORE, build_command, module_facts, render
+    from .fsutil import write_bytes
+    from .gobuild.target import resolve
+    from .gobuild.toolchain import find_toolchain
+
+    target = resolve(directory, find_toolchain())
+    assert target.module_root is not None and target.package_dir is not None
+    facts = module_facts(target.package_dir, target.module_root, target.name)
+    text = render(facts, runtime=base, upx=upx, debug=debug, syntax=syntax)
+    if output is not None and str(output) == "-":
+        sys.stdout.write(text)
+        return
+    dest = output or facts.root / "Dockerfile"
+    if dest.exists() and not force:
+        raise SlimgoError(f"{dest}: exists (use --force to overwrite, or -o FILE)")
+    write_bytes(dest, text.encode())
+    ui = Ui()
+    ui.out.print(f"wrote {dest}")
+    ignore = facts.root / ".dockerignore"
+    if not ignore.exists():
+        write_bytes(ignore, DOCKERIGNORE.encode())
+        ui.out.print(f"wrote {ignore}")
+    ui.out.print(f"build it: [bold]{build_command(facts)}[/]")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True)
+@click.option("--json", "json_out", is_flag=True, help="Same as --format json.")
+@click.option("--threshold", help="Lowest severity that fails (error|warning|info|style|none; default warning).")
+@click.option("--fix", is_flag=True, help="Rewrite what is safe to rewrite; the rest stays as findings.")
+@click.option("--explain", metavar="RULE", help="Print a rule's documentation.")
+def lint(files: tuple[Path, ...], fmt: str, json_out: bool, threshold: str | None, fix: bool,
+         explain: str | None) -> int:
+    """Lint Dockerfiles for size (SG1xx), cache (SG2xx), security (SG3xx) and Go build (SG4xx) mistakes."""
+    from .dockerfile.lint import ALL_RULES, check_threshold, fails, lint_file, render_json, settings_for, to_github
+
+    if explain:
+        rule = ALL_RULES.get(explain.upper())
+        if rule is None:
+            raise click.UsageError(f"unknown rule {explain} (rules: {', '.join(sorted(ALL_RULES))})")
+        sys.stdout.write(f"{rule.id} ({rule.severity}): {rule.title}\n\n{rule.explain}\n"
+                         f"{'Fixable with --fix.' if rule.fixable else ''}\n"
+                         f"Ignore it for one instruction with `# slimgo:ignore={rule.id}` on the line above, or in "
+                         f"the whole file with `# slimgo:ignore-file={rule.id}`.\n")
+        return 0
+    if not files:
+        raise click.UsageError("give one or more Dockerfiles (or --explain RULE)")
+    fmt = "json" if json_out else fmt
+    findings = []
+    worst = "none"
+    applied: list[str] = []
+    for path in files:
+        settings = settings_for(path)
+        if threshold is not None:
+            settings.threshold = check_threshold(threshold)
+        if fix:
+            from .dockerfile.fix import fix_file
+
+            done, found = fix_file(path)
+            applied += [f"{path}: {d}" for d in done]
+        else:
+            found = lint_file(path, settings)
+        findings += found
+        if fails(found, settings.threshold):
+            worst = "fail"
+    if fmt in ("json", "sarif"):
+        sys.stdout.write(render_json(findings, fmt) + "\n")
+    elif fmt == "github":
+        if findings:
+            sys.stdout.write(to_github(findings) + "\n")
+    else:
+        _render_findings(findings, applied)
+    return 1 if worst == "fail" else 0
+
+
+def _render_findings(findings: list[Any], applied: list[str]) -> None:
+    ui = Ui()
+    colors = {"error": "red", "warning": "yellow", "info": "cyan", "style": "dim"}
+    for line in applied:
+        ui.out.print(f"[green]fixed[/] {line}")
+    for f in findings:
+        ui.out.print(f"{f.file}:{f.line} [{colors[f.severity]}]{f.severity}[/] [bold]{f.rule}[/] {f.message}")
+        ui.out.print(f"    [dim]fix: {f.hint}[/]")
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in colors}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+    ui.err.print(f"[dim]{summary}[/]")
 
 
 def _report_error(exc: SlimgoError) -> int:

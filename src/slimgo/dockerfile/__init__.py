@@ -1,0 +1,1 @@
+"""Dockerfiles: a parser, a linter with rule families, and a generator that speaks slimgo's strategy vocabulary."""

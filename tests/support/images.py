@@ -1,0 +1,59 @@
+"""Local images for Docker builds that cannot pull: a Go builder made from the host toolchain (plus a
+static busybox shell) and slimgo's static base, both loaded into the engine."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+DOCKER = "/usr/bin/docker"
+
+
+def image_exists(tag: str) -> bool:
+    return subprocess.run([DOCKER, "image", "inspect", tag], capture_output=True).returncode == 0
+
+
+def ensure_builder_image(tag: str, env: dict[str, str] | None = None) -> str:
+    """A `golang`-like builder: the host GOROOT at /usr/local/go and busybox as /bin/sh."""
+    if image_exists(tag):
+        return tag
+    goroot = Path(subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip())
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        raise RuntimeError("busybox is needed for the builder image's shell (apt-get install busybox-static)")
+    with tempfile.TemporaryDirectory() as tmp:
+        rootfs = Path(tmp) / "rootfs.tar"
+        with tarfile.open(rootfs, "w") as tar:
+            tar.add(goroot, arcname="usr/local/go")
+            tar.add(busybox, arcname="bin/busybox")
+            for tool in ("sh", "mkdir", "cp", "ls", "touch", "true", "rm", "cat"):
+                info = tarfile.TarInfo(f"bin/{tool}")
+                info.type, info.linkname = tarfile.SYMTYPE, "busybox"
+                tar.addfile(info)
+            for d, mode in (("tmp", 0o1777), ("root", 0o700), ("go", 0o755)):
+                info = tarfile.TarInfo(d)
+                info.type, info.mode = tarfile.DIRTYPE, mode
+                tar.addfile(info)
+        changes = {"PATH": "/usr/local/go/bin:/bin", "HOME": "/root", "GOTOOLCHAIN": "local", "GOPROXY": "off",
+                   **(env or {})}
+        cmd = [DOCKER, "import"]
+        for k, v in changes.items():
+            cmd += ["--change", f"ENV {k}={v}"]
+        subprocess.run([*cmd, str(rootfs), tag], check=True, capture_output=True)
+    return tag
+
+
+def ensure_static_image(tag: str) -> str:
+    """slimgo's static base (full variant), loaded into the engine under tag."""
+    if image_exists(tag):
+        return tag
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "static.tar"
+        subprocess.run([sys.executable, "-m", "slimgo", "base", "push", "--tarball", str(archive), "--tag", tag,
+                        "--platform", "linux/amd64"], check=True, capture_output=True)
+        subprocess.run([DOCKER, "load", "-i", str(archive)], check=True, capture_output=True)
+    return tag
