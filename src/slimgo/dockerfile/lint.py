@@ -115,8 +115,7 @@ def to_sarif(findings: list[Finding]) -> dict[str, Any]:
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "slimgo", "version": __version__, "rules": rules,
-                                      "informationUri": "https://pkg.go.dev/"}},
+        "runs": [{"tool": {"driver": {"name": "slimgo", "version": __version__, "rules": rules}},
                   "results": results}],
     }
 

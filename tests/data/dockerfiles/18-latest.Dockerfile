@@ -1,0 +1,4 @@
+FROM alpine:latest
+FROM node
+FROM python@sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d
+USER 1000
