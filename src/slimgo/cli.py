@@ -137,6 +137,51 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
         render(result, ui.out)
 
 
+@cli.command()
+@click.argument("target", default=".", required=False)
+@click.option("--strategies", help="Comma-separated subset of the ladder (and .slimgo.yaml strategies).")
+@click.option("--port", type=int, help="The program serves TCP on this port: started = accepts a connection.")
+@click.option("--ready", metavar="REGEX", help="Started = prints a line matching REGEX.")
+@click.option("--run-args", default="", help="Arguments for the program (shell-quoted string).")
+@click.option("--grace", default=2.0, show_default=True, help="Seconds a program without --port/--ready must survive.")
+@click.option("--runs", default=5, show_default=True, help="Starts per variant for the start-up median (>= 5).")
+@click.option("--baseline-base", metavar="REF", help="Put the baseline on a real image (e.g. a golang image).")
+@click.option("--no-engine", is_flag=True, help="Do not use a Docker engine for the checks.")
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--markdown", type=click.Path(path_type=Path), help="Also write a Markdown report.")
+@click.option("--html", type=click.Path(path_type=Path), help="Also write a self-contained HTML report.")
+def compare(target: str, strategies: str | None, port: int | None, ready: str | None, run_args: str, grace: float,
+            runs: int, baseline_base: str | None, no_engine: bool, json_out: bool, markdown: Path | None,
+            html: Path | None) -> int:
+    """Build the ladder of strategies, run and check each variant, and pick the smallest that works."""
+    import shlex
+
+    from .compare.core import CompareRequest, compare as run_compare
+    from .fsutil import write_bytes
+    from .report.compare_view import html_report, markdown as to_markdown, render
+
+    if runs < 5:
+        raise click.UsageError("--runs must be at least 5 (the start-up time is a median)")
+    req = CompareRequest(target=target, strategies=strategies, port=port, ready=ready,
+                         run_args=shlex.split(run_args), grace=grace, baseline_base=baseline_base, runs=runs,
+                         html=html, markdown=markdown, use_engine=not no_engine)
+    ui = Ui(json_out)
+    with ui.progress(f"comparing strategies for {target}") as progress:
+        result = run_compare(req, progress)
+    doc = result.to_json()
+    if markdown:
+        write_bytes(markdown, to_markdown(doc).encode())
+    if html:
+        write_bytes(html, html_report(doc).encode())
+    for note in doc["notes"]:
+        ui.note(note)
+    if json_out:
+        emit_json(doc)
+    else:
+        render(doc, ui.out)
+    return result.exit_code
+
+
 @cli.group()
 def base() -> None:
     """slimgo's embedded base image, for other tools (ko, Dockerfiles) to build on."""

@@ -227,6 +227,30 @@ def _check_linking(binary: BuiltBinary, base: Base) -> None:
             f"{', '.join(missing)}: build with CGO_ENABLED=0 or use a base with that libc")
 
 
+def static_spec_for(path: Path, name: str) -> tuple[StaticBaseSpec, list[str]]:
+    """The static base a binary needs, from the functions it links (see binary/needs.py), and notes
+    saying what was left out and why."""
+    with elf_mod.MappedFile(path) as mf:
+        e = elf_mod.parse(mf.view)
+        try:
+            table = pclntab.read(e)
+        except BadInput:
+            table = None
+    if table is None or table.partial:
+        return StaticBaseSpec(), [f"{name}: function table unreadable (packed?): the base keeps CA roots and zoneinfo"]
+    names = {f.name for f in table.funcs}
+    needs = detect_needs(names, {pclntab.package_of(n) for n in names}, e.is_dynamic)
+    notes = []
+    if not needs.ca_roots:
+        notes.append(f"{name}: CA bundle left out of the base (the program never loads system TLS roots)")
+    if not needs.zoneinfo:
+        why = "time/tzdata is embedded" if needs.tzdata_embedded else "the program never loads time zones"
+        notes.append(f"{name}: zoneinfo left out of the base ({why})")
+    if notes:
+        notes.append("use --base static-full to keep everything")
+    return StaticBaseSpec(ca_roots=needs.ca_roots, zoneinfo=needs.zoneinfo), notes
+
+
 def _user(value: str | None) -> str | None:
     if value is None:
         return None
@@ -426,25 +450,11 @@ class Builder:
         """`static` keeps only what the program can use (analyze's needs); `static-full` keeps everything."""
         if base_name != "static":
             return None, ()
-        with elf_mod.MappedFile(binary.path) as mf:
-            e = elf_mod.parse(mf.view)
-            table = pclntab.read(e)
-        if table is None or table.partial:
-            return StaticBaseSpec(), ("function table unreadable: the static base keeps CA roots and zoneinfo",)
-        names = {f.name for f in table.funcs}
-        needs = detect_needs(names, {pclntab.package_of(n) for n in names}, e.is_dynamic)
-        notes = []
-        if not needs.ca_roots:
-            notes.append(f"{binary.name}: CA bundle left out of the base (the program never loads system TLS roots)")
-        if not needs.zoneinfo:
-            why = "time/tzdata is embedded" if needs.tzdata_embedded else "the program never loads time zones"
-            notes.append(f"{binary.name}: zoneinfo left out of the base ({why})")
-        if notes:
-            notes.append("use --base static-full to keep everything")
+        spec, notes = static_spec_for(binary.path, binary.name)
         for n in notes:
             if n not in self.notes:
                 self.notes.append(n)
-        return StaticBaseSpec(ca_roots=needs.ca_roots, zoneinfo=needs.zoneinfo), tuple(notes)
+        return spec, tuple(notes)
 
     @staticmethod
     def _binary_entries(binary: BuiltBinary) -> list[Entry]:

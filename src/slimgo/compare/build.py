@@ -1,0 +1,174 @@
+"""Build one rung of the ladder: the user's binary and the probe, post-steps, base, image."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..base.model import Base
+from ..base.resolve import resolve_embedded
+from ..base.static import PATH_ENV
+from ..binary import elf as elf_mod
+from ..binary.linking import missing_runtime_files
+from ..errors import BadInput
+from ..gobuild.build import BuiltBinary, compile_binary
+from ..gobuild.target import Target
+from ..gobuild.toolchain import Toolchain, run_go
+from ..oci.cache import LayerCache
+from ..oci.layer import Entry, dir_entry, tree_entries, write_layer
+from ..oci.model import Image, ImageConfig, Layer, make_image
+from ..pipeline import static_spec_for
+from ..platform import Platform
+from .variants import VariantSpec
+
+PROBE_NAME = "slimgo-probe"
+
+
+@dataclass
+class BuiltVariant:
+    spec: VariantSpec
+    image: Image | None = None
+    probe: Image | None = None
+    binary_bytes: int | None = None
+    dynamic: bool = False
+    missing: list[str] = field(default_factory=list)  # runtime files the base lacks (interpreter, libs)
+    skipped: bool = False
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    go_build_seconds: float = 0.0
+    build_seconds: float = 0.0
+
+
+def probe_target(work: Path) -> Target:
+    """The probe's sources, copied out of the package data (site-packages may be read-only)."""
+    src = work / "probe-src"
+    if not src.exists():
+        src.mkdir(parents=True)
+        pkg = importlib.resources.files("slimgo.compare") / "probe"
+        for name in ("go.mod", "main.go"):
+            (src / name).write_bytes((pkg / name).read_bytes())
+    return Target(package="slimgo.dev/probe", name=PROBE_NAME, package_dir=src, module_root=src,
+                  module_path="slimgo.dev/probe")
+
+
+def _post_process(binary: BuiltBinary, spec: VariantSpec) -> int:
+    for step in spec.post:
+        if step == "strip":
+            tool = shutil.which("strip")
+            if tool is None:
+                raise _Skip("binutils strip is not installed")
+            subprocess.run([tool, "--strip-all", str(binary.path)], check=True, capture_output=True)
+        elif step == "upx":
+            tool = shutil.which("upx")
+            if tool is None:
+                raise _Skip("upx is not on PATH (install it to measure this rung)")
+            proc = subprocess.run([tool, "--best", "--lzma", "-q", str(binary.path)], capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise _Skip(f"upx could not pack the binary: {(proc.stderr or proc.stdout).strip()[-200:]}")
+    return binary.path.stat().st_size
+
+
+class _Skip(Exception):
+    pass
+
+
+def _baseline_layers(toolchain: Toolchain, target: Target, blob_dir: Path, cache: LayerCache | None,
+                     compression: str, level: int | None) -> list[Layer]:
+    """GOROOT, the module's downloaded dependencies, and the source tree, as a `FROM golang` image has."""
+    layers = []
+    key = f"goroot-{toolchain.version}-{toolchain.goos}-{toolchain.goarch}-{compression}-{level}"
+    cached = cache.get(key) if cache else None
+    if cached is None:
+        cached = write_layer(tree_entries(Path(toolchain.goroot), "usr/local/go"), blob_dir,
+                             compression=compression, level=level, comment="Go toolchain (GOROOT)")
+        if cache:
+            cached = cache.put(key, cached)
+    layers.append(cached)
+    entries: list[Entry] = [dir_entry("go/pkg/mod")]
+    if target.module_root is not None:
+        out = run_go(toolchain.go, ["list", "-m", "-json", "all"], cwd=target.module_root)
+        decoder = json.JSONDecoder()
+        pos = 0
+        while pos < len(out):
+            while pos < len(out) and out[pos].isspace():
+                pos += 1
+            if pos >= len(out):
+                break
+            mod, pos = decoder.raw_decode(out, pos)
+            if mod.get("Main") or not mod.get("Dir"):
+                continue
+            entries += tree_entries(Path(mod["Dir"]), f"go/pkg/mod/{mod['Path']}@{mod['Version']}")
+        layers.append(write_layer(entries, blob_dir, compression=compression, level=level,
+                                  comment="module cache"))
+        src = [e for e in tree_entries(target.module_root, "src") if "/.git" not in f"/{e.path}/"]
+        layers.append(write_layer(src, blob_dir, compression=compression, level=level, comment="source tree"))
+    return layers
+
+
+def build_variant(spec: VariantSpec, toolchain: Toolchain, target: Target, platform: Platform, work: Path,
+                  cache: LayerCache | None, baseline_base: Base | None = None) -> BuiltVariant:
+    started = time.perf_counter()
+    out = BuiltVariant(spec)
+    vdir = work / spec.name
+    blob_dir = work / "blobs"
+    try:
+        binary = compile_binary(toolchain, target, spec.flags, platform, vdir / "bin")
+        probe = compile_binary(toolchain, probe_target(work), spec.flags, platform, vdir / "probe")
+        out.go_build_seconds = binary.seconds + probe.seconds
+        out.binary_bytes = _post_process(binary, spec)
+        _post_process(probe, spec)
+    except _Skip as exc:
+        out.skipped, out.reason = True, str(exc)
+        return out
+    except BadInput as exc:
+        out.skipped, out.reason = True, f"build failed: {exc}"
+        return out
+    base = _base(spec, binary, platform, blob_dir, cache, baseline_base, out)
+    with elf_mod.MappedFile(binary.path) as mf:
+        info = elf_mod.parse(mf.view)
+        out.dynamic = info.is_dynamic
+        if info.is_dynamic:
+            out.missing = missing_runtime_files(info, base.files or frozenset())
+    extra: list[Layer] = []
+    if spec.baseline:
+        extra = _baseline_layers(toolchain, target, blob_dir, cache, spec.compression, spec.level)
+    out.image = _image(base, extra, binary, spec, blob_dir, platform)
+    out.probe = _image(base, [], probe, spec, blob_dir, platform)
+    out.build_seconds = time.perf_counter() - started
+    return out
+
+
+def _base(spec: VariantSpec, binary: BuiltBinary, platform: Platform, blob_dir: Path, cache: LayerCache | None,
+          baseline_base: Base | None, out: BuiltVariant) -> Base:
+    if spec.baseline and baseline_base is not None:
+        return baseline_base
+    if spec.base == "static":
+        static_spec, notes = static_spec_for(binary.path, binary.name)
+        out.notes += [n for n in notes if "--base static-full" not in n]
+        return resolve_embedded("static", platform.oci(), blob_dir, cache, spec.compression,
+                                _level(spec), static_spec)
+    return resolve_embedded(spec.base, platform.oci(), blob_dir, cache, spec.compression, _level(spec))
+
+
+def _level(spec: VariantSpec) -> int:
+    from ..oci.compress import check
+
+    return check(spec.compression, spec.level)
+
+
+def _image(base: Base, extra: list[Layer], binary: BuiltBinary, spec: VariantSpec, blob_dir: Path,
+           platform: Platform) -> Image:
+    layer = write_layer([dir_entry("app"), Entry(f"app/{binary.name}", "file", 0o755, source=binary.path)], blob_dir,
+                        compression=spec.compression, level=spec.level, comment=f"{binary.name} binary")
+    env = [] if base.config.get("config", {}).get("Env") else [PATH_ENV]
+    cfg = ImageConfig(platform=platform.oci(), created="1970-01-01T00:00:00Z", env=env,
+                      entrypoint=[f"/app/{binary.name}"],
+                      labels={"dev.slimgo.compare.variant": spec.name})
+    history = [{"created": "1970-01-01T00:00:00Z", "created_by": f"slimgo compare: {spec.name}",
+                "comment": layer.comment} for layer in [*extra, layer]]
+    return make_image(base.config, [*base.layers, *extra, layer], cfg, history)

@@ -1,0 +1,303 @@
+"""`slimgo compare`: build every rung, measure it, check it in a real engine, pick the verdict."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import config as config_mod
+from ..base import remote as base_remote
+from ..binary.analysis import analyze_file
+from ..binary.needs import Needs
+from ..errors import BadInput
+from ..fsutil import check_writable, user_cache_dir
+from ..gobuild.target import Target, resolve
+from ..gobuild.toolchain import find_toolchain
+from ..oci.cache import LayerCache
+from ..platform import Platform
+from .build import BuiltVariant, build_variant
+from .engine import Engine, docker_cli
+from .measure import Measurement, measure, unpack
+from .variants import VariantSpec, from_config, ladder, select
+
+SCHEMA_VERSION = 1
+CHECKS = ("starts", "ca_roots", "tz", "dns", "user_db", "panic_file_line", "no_shell", "nonroot")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CompareRequest:
+    target: str = "."
+    strategies: str | None = None
+    port: int | None = None
+    ready: str | None = None
+    run_args: list[str] = field(default_factory=list)
+    grace: float = 2.0
+    baseline_base: str | None = None
+    runs: int = 5
+    html: Path | None = None
+    markdown: Path | None = None
+    use_engine: bool = True
+
+
+@dataclass
+class VariantResult:
+    built: BuiltVariant
+    measurement: Measurement | None = None
+    checks: dict[str, bool | None] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    carried_over: list[str] = field(default_factory=list)
+    reduction_pct: float | None = None
+
+    @property
+    def spec(self) -> VariantSpec:
+        return self.built.spec
+
+    @property
+    def image_bytes(self) -> int | None:
+        return self.built.image.uncompressed_size if self.built.image else None
+
+    @property
+    def pull_bytes(self) -> int | None:
+        return self.built.image.compressed_size if self.built.image else None
+
+    @property
+    def passes(self) -> bool:
+        return (not self.built.skipped and self.checks.get("starts") is True
+                and all(v is not False and (v is not None or k != "starts") for k, v in self.checks.items()))
+
+    def to_json(self, target: str) -> dict[str, Any]:
+        m = self.measurement
+        return {
+            "name": self.spec.name, "description": self.spec.description, "skipped": self.built.skipped,
+            "reason": self.built.reason or None, "binary_bytes": self.built.binary_bytes,
+            "image_bytes": self.image_bytes, "pull_bytes": self.pull_bytes, "reduction_pct": self.reduction_pct,
+            "startup_ms": m.startup_ms if m else None, "rss_bytes": m.rss_bytes if m else None,
+            "measure_note": (m.reason or None) if m else None,
+            "checks": self.checks, "check_reasons": self.reasons, "carried_over": self.carried_over,
+            "passes": self.passes, "dynamic": self.built.dynamic, "missing_runtime_files": self.built.missing,
+            "build_command": self.spec.build_command(target), "dockerfile": self.spec.dockerfile_flags(),
+            "notes": self.built.notes,
+        }
+
+
+@dataclass
+class CompareResult:
+    target: Target
+    variants: list[VariantResult]
+    needs: Needs | None
+    engine: str
+    timings: dict[str, float]
+    notes: list[str]
+
+    def verdict(self) -> dict[str, Any]:
+        passing = [v for v in self.variants if v.passes and v.pull_bytes is not None]
+        if not passing:
+            return {"best": None, "best_every_engine": None, "reason": "no variant passed all applicable checks"}
+        best = min(passing, key=lambda v: (v.pull_bytes, v.spec.name))
+        universal = [v for v in passing if v.spec.compression != "zstd"]
+        every = min(universal, key=lambda v: (v.pull_bytes, v.spec.name)) if universal else None
+        return {"best": best.spec.name, "pull_bytes": best.pull_bytes, "image_bytes": best.image_bytes,
+                "command": best.spec.build_command(self.target.spec), "dockerfile": best.spec.dockerfile_flags(),
+                "compatibility": self._compat(best), "best_every_engine": every.spec.name if every else None,
+                "best_every_engine_command": every.spec.build_command(self.target.spec) if every else None}
+
+    def _compat(self, v: VariantResult) -> list[str]:
+        notes = []
+        if v.spec.compression == "zstd":
+            notes.append("zstd layers: pulling needs Docker Engine >= 23 or containerd >= 1.5 "
+                         "(docker load of the archive works on 20.10, measured here)")
+        if "upx" in v.spec.post:
+            ref = next((x for x in self.variants if x.spec.name == "ldflags-sw" and x.measurement), None)
+            if ref and v.measurement and ref.measurement and ref.measurement.startup_ms and v.measurement.startup_ms:
+                notes.append(f"UPX: start-up {v.measurement.startup_ms:.1f} ms vs {ref.measurement.startup_ms:.1f} ms, "
+                             f"peak RSS {v.measurement.rss_bytes} vs {ref.measurement.rss_bytes} bytes (measured)")
+            notes.append("UPX decompresses the program into memory at every start; pages are not shared")
+        return notes
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.verdict()["best"] else 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "target": self.target.spec, "engine": self.engine,
+                "needs": self.needs.to_json() if self.needs else None,
+                "variants": [v.to_json(self.target.spec) for v in self.variants], "verdict": self.verdict(),
+                "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()}, "notes": self.notes}
+
+
+def _specs(target: Target, wanted: str | None) -> list[VariantSpec]:
+    specs = ladder()
+    cfg = config_mod.load(target.module_root)
+    for name, doc in cfg.strategies.items():
+        specs.append(from_config(str(name), doc, str(cfg.path)))
+    return select(specs, wanted)
+
+
+def _applicable(needs: Needs | None) -> dict[str, bool]:
+    if needs is None:
+        return {k: True for k in CHECKS}
+    return {"starts": True, "ca_roots": needs.ca_roots, "tz": needs.loads_zones, "dns": needs.dns,
+            "user_db": needs.user_db, "panic_file_line": True, "no_shell": True, "nonroot": True}
+
+
+def compare(req: CompareRequest, progress: Progress = lambda _: None) -> CompareResult:
+    started = time.perf_counter()
+    toolchain = find_toolchain()
+    target = resolve(req.target, toolchain)
+    specs = _specs(target, req.strategies)
+    for path in (req.html, req.markdown):
+        if path is not None:
+            check_writable(path)
+    if req.port is not None and not 0 < req.port < 65536:
+        raise BadInput(f"--port {req.port}: not a TCP port")
+    platform = Platform.parse(f"linux/{toolchain.goarch}")
+    cache = LayerCache(user_cache_dir())
+    notes: list[str] = []
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="slimgo-compare-") as tmp:
+        work = Path(tmp)
+        baseline_base = None
+        if req.baseline_base:
+            baseline_base = base_remote.resolve(req.baseline_base, [platform], cache, _registry)[0]
+        progress(f"building {len(specs)} variants")
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+            built = list(pool.map(lambda s: build_variant(s, toolchain, target, platform, work, cache,
+                                                          baseline_base), specs))
+        timings["build"] = time.perf_counter() - t0
+        timings["go_build"] = sum(b.go_build_seconds for b in built)
+        results = [VariantResult(b) for b in built]
+        needs = _needs(work, results)
+        applicable = _applicable(needs)
+        if any(s.baseline for s in specs) and not req.baseline_base:
+            notes.append("baseline ships the local toolchain, module cache and sources on the static base: it "
+                         "underestimates a real golang image (no distro); --baseline-base REF puts it on one")
+        base_ref = next((r for r in results if r.spec.baseline and r.image_bytes), None)
+        for r in results:
+            if base_ref and r.image_bytes:
+                r.reduction_pct = round(100 * (base_ref.image_bytes - r.image_bytes) / base_ref.image_bytes, 1)
+        t1 = time.perf_counter()
+        for r in results:
+            if r.built.image is None:
+                continue
+            progress(f"measuring {r.spec.name} (start-up and memory, {req.runs} runs)")
+            root = work / "rootfs" / r.spec.name
+            try:
+                unpack(r.built.image, root)
+                r.measurement = measure(root, r.built.image, req.run_args, req.port, req.ready, req.grace, req.runs)
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+        timings["measure"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        docker = docker_cli() if req.use_engine else None
+        engine_name = "docker" if docker else "none"
+        if docker:
+            engine = Engine(docker, uuid.uuid4().hex[:8])
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(lambda r: _engine_checks(engine, r, req, work, platform, applicable, progress),
+                              [r for r in results if r.built.image is not None]))
+            _carry_over(results)
+        else:
+            notes.append("no Docker engine answered: sizes are measured, engine checks are marked not run (null)")
+            for r in results:
+                if r.built.image is not None:
+                    _host_checks(r, applicable)
+        timings["checks"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - started
+    return CompareResult(target, results, needs, engine_name, timings, notes)
+
+
+def _registry(host: str):  # type: ignore[no-untyped-def]
+    from ..registry.auth import CredentialSource
+    from ..registry.client import Registry
+
+    return Registry(host, credentials=CredentialSource())
+
+
+def _needs(work: Path, results: list[VariantResult]) -> Needs | None:
+    """The user's program's needs, from an unpacked, unstripped-enough build (cgo-off if present)."""
+    order = ["cgo-off", "trimpath", "ldflags-sw", "default"]
+    for name in order + [r.spec.name for r in results]:
+        r = next((x for x in results if x.spec.name == name and not x.built.skipped and "upx" not in x.spec.post),
+                 None)
+        if r is None:
+            continue
+        files = [p for p in (work / r.spec.name / "bin").rglob("*") if p.is_file()]
+        if files:
+            return analyze_file(files[0]).needs
+    return None
+
+
+def _engine_checks(engine: Engine, r: VariantResult, req: CompareRequest, work: Path, platform: Platform,
+                   applicable: dict[str, bool], progress: Progress) -> None:
+    tag = f"slimgo-compare/{engine.run_id}:{r.spec.name}"
+    probe_tag = f"slimgo-compare/{engine.run_id}:{r.spec.name}-probe"
+    progress(f"checking {r.spec.name} in the engine")
+    try:
+        assert r.built.image is not None and r.built.probe is not None
+        engine.load(r.built.image, tag, work, platform.arch)
+        engine.load(r.built.probe, probe_tag, work, platform.arch)
+        starts, why = engine.starts(tag, req.run_args, req.port, req.ready, req.grace)
+        r.checks["starts"] = starts
+        if why:
+            r.reasons["starts"] = why
+        found, probe_why = engine.probe(probe_tag)
+        for name in CHECKS[1:]:
+            if not applicable.get(name, True):
+                r.checks[name] = None
+                r.reasons[name] = "not applicable: the program does not need it"
+            elif found is None:
+                r.checks[name] = False
+                r.reasons[name] = f"probe did not run: {probe_why}"
+            else:
+                r.checks[name] = bool(found.get(name))
+                err = (found.get("errors") or {}).get(name)
+                if err and not r.checks[name]:
+                    r.reasons[name] = str(err)[:200]
+    except RuntimeError as exc:
+        for name in CHECKS:
+            r.checks[name] = None
+            r.reasons[name] = f"could not run in the engine: {exc}"
+    finally:
+        engine.remove(tag)
+        engine.remove(probe_tag)
+
+
+def _diff_ids(r: VariantResult) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    if r.built.image is None or r.built.probe is None:
+        return None
+    return (tuple(r.built.image.config["rootfs"]["diff_ids"]), tuple(r.built.probe.config["rootfs"]["diff_ids"]))
+
+
+def _carry_over(results: list[VariantResult]) -> None:
+    """A variant the engine could not load (zstd on Docker < 23) takes the checks of a variant whose images
+    have the same diff_ids: the same files, differently compressed. Marked as carried over."""
+    for r in results:
+        if r.checks.get("starts") is not None or _diff_ids(r) is None:
+            continue
+        twin = next((x for x in results if x is not r and x.checks.get("starts") is not None
+                     and _diff_ids(x) == _diff_ids(r)), None)
+        if twin is None:
+            continue
+        why = r.reasons.get("starts", "")
+        r.checks = dict(twin.checks)
+        r.reasons = {k: f"carried over from {twin.spec.name} (identical diff_ids); {why}" for k in r.checks}
+        r.carried_over = list(r.checks)
+
+
+def _host_checks(r: VariantResult, applicable: dict[str, bool]) -> None:
+    m = r.measurement
+    r.checks["starts"] = m.starts if m else None
+    if m and m.reason and not m.starts:
+        r.reasons["starts"] = m.reason
+    for name in CHECKS[1:]:
+        r.checks[name] = None
+        r.reasons[name] = "not run: no container engine" if applicable.get(name, True) else "not applicable"

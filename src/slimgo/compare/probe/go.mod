@@ -1,0 +1,3 @@
+module slimgo.dev/probe
+
+go 1.21
