@@ -30,6 +30,7 @@ from .variants import VariantSpec, from_config, ladder, select
 SCHEMA_VERSION = 1
 CHECKS = ("starts", "ca_roots", "tz", "dns", "user_db", "panic_file_line", "no_shell", "nonroot")
 Progress = Callable[[str], None]
+DEFAULT_REASONS = {"nonroot": "runs as root (uid 0): the image sets no user", "no_shell": "/bin/sh exists in the image"}
 
 
 @dataclass
@@ -259,8 +260,8 @@ def _engine_checks(engine: Engine, r: VariantResult, req: CompareRequest, work: 
                 r.reasons[name] = f"probe did not run: {probe_why}"
             else:
                 r.checks[name] = bool(found.get(name))
-                err = (found.get("errors") or {}).get(name)
-                if err and not r.checks[name]:
+                err = (found.get("errors") or {}).get(name) or DEFAULT_REASONS.get(name, "")
+                if not r.checks[name]:
                     r.reasons[name] = str(err)[:200]
     except RuntimeError as exc:
         for name in CHECKS:

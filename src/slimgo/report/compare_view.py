@@ -15,33 +15,53 @@ CHECK_NAMES = ("starts", "ca_roots", "tz", "dns", "user_db", "panic_file_line", 
 MARK = {True: "✓", False: "✗", None: "–"}
 
 
+def _short(n: int | None) -> str:
+    """Sizes in at most six characters, so the table fits 80 columns."""
+    if n is None:
+        return "-"
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}" if n / size < 100 else f"{n / size:.0f}{unit}"
+    return f"{n}B"
+
+
 def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.1f} ms"
 
 
+SHORT = {"starts": "start", "ca_roots": "ca", "tz": "tz", "dns": "dns", "user_db": "user",
+         "panic_file_line": "panic", "no_shell": "nosh", "nonroot": "nonroot"}
+
+
 def render(doc: dict[str, Any], console: Console) -> None:
     t = Table(title=f"slimgo compare · {doc['target']}", title_justify="left")
-    for col in ("variant", "binary", "image", "pull", "vs baseline", "start-up", "peak RSS", *CHECK_NAMES):
-        t.add_column(col, justify="left" if col == "variant" else "right")
+    for col in ("variant", "binary", "image", "pull", "vs base", "start-up", "RSS", "checks"):
+        t.add_column(col, justify="left" if col in ("variant", "checks") else "right", no_wrap=True,
+                     min_width=8 if col == "checks" else None)
     best = doc["verdict"].get("best")
     for v in doc["variants"]:
         name = f"[bold green]{v['name']}[/]" if v["name"] == best else v["name"]
         if v["skipped"]:
-            t.add_row(name, *["-"] * 6, f"[dim]skipped: {v['reason']}[/]", *[""] * (len(CHECK_NAMES) - 1))
+            t.add_row(name, "-", "-", "-", "-", "-", "-", "[dim]skipped[/]")
             continue
-        marks = []
-        for c in CHECK_NAMES:
-            val = v["checks"].get(c)
-            color = {True: "green", False: "red", None: "dim"}[val]
-            marks.append(f"[{color}]{MARK[val]}[/]")
+        marks = "".join(f"[{ {True: 'green', False: 'red', None: 'dim'}[v['checks'].get(c)] }]{MARK[v['checks'].get(c)]}[/]"
+                        for c in CHECK_NAMES)
         red = "-" if v["reduction_pct"] is None else f"−{v['reduction_pct']}%"
-        t.add_row(name, human_bytes(v["binary_bytes"]), human_bytes(v["image_bytes"]), human_bytes(v["pull_bytes"]),
-                  red, _ms(v["startup_ms"]), human_bytes(v["rss_bytes"]), *marks)
+        t.add_row(name, _short(v["binary_bytes"]), _short(v["image_bytes"]), _short(v["pull_bytes"]),
+                  red, _ms(v["startup_ms"]), _short(v["rss_bytes"]), marks)
     console.print(t)
+    console.print("[dim]checks: " + " ".join(SHORT[c] for c in CHECK_NAMES) + " (✓ pass ✗ fail – n/a)[/]")
     for v in doc["variants"]:
-        for check, why in v["check_reasons"].items():
-            if v["checks"].get(check) is False:
-                console.print(f"[red]{v['name']}[/] {check}: {why}")
+        if v["skipped"]:
+            console.print(f"[dim]{v['name']}: skipped: {v['reason']}[/]")
+        failed = [c for c in CHECK_NAMES if v["checks"].get(c) is False]
+        if not failed:
+            continue
+        if v["checks"].get("starts") is False:
+            console.print(f"[red]{v['name']}[/]: does not start: {v['check_reasons'].get('starts', '')}")
+            continue
+        for c in failed:
+            console.print(f"[red]{v['name']}[/] {c}: {v['check_reasons'].get(c, '')}")
     verdict = doc["verdict"]
     if verdict.get("best"):
         console.print(f"\n[bold]verdict[/]: [green]{verdict['best']}[/] — pull {human_bytes(verdict['pull_bytes'])}, "

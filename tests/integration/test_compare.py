@@ -1,0 +1,139 @@
+"""slimgo compare on the example and on a real program from the module proxy, in the real Docker engine.
+The assertions encode ../shared/FACTS.md as measured outcomes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HELLO, HTTPBIN, require, slimgo
+
+pytestmark = pytest.mark.integration
+
+
+def _by_name(doc: dict) -> dict[str, dict]:
+    return {v["name"]: v for v in doc["variants"]}
+
+
+@pytest.fixture(scope="module")
+def hello_compare(tmp_path_factory: pytest.TempPathFactory, docker: str, go_bin: str) -> dict:
+    out = tmp_path_factory.mktemp("compare-hello")
+    run = slimgo("compare", HELLO, "--port", "8080", "--json", "--html", out / "report.html", "--markdown",
+                 out / "report.md", timeout=900)
+    assert run.code == 0, run.err
+    return {"doc": run.json(), "dir": out, "err": run.err}
+
+
+def test_ladder_names_and_fields(hello_compare: dict) -> None:
+    doc = hello_compare["doc"]
+    assert doc["schema_version"] == 1 and doc["engine"] == "docker"
+    names = [v["name"] for v in doc["variants"]]
+    assert names == ["baseline", "default", "cgo-off", "trimpath", "ldflags-sw", "strip", "scratch", "zstd", "upx"]
+    for v in doc["variants"]:
+        for key in ("binary_bytes", "image_bytes", "pull_bytes", "reduction_pct", "startup_ms", "rss_bytes", "checks"):
+            assert key in v
+    upx = _by_name(doc)["upx"]
+    if shutil.which("upx") is None:
+        assert upx["skipped"] and "upx is not on PATH" in upx["reason"]
+
+
+def test_facts_hold_as_measured(hello_compare: dict) -> None:
+    v = _by_name(hello_compare["doc"])
+    # -s -w and strip keep file:line in panics (.gopclntab is runtime data)
+    assert v["ldflags-sw"]["checks"]["panic_file_line"] is True
+    assert v["strip"]["checks"]["panic_file_line"] is True
+    # scratch has no CA bundle or zoneinfo: a program that needs them fails there
+    assert v["scratch"]["checks"]["ca_roots"] is False and v["scratch"]["checks"]["tz"] is False
+    # a cgo build does not start on the static base, and says why
+    default = v["default"]
+    assert default["dynamic"] and default["checks"]["starts"] is False
+    assert "interpreter" in default["check_reasons"]["starts"]
+    assert any("ld-linux" in f for f in default["missing_runtime_files"])
+    # zstd layers pull smaller than gzip, with the same content
+    assert v["zstd"]["pull_bytes"] < v["ldflags-sw"]["pull_bytes"]
+    assert v["zstd"]["image_bytes"] == v["ldflags-sw"]["image_bytes"]
+    # -s -w shrinks the binary
+    assert v["ldflags-sw"]["binary_bytes"] < v["trimpath"]["binary_bytes"] < v["default"]["binary_bytes"] + 1
+    for name in ("cgo-off", "ldflags-sw", "strip", "zstd"):
+        assert v[name]["checks"]["starts"] is True
+        assert v[name]["startup_ms"] is not None and v[name]["startup_ms"] > 0
+        assert 1_000_000 < v[name]["rss_bytes"] < 100_000_000  # the program's own peak, not the parent's
+
+
+def test_verdict_and_reduction(hello_compare: dict) -> None:
+    doc = hello_compare["doc"]
+    verdict = doc["verdict"]
+    v = _by_name(doc)
+    assert verdict["best"] in ("zstd", "ldflags-sw", "strip")
+    best = v[verdict["best"]]
+    assert best["passes"]
+    assert best["reduction_pct"] >= 85.0  # at least 85% smaller than baseline
+    assert verdict["best_every_engine"] != "zstd"
+    assert verdict["command"].startswith("slimgo build")
+    assert "CGO_ENABLED=0" in verdict["dockerfile"]
+    passing = [x for x in doc["variants"] if x["passes"]]
+    assert verdict["pull_bytes"] == min(x["pull_bytes"] for x in passing)
+
+
+def test_markdown_report(hello_compare: dict) -> None:
+    text = (hello_compare["dir"] / "report.md").read_text()
+    assert "## Verdict" in text and "| ldflags-sw |" in text
+
+
+def test_html_report_renders_in_chromium(hello_compare: dict, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium")
+    require(chromium is not None, "Debian's chromium is not installed (apt-get install chromium)")
+    report = hello_compare["dir"] / "report.html"
+    html = report.read_text()
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    shot = tmp_path / "report.png"
+    proc = subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1200,2200",
+                           report.as_uri()], capture_output=True, text=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000, proc.stderr[-2000:]
+    console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
+    assert console == []
+    dom = subprocess.run([chromium, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout
+    built = [v["name"] for v in hello_compare["doc"]["variants"] if not v["skipped"]]
+    for metric in ("image_bytes", "pull_bytes", "startup_ms", "rss_bytes"):
+        chart = re.search(rf'<svg class="chart" data-metric="{metric}".*?</svg>', dom, re.S)
+        assert chart, metric
+        for name in built:
+            assert f'data-variant="{name}"' in chart.group(0), (metric, name)
+    for name in built:
+        assert f'<tr data-variant="{name}">' in dom
+
+
+@pytest.mark.network
+def test_compare_a_real_program(tmp_path: Path, docker: str, go_bin: str) -> None:
+    run = slimgo("compare", HTTPBIN, "--port", "8080", "--strategies", "baseline,default,ldflags-sw,scratch,zstd",
+                 "--json", timeout=900)
+    assert run.code == 0, run.err
+    doc = run.json()
+    v = _by_name(doc)
+    best = v[doc["verdict"]["best"]]
+    assert best["reduction_pct"] >= 85.0
+    assert v["ldflags-sw"]["checks"]["starts"] is True and v["ldflags-sw"]["checks"]["panic_file_line"] is True
+    assert v["zstd"]["pull_bytes"] < v["ldflags-sw"]["pull_bytes"]
+    # a need the program does not have is not applicable, never "passed"
+    needs = doc["needs"]
+    for check, need in (("ca_roots", "ca_roots"), ("tz", "loads_zones"), ("user_db", "user_db")):
+        if not needs[need]:
+            assert v["ldflags-sw"]["checks"][check] is None
+
+
+def test_bad_input(tmp_path: Path) -> None:
+    run = slimgo("compare", HELLO, "--strategies", "nope")
+    assert run.code == 2 and "unknown strategy 'nope'" in run.err and "Traceback" not in run.err
+    run = slimgo("compare", tmp_path)
+    assert run.code == 2
+    run = slimgo("compare", HELLO, "--runs", "2")
+    assert run.code == 2
