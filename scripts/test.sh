@@ -11,6 +11,9 @@ missing=()
 command -v skopeo >/dev/null || missing+=(skopeo)
 [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
 [ -e /usr/bin/qemu-aarch64-static ] || missing+=(qemu-user-static binfmt-support)
+command -v busybox >/dev/null || missing+=(busybox-static)      # shell of the test's Go builder image
+command -v chromium >/dev/null || missing+=(chromium)           # renders slimgo compare's HTML report
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   as_root apt-get update -q >/dev/null
