@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import parts  # noqa: E402
+from tests.support.registry import registry as local_registry  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -140,7 +142,7 @@ def bench_ko(src: Path, pkg: str, work: Path, runs: int) -> Result:
         res.note = "ko did not install (go install github.com/google/ko@latest failed)"
         return res
     layout = parts.static_base_layout(work / "ko-base")
-    with parts.local_registry(work / "registry") as registry:
+    with local_registry(work / "registry") as registry:
         base_ref = f"{registry}/static:1"
         parts.sh("skopeo", "copy", "--dest-tls-verify=false", f"oci:{layout / 'layout'}:1", f"docker://{base_ref}")
         env = {"GOCACHE": str(work / "gocache-ko"), "KO_DEFAULTBASEIMAGE": base_ref,

@@ -7,19 +7,14 @@ local engine, so `docker build` runs offline.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
 import tarfile
-import tempfile
-import time
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.support, shared with the tests
 
@@ -99,40 +94,6 @@ def ensure_static_image(work: Path) -> str:
     static_base_layout(work)
     sh(DOCKER, "load", "-i", work / "static.tar")
     return STATIC_TAG
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def local_registry(work: Path) -> Iterator[str]:
-    """Debian's docker-registry (CNCF distribution) on a loopback port; yields host:port."""
-    exe = shutil.which("docker-registry") or "/usr/bin/docker-registry"
-    if not Path(exe).exists():
-        raise RuntimeError("docker-registry is not installed (apt-get install docker-registry)")
-    port = free_port()
-    work.mkdir(parents=True, exist_ok=True)
-    cfg = work / "registry.yml"
-    cfg.write_text(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {work / 'registry-data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n")
-    proc = subprocess.Popen([exe, "serve", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("docker-registry did not start")
-            time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def docker_archive_sizes(archive: Path) -> tuple[int, int]:

@@ -3,7 +3,6 @@ The assertions encode ../shared/FACTS.md as measured outcomes."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess

@@ -86,7 +86,7 @@ def render(facts: ModuleFacts, *, runtime: str | None = None, upx: bool = False,
         out += ["RUN apt-get update && apt-get install -y --no-install-recommends upx-ucl \\",
                 "    && rm -rf /var/lib/apt/lists/*"]
     if debug:
-        out += [f"RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \\",
+        out += ["RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \\",
                 f"    CGO_ENABLED=0 GOBIN=/out go install {DELVE}"]
     if not facts.vendored:
         out += [f"COPY go.mod{' go.sum' if facts.has_go_sum else ''} ./",
