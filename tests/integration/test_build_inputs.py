@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HELLO, docker_run, slimgo, unique_tag
+from tests.support.schemas import validate
 
 pytestmark = pytest.mark.integration
 
@@ -177,7 +178,8 @@ def test_bad_compression_level(tmp_path: Path) -> None:
     assert run.code == 2 and "out of range" in _one_error_line(run.err)
 
 
-def test_multi_platform_index_and_arm64_runs_under_qemu(tmp_path: Path, go_bin: str, docker: str) -> None:
+def test_multi_platform_index_and_arm64_runs_under_qemu(tmp_path: Path, go_bin: str, docker: str,
+                                                        oci_schemas: Path) -> None:
     tag = unique_tag("hello-multi")
     run = slimgo("build", HELLO, "--platform", "linux/arm64,linux/amd64", "--tag", tag, "--oci-layout",
                  tmp_path / "l", "--tarball", tmp_path / "arm.tar", "--json", "--no-reference")
@@ -189,6 +191,14 @@ def test_multi_platform_index_and_arm64_runs_under_qemu(tmp_path: Path, go_bin: 
     assert index["manifests"][0]["mediaType"] == "application/vnd.oci.image.index.v1+json"
     image_index = json.loads((layout / "blobs/sha256" / index["manifests"][0]["digest"].split(":")[1]).read_text())
     assert [m["platform"]["architecture"] for m in image_index["manifests"]] == ["arm64", "amd64"]
+    validate(oci_schemas, "image-index-schema.json", index)
+    validate(oci_schemas, "image-index-schema.json", image_index)
+    for m in image_index["manifests"]:
+        manifest = json.loads((layout / "blobs/sha256" / m["digest"].split(":")[1]).read_text())
+        validate(oci_schemas, "image-manifest-schema.json", manifest)
+        config = json.loads((layout / "blobs/sha256" / manifest["config"]["digest"].split(":")[1]).read_text())
+        validate(oci_schemas, "config-schema.json", config)
+        assert config["architecture"] == m["platform"]["architecture"]
     # the base layer is shared by both platforms: one blob
     base_digests = {p["layers"][0]["digest"] for p in doc["platforms"]}
     assert len(base_digests) == 1

@@ -113,8 +113,7 @@ def test_html_report_renders_in_chromium(hello_compare: dict, tmp_path: Path) ->
 
 @pytest.mark.network
 def test_compare_a_real_program(tmp_path: Path, docker: str, go_bin: str) -> None:
-    run = slimgo("compare", HTTPBIN, "--port", "8080", "--strategies", "baseline,default,ldflags-sw,scratch,zstd",
-                 "--json", timeout=900)
+    run = slimgo("compare", HTTPBIN, "--port", "8080", "--json", timeout=900)  # the full ladder
     assert run.code == 0, run.err
     doc = run.json()
     v = _by_name(doc)
@@ -136,3 +135,17 @@ def test_bad_input(tmp_path: Path) -> None:
     assert run.code == 2
     run = slimgo("compare", HELLO, "--runs", "2")
     assert run.code == 2
+
+
+def test_without_an_engine_checks_run_on_the_host(go_bin: str) -> None:
+    run = slimgo("compare", HELLO, "--port", "8080", "--strategies", "ldflags-sw,scratch,default", "--no-engine",
+                 "--json", timeout=600)
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert doc["engine"] == "host (chroot)"
+    v = _by_name(doc)
+    assert v["ldflags-sw"]["checks"]["starts"] is True and v["ldflags-sw"]["checks"]["tz"] is True
+    assert v["ldflags-sw"]["checks"]["dns"] is None  # not checkable without the engine's /etc/hosts
+    assert v["scratch"]["checks"]["ca_roots"] is False
+    assert v["default"]["checks"]["starts"] is False and "interpreter" in v["default"]["check_reasons"]["starts"]
+    assert v["ldflags-sw"]["pull_bytes"] > 0 and v["ldflags-sw"]["startup_ms"] > 0

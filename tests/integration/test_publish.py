@@ -243,3 +243,26 @@ def test_publishing_errors(reg: str, tmp_path: Path, go_bin: str) -> None:
                  env={"SLIMGO_CACHE": str(tmp_path / "fresh-cache")})
     assert run.code == 2 and "digest mismatch" in _error_line(run.err)
     assert not any(tmp_path.glob("*.tar"))
+
+
+def test_chunked_upload_mount_and_platform_all(reg: str, tmp_path: Path, skopeo: str, go_bin: str) -> None:
+    """A layer over the 16 MiB chunk threshold goes up in chunks; a base from the same registry is mounted,
+    not re-uploaded; --platform all takes every platform the base offers."""
+    pub = slimgo("base", "push", f"{reg}/bases/multi:1", "--platform", "linux/amd64,linux/arm64")
+    assert pub.code == 0, pub.err
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "blob.bin").write_bytes(os.urandom(20 << 20))  # incompressible: the layer stays > 16 MiB
+    run = slimgo("build", HELLO, "--base", f"{reg}/bases/multi:1", "--platform", "all", "--data", data,
+                 "--push", f"{reg}/apps/big:1", "--json", "--no-reference")
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert sorted(p["platform"] for p in doc["platforms"]) == ["linux/amd64", "linux/arm64"]
+    assert doc["push"]["mounted_blobs"] == 1  # the shared base layer, mounted from bases/multi
+    data_layer = next(layer for layer in doc["layers"] if layer["comment"] == "data")
+    assert data_layer["compressed_bytes"] > 16 << 20
+    raw = _raw(reg, "apps/big:1", skopeo)
+    assert "sha256:" + hashlib.sha256(raw).hexdigest() == doc["image_digest"]
+    blob = subprocess.run(["curl", "-sf", f"http://{reg}/v2/apps/big/blobs/{data_layer['digest']}"],
+                          capture_output=True, check=True).stdout
+    assert "sha256:" + hashlib.sha256(blob).hexdigest() == data_layer["digest"]

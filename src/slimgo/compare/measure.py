@@ -215,3 +215,20 @@ def measure(root: Path, image: Image, run_args: list[str], port: int | None, rea
     startup = round(statistics.median(times), 2) if len(times) == runs else None
     return Measurement(startup, max(peaks) if peaks else None, True,
                        "" if startup is not None else "runs until stopped: give --port or --ready to time start-up")
+
+
+def run_once(root: Path, image: Image, timeout: float = 30.0) -> tuple[int, str]:
+    """Run the entrypoint once in the unpacked root (for the probe when no engine is available)."""
+    inner = image.config.get("config") or {}
+    argv = list(inner.get("Entrypoint") or [])
+    env = {k: v for k, v in (e.split("=", 1) for e in inner.get("Env") or [] if "=" in e)}
+    uid, gid = _user(image.config)
+    try:
+        proc = subprocess.run([CHROOT, f"--userspec={uid}:{gid}", str(root), *argv], env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return -1, "timed out"
+    out = proc.stdout + proc.stderr
+    if "chroot: failed to run command" in out:
+        return 127, "exec failed: " + out.strip().split(":")[-1].strip() + _interp_hint(out)
+    return proc.returncode, proc.stdout
