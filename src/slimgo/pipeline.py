@@ -13,11 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import config as config_mod
 from .config import BuildConfig
-from .base import remote as base_remote, resolve as base_resolve
+from .base import resolve as base_resolve
 from .base.model import Base
 from .base.static import StaticBaseSpec
 from .binary import buildinfo, elf as elf_mod, pclntab
@@ -34,13 +34,14 @@ from .oci.layer import Entry, dir_entry, tree_entries, write_layer
 from .oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
 from .oci.reference import Reference
 from .platform import Platform
-from .registry.auth import CredentialSource
-from .registry.client import PushStats, Registry
-from .sinks import daemon as daemon_sink, registry as registry_sink
 from .sinks.archive import write_archive
 from .sinks.content import Published
 from .sinks.layout import write_layout
 from .strategy import DEFAULT, PLAIN, GoFlags
+
+if TYPE_CHECKING:  # the registry client pulls in requests (~80 ms): imported only when publishing
+    from .registry.auth import CredentialSource
+    from .registry.client import PushStats, Registry
 
 SCHEMA_VERSION = 1
 APP_DIR = "app"
@@ -268,7 +269,7 @@ class Builder:
         self.progress = progress
         self.notes: list[str] = []
         self.timings: dict[str, float] = {}
-        self.push_stats = PushStats()
+        self._push_stats: PushStats | None = None
         self._registries: dict[str, Registry] = {}
 
     def run(self) -> BuildResult:
@@ -290,6 +291,8 @@ class Builder:
         if base_name not in base_resolve.EMBEDDED:
             # Resolved before compiling: a missing platform or a refused registry fails in a second.
             self.progress(f"resolving base {base_name}")
+            from .base import remote as base_remote
+
             remote_bases = base_remote.resolve(base_name, None if want_all else platforms, cache_root,
                                                self._registry)
             if want_all:
@@ -338,6 +341,8 @@ class Builder:
                 t_push = time.perf_counter()
                 self.progress(f"pushing {', '.join(str(r) for r in push_refs)}")
                 refs = []
+                from .sinks import registry as registry_sink
+
                 for host in dict.fromkeys(r.registry for r in push_refs):
                     reg = self._registry(host)
                     refs += registry_sink.push(published, reg, tuple(r for r in push_refs if r.registry == host))
@@ -348,6 +353,8 @@ class Builder:
                 self.progress("loading into the Docker engine")
                 archive = work / "load.tar"
                 write_archive(archive, published, toolchain.goarch)
+                from .sinks import daemon as daemon_sink
+
                 outputs["loaded"] = "; ".join(daemon_sink.load_archive(archive))
             if req.oci_layout is not None:
                 self.progress(f"writing OCI layout {req.oci_layout}")
@@ -363,7 +370,18 @@ class Builder:
         return BuildResult(target, toolchain, published, results, flags, results[0].base.name, reference,
                            outputs, self.timings, self.notes, refs, push_stats)
 
+    @property
+    def push_stats(self) -> PushStats:
+        if self._push_stats is None:
+            from .registry.client import PushStats
+
+            self._push_stats = PushStats()
+        return self._push_stats
+
     def _registry(self, host: str) -> Registry:
+        from .registry.auth import CredentialSource
+        from .registry.client import Registry
+
         if host not in self._registries:
             insecure = host in self.req.insecure_registries
             self._registries[host] = Registry(host, insecure=insecure,
