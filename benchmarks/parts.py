@@ -72,18 +72,15 @@ def ensure_builder_image() -> str:
 
 def static_base_layout(dest: Path) -> Path:
     """slimgo's static base as an OCI layout + docker-archive, for the peers to build on."""
-    from slimgo.base.resolve import static_base
+    from slimgo.base.resolve import static_image
     from slimgo.base.static import StaticBaseSpec
-    from slimgo.oci.model import ImageConfig, make_image
     from slimgo.oci.reference import Reference
     from slimgo.sinks.archive import write_archive
     from slimgo.sinks.content import Published
     from slimgo.sinks.layout import write_layout
 
     platform = {"architecture": "amd64", "os": "linux"}
-    base = static_base(StaticBaseSpec(), platform, dest / "blobs", None, "gzip", 6)
-    image = make_image(base.config, list(base.layers), ImageConfig(platform=platform, created="1970-01-01T00:00:00Z"),
-                       [])
+    image = static_image(StaticBaseSpec(), platform, dest / "blobs", None, "gzip", 6)
     pub = Published(image, (Reference.parse(STATIC_TAG),))
     write_layout(dest / "layout", pub)
     write_archive(dest / "static.tar", pub, "amd64")

@@ -6,11 +6,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .base.resolve import static_base
+from .base.resolve import static_image
 from .base.static import StaticBaseSpec
 from .fsutil import check_writable, user_cache_dir
 from .oci.cache import LayerCache
-from .oci.model import ImageConfig, make_image, make_index
+from .oci.model import make_index
 from .oci.reference import Reference
 from .platform import Platform
 from .registry.auth import CredentialSource
@@ -37,9 +37,7 @@ def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout
     with tempfile.TemporaryDirectory(prefix="slimgo-base-") as tmp:
         images = []
         for p in plats:
-            base = static_base(spec, p.oci(), Path(tmp), cache, "gzip", 6)
-            images.append(make_image(base.config, list(base.layers),
-                                     ImageConfig(platform=p.oci(), created="1970-01-01T00:00:00Z"), []))
+            images.append(static_image(spec, p.oci(), Path(tmp), cache, "gzip", 6))
         artifact = images[0] if len(images) == 1 else make_index(images)
         local = (Reference.parse(local_tag),) if local_tag else refs or (Reference.parse(f"slimgo/{spec.name}"),)
         pub = Published(artifact, local)

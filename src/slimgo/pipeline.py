@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import config as config_mod
 from .config import BuildConfig
 from .base import resolve as base_resolve
-from .base.model import Base
+from .base.model import Base, base_files
 from .base.static import StaticBaseSpec
 from .binary import buildinfo, elf as elf_mod, pclntab
 from .binary.needs import detect as detect_needs
@@ -206,22 +206,12 @@ def _done(value: Any) -> "Future[Any]":
     return f
 
 
-def _base_files(base: Base) -> frozenset[str]:
-    if base.files is not None:
-        return base.files
-    from .sources.files import paths
-    from .sources.local import SourceLayer
-
-    return paths(tuple(SourceLayer(layer.digest, layer.descriptor.media_type, layer.size,
-                                   lambda p=layer.path: open(p, "rb")) for layer in base.layers))
-
-
 def _check_linking(binary: BuiltBinary, base: Base) -> None:
     with elf_mod.MappedFile(binary.path) as mf:
         info = elf_mod.parse(mf.view)
         if not info.is_dynamic:
             return
-        missing = missing_runtime_files(info, _base_files(base))
+        missing = missing_runtime_files(info, base_files(base))
     if missing:
         raise BadInput(
             f"{binary.name} ({binary.platform}) is dynamically linked (cgo) but base {base.name} lacks "

@@ -21,3 +21,14 @@ class Base:
     def platform_key(self) -> str:
         c = self.config
         return "/".join(x for x in (c.get("os", ""), c.get("architecture", ""), c.get("variant", "")) if x)
+
+
+def base_files(base: Base) -> frozenset[str]:
+    """The paths a base contains: given, or listed from its layers (whiteouts applied) when first needed."""
+    if base.files is not None:
+        return base.files
+    from ..sources.files import paths
+    from ..sources.local import SourceLayer
+
+    return paths(tuple(SourceLayer(layer.digest, layer.descriptor.media_type, layer.size,
+                                   lambda p=layer.path: open(p, "rb")) for layer in base.layers))

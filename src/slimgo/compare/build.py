@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..base.model import Base
+from ..base.model import Base, base_files
 from ..base.resolve import resolve_embedded
 from ..base.static import PATH_ENV
 from ..binary import elf as elf_mod
@@ -133,7 +133,7 @@ def build_variant(spec: VariantSpec, toolchain: Toolchain, target: Target, platf
         info = elf_mod.parse(mf.view)
         out.dynamic = info.is_dynamic
         if info.is_dynamic:
-            out.missing = missing_runtime_files(info, base.files or frozenset())
+            out.missing = missing_runtime_files(info, base_files(base))
     extra: list[Layer] = []
     if spec.baseline:
         extra = _baseline_layers(toolchain, target, blob_dir, cache, spec.compression, spec.level)
