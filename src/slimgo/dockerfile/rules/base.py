@@ -47,9 +47,6 @@ class Context:
             return self.arg_defaults.get(m.group(1) or m.group(2), m.group(0))
         return re.sub(r"\$\{(\w+)[^}]*\}|\$(\w+)", sub, stage.base)
 
-    def parent_stage(self, stage: Stage) -> Stage | None:
-        return self.df.stage_by_name(stage.base) if stage.index > 0 or stage.name else None
-
     def root_image(self, stage: Stage) -> str:
         """Follow FROM <stage> chains to the external image."""
         seen = set()
@@ -137,3 +134,8 @@ def kind_of_image(ref: str) -> str:
 
 def runs(stage: Stage) -> Iterator[Instruction]:
     return (i for i in stage.instructions if i.keyword == "RUN")
+
+
+def go_builds(stage: Stage) -> list[Instruction]:
+    """The RUN instructions of a stage that compile Go (go build / go install)."""
+    return [i for i in runs(stage) if GO_BUILD.search(i.script())]

@@ -6,13 +6,9 @@ import re
 from typing import Iterator
 
 from ..parse import Instruction, Stage
-from .base import GO_BUILD, Context, Rule, kind_of_image, runs
+from .base import Context, Rule, go_builds, kind_of_image
 
 Where = tuple[Instruction | int, str, str]
-
-
-def _build_runs(stage: Stage) -> list[Instruction]:
-    return [i for i in runs(stage) if GO_BUILD.search(i.script())]
 
 
 def _cgo_off(ctx: Context, stage: Stage, inst: Instruction) -> bool:
@@ -32,7 +28,7 @@ def cgo_into_static(ctx: Context) -> Iterator[Where]:
         stage = ctx.df.stage_by_name(src)
         if stage is None:
             continue
-        for build in _build_runs(stage):
+        for build in go_builds(stage):
             if not _cgo_off(ctx, stage, build):
                 base = ctx.root_image(stage)
                 yield build, f"Go binary built without CGO_ENABLED=0 is copied into {ctx.root_image(final)!r}: " \
@@ -45,7 +41,7 @@ def cross_without_goarch(ctx: Context) -> Iterator[Where]:
         if not stage.platform or "BUILDPLATFORM" not in stage.platform:
             continue
         env = ctx.stage_env(stage)
-        for build in _build_runs(stage):
+        for build in go_builds(stage):
             script = build.script()
             if not ("GOARCH" in script or "GOARCH" in env) or not ("GOOS" in script or "GOOS" in env):
                 yield build, "stage runs on $BUILDPLATFORM but go build sets no GOOS/GOARCH: " \

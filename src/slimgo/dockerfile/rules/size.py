@@ -6,7 +6,7 @@ import re
 from typing import Iterator
 
 from ..parse import Instruction
-from .base import GO_BUILD, Context, Rule, kind_of_image, runs
+from .base import Context, Rule, go_builds, kind_of_image, runs
 
 Where = tuple[Instruction | int, str, str]
 
@@ -29,19 +29,14 @@ def final_stage_is_fat(ctx: Context) -> Iterator[Where]:
 def single_stage_build(ctx: Context) -> Iterator[Where]:
     if len(ctx.df.stages) != 1:
         return
-    stage = ctx.df.stages[0]
-    for inst in runs(stage):
-        if GO_BUILD.search(inst.script()):
-            yield inst, "single-stage Go build: the toolchain, module cache and sources ship in the image", \
-                "build in a `FROM golang AS build` stage and COPY --from=build only the binary"
-            return
+    builds = go_builds(ctx.df.stages[0])
+    if builds:
+        yield builds[0], "single-stage Go build: the toolchain, module cache and sources ship in the image", \
+            "build in a `FROM golang AS build` stage and COPY --from=build only the binary"
 
 
 def _go_build_runs(ctx: Context) -> Iterator[Instruction]:
-    for stage in ctx.df.stages:
-        for inst in runs(stage):
-            if GO_BUILD.search(inst.script()):
-                yield inst
+    return (inst for stage in ctx.df.stages for inst in go_builds(stage))
 
 
 def missing_strip_flags(ctx: Context) -> Iterator[Where]:
@@ -49,13 +44,11 @@ def missing_strip_flags(ctx: Context) -> Iterator[Where]:
         script = inst.script()
         if re.search(r"-gcflags[= ]['\"]?all=-N", script):
             continue  # a debug build keeps symbols on purpose
+        # -s alone is enough: since Go 1.22 it implies -w.
         has_s = re.search(r"-ldflags[= ]['\"]?[^'\"]*-s\b", script) or re.search(r"-ldflags=-s\b", script)
-        has_w = re.search(r"-ldflags[= ]['\"]?[^'\"]*-w\b", script)
         if not has_s:
             yield inst, "go build without -ldflags \"-s -w\": symbol table and DWARF ship (often 25-35% of the binary)", \
                 "add -ldflags=\"-s -w\" (panics keep file:line: .gopclntab stays)"
-        elif not has_w and "go1.22" not in script:
-            continue  # -s implies -w since Go 1.22
 
 
 def missing_trimpath(ctx: Context) -> Iterator[Where]:
