@@ -12,7 +12,6 @@ import mmap
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import BadInput, BinaryFormatError
 
@@ -22,11 +21,11 @@ ELF_MAGIC = b"\x7fELF"
 MACHINES = {3: "386", 40: "arm", 62: "amd64", 183: "arm64", 8: "mips", 21: "ppc64", 22: "s390x", 243: "riscv64"}
 
 PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
-SHT_NOBITS, SHT_SYMTAB, SHT_DYNSYM = 8, 2, 11
+SHT_NOBITS, SHT_SYMTAB = 8, 2
 SHF_COMPRESSED = 0x800
 DT_NULL, DT_NEEDED, DT_FLAGS_1 = 0, 1, 0x6FFFFFFB
 DF_1_PIE = 0x08000000
-ET_EXEC, ET_DYN = 2, 3
+ET_DYN = 3
 
 # Limits that no real binary reaches; they keep a lying header from costing time or memory.
 MAX_SECTIONS = 65_536
@@ -73,13 +72,9 @@ class ElfFile:
     etype: int
     sections: list[Section] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
-    header_size: int = 0
-    phdr_table: tuple[int, int] = (0, 0)  # (offset, bytes)
-    shdr_table: tuple[int, int] = (0, 0)
     interpreter: str | None = None
     needed: list[str] = field(default_factory=list)
     flags_1: int = 0
-    arm_float_abi: int = 0
 
     @property
     def endian(self) -> str:
@@ -132,10 +127,6 @@ class ElfFile:
             return None
         return self.data[off:off + size]
 
-    def read_ptr(self, offset: int) -> int:
-        fmt = self.endian + ("Q" if self.bits == 64 else "I")
-        return struct.unpack_from(fmt, self.data, offset)[0]
-
 
 def _unpack(fmt: str, data: memoryview | bytes, offset: int, what: str) -> tuple[int, ...]:
     if offset < 0 or offset + struct.calcsize(fmt) > len(data):
@@ -169,9 +160,7 @@ def parse(data: memoryview | bytes) -> ElfFile:
         (etype, machine, _v, _entry, phoff, shoff, flags, ehsize, phentsize, phnum, shentsize, shnum,
          shstrndx) = _unpack(e + "HHIIIIIHHHHHH", view, 16, "ELF header")
     elf = ElfFile(data=view, bits=bits, little=(e == "<"), machine=MACHINES.get(machine, f"machine-{machine}"),
-                  etype=etype, header_size=ehsize)
-    if machine == 40:
-        elf.arm_float_abi = flags
+                  etype=etype)
     _read_segments(elf, phoff, phentsize, phnum)
     _read_sections(elf, shoff, shentsize, shnum, shstrndx)
     _read_dynamic(elf)
@@ -187,7 +176,6 @@ def _read_segments(elf: ElfFile, phoff: int, phentsize: int, phnum: int) -> None
     fmt = e + ("IIQQQQQQ" if elf.bits == 64 else "IIIIIIII")
     if phentsize < struct.calcsize(fmt):
         raise BinaryFormatError("corrupt ELF: program header entries too small")
-    elf.phdr_table = (phoff, phentsize * phnum)
     for i in range(phnum):
         vals = _unpack(fmt, view, phoff + i * phentsize, "program header table")
         if elf.bits == 64:
@@ -208,7 +196,6 @@ def _read_sections(elf: ElfFile, shoff: int, shentsize: int, shnum: int, shstrnd
     fmt = e + ("IIQQQQIIQQ" if elf.bits == 64 else "IIIIIIIIII")
     if shentsize < struct.calcsize(fmt):
         raise BinaryFormatError("corrupt ELF: section header entries too small")
-    elf.shdr_table = (shoff, shentsize * shnum)
     raw = []
     for i in range(shnum):
         name, stype, flags, addr, off, size, *_rest = _unpack(fmt, view, shoff + i * shentsize,
@@ -284,7 +271,3 @@ class MappedFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def iter_loadable(elf: ElfFile) -> Iterator[Segment]:
-    return (s for s in elf.segments if s.type == PT_LOAD)

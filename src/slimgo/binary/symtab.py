@@ -23,12 +23,10 @@ def read(elf: ElfFile) -> list[Symbol] | None:
     sec = next((s for s in elf.sections if s.type == SHT_SYMTAB), None)
     if sec is None:
         return None
-    strtab_index = None
-    # sh_link of .symtab names its string table; we kept no sh_link, so use .strtab by name.
+    # sh_link of .symtab names its string table; we keep no sh_link, so use .strtab by name.
     strsec = elf.section(".strtab")
     if strsec is None or not strsec.occupies_file:
         return None
-    del strtab_index
     strtab = bytes(elf.section_bytes(strsec))
     raw = elf.section_bytes(sec)
     if elf.bits == 64:

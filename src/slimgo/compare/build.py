@@ -6,7 +6,6 @@ import importlib.resources
 import json
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +40,6 @@ class BuiltVariant:
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     go_build_seconds: float = 0.0
-    build_seconds: float = 0.0
 
 
 def probe_target(work: Path) -> Target:
@@ -112,7 +110,6 @@ def _baseline_layers(toolchain: Toolchain, target: Target, blob_dir: Path, cache
 
 def build_variant(spec: VariantSpec, toolchain: Toolchain, target: Target, platform: Platform, work: Path,
                   cache: LayerCache | None, baseline_base: Base | None = None) -> BuiltVariant:
-    started = time.perf_counter()
     out = BuiltVariant(spec)
     vdir = work / spec.name
     blob_dir = work / "blobs"
@@ -139,7 +136,6 @@ def build_variant(spec: VariantSpec, toolchain: Toolchain, target: Target, platf
         extra = _baseline_layers(toolchain, target, blob_dir, cache, spec.compression, spec.level)
     out.image = _image(base, extra, binary, spec, blob_dir, platform)
     out.probe = _image(base, [], probe, spec, blob_dir, platform)
-    out.build_seconds = time.perf_counter() - started
     return out
 
 

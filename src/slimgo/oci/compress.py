@@ -132,12 +132,3 @@ def compressor(kind: str, level: int) -> Compressor:
         zstd = _zstd_module()
         return zstd.ZstdCompressor(level=level)
     return _Identity()
-
-
-def library_version(kind: str) -> str:
-    """Identifies the bytes a compressor makes: part of the layer cache key."""
-    if kind == "gzip":
-        return f"zlib-{zlib.ZLIB_RUNTIME_VERSION}-pgz{BLOCK}"
-    if kind == "zstd":
-        return f"zstd-{_zstd_module().zstd_version_info}"
-    return "none"

@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Callable
 from urllib.parse import urlencode, urljoin
 
 import requests
@@ -306,8 +306,3 @@ def _error_text(resp: requests.Response) -> str:
     except ValueError:
         pass
     return ""
-
-
-def iter_chunks(fh: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    while chunk := fh.read(size):
-        yield chunk
