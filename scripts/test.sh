@@ -35,5 +35,11 @@ fi
 as_root update-binfmts --enable qemu-aarch64 2>/dev/null || true
 
 python3 -m pip install -q -e '.[test]' 2>&1 | grep -v -e "Running pip as the 'root' user" -e "notice" || true
+# Static checks first: they take seconds and catch what a long run would only find late.
+python3 -m ruff check src tests
+python3 -m mypy
 export SLIMGO_REQUIRE_REAL_PARTS=1
-exec python3 -m pytest -n 2 "$@"
+if [ $# -gt 0 ]; then exec python3 -m pytest -n 2 "$@"; fi
+# The fast tier first (in-process, no real parts), then the integration tier.
+python3 -m pytest -q tests/unit
+exec python3 -m pytest -n 2 -m integration tests/integration

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .errors import BadInput
 
 CONFIG_NAME = ".slimgo.yaml"
 
-_BUILD_KEYS = {
+_BUILD_KEYS: dict[str, type | tuple[type, ...]] = {
     "ldflags": str, "gcflags": str, "tags": list, "env": (dict, list), "base": str, "user": str,
     "platforms": list, "compression": str, "compression_level": int, "data": str,
 }
@@ -96,9 +96,9 @@ def load(module_root: Path | None) -> Config:
         if not isinstance(value, expected) or isinstance(value, bool):
             raise BadInput(f"{path}: build.{key} has the wrong type ({type(value).__name__})")
         if key == "env":
-            cfg.build.env = parse_env(value, f"{path}: build.env")
+            cfg.build.env = parse_env(cast("list[str] | dict[str, Any]", value), f"{path}: build.env")
         elif key in ("tags", "platforms"):
-            setattr(cfg.build, key, [str(v) for v in value])
+            setattr(cfg.build, key, [str(v) for v in cast(list[Any], value)])
         else:
             setattr(cfg.build, key, value)
     for section in ("lint", "strategies"):

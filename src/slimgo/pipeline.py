@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import config as config_mod
-from .config import BuildConfig
 from .base import resolve as base_resolve
 from .base.model import Base, base_files
 from .base.static import StaticBaseSpec
-from .binary import buildinfo, elf as elf_mod, pclntab
-from .binary.needs import detect as detect_needs
+from .binary import buildinfo, pclntab
+from .binary import elf as elf_mod
 from .binary.linking import missing_runtime_files
+from .binary.needs import detect as detect_needs
+from .config import BuildConfig
 from .errors import BadInput
 from .fsutil import check_writable, user_cache_dir, write_bytes
 from .gobuild.build import BuiltBinary, compile_binary

@@ -15,7 +15,8 @@ from elftools.elf.elffile import ELFFile
 
 from slimgo.binary.analysis import analyze_file
 from slimgo.binary.pclntab import package_of
-from tests.conftest import HELLO, slimgo
+from tests.support.cli import slimgo
+from tests.support.parts import HELLO
 
 pytestmark = pytest.mark.integration
 

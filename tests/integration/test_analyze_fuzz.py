@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from slimgo.binary import buildinfo, elf
 from slimgo.binary.analysis import analyze_bytes
@@ -106,7 +107,7 @@ def test_pre_118_pointer_build_info_fixture() -> None:
 
 
 def test_not_elf_and_truncated(tmp_path: Path, seed: bytes) -> None:
-    from tests.conftest import slimgo
+    from tests.support.cli import slimgo
 
     cut = tmp_path / "cut"
     cut.write_bytes(seed[:3000])

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import slimgo
+from tests.support.parts import HELLO, HTTPBIN, WHOAMI, docker_run, unique_tag
 from tests.support.schemas import validate
-from tests.conftest import HELLO, HTTPBIN, WHOAMI, docker_run, slimgo, unique_tag
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HELLO, docker_run, slimgo, unique_tag
+from tests.support.cli import slimgo
+from tests.support.parts import HELLO, docker_run, unique_tag
 from tests.support.schemas import validate
 
 pytestmark = pytest.mark.integration

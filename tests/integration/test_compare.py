@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HELLO, HTTPBIN, require, slimgo
+from tests.support.cli import slimgo
+from tests.support.parts import HELLO, HTTPBIN, require
 
 pytestmark = pytest.mark.integration
 

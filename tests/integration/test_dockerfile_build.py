@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HELLO, require, slimgo, unique_tag
+from tests.support.cli import slimgo
 from tests.support.images import ensure_builder_image, ensure_static_image
+from tests.support.parts import HELLO, require, unique_tag
 
 pytestmark = pytest.mark.integration
 BUILDER = "slimgo-test/gobuilder:1"

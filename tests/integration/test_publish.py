@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HELLO, require, slimgo, unique_tag
+from tests.support.cli import slimgo
+from tests.support.parts import HELLO, require, unique_tag
 from tests.support.registry import FaultProxy, TokenServer, docker_config, have_registry, htpasswd_yaml, registry
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import jsonschema
 from slimgo.dockerfile.fix import fix_text
 from slimgo.dockerfile.lint import LintSettings, lint_dockerfile
 from slimgo.dockerfile.parse import parse
-from tests.conftest import slimgo
+from tests.support.cli import slimgo
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BAD = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go mod download\nRUN apk add git\nRUN go build -o /app .\nCMD /app --serve\n"

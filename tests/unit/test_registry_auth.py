@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from slimgo.errors import BadInput
-from slimgo.registry.auth import CredentialSource, Credentials
+from slimgo.registry.auth import Credentials, CredentialSource
 from slimgo.registry.client import _parse_challenge, is_loopback
 
 

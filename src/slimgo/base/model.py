@@ -31,4 +31,4 @@ def base_files(base: Base) -> frozenset[str]:
     from ..sources.local import SourceLayer
 
     return paths(tuple(SourceLayer(layer.digest, layer.descriptor.media_type, layer.size,
-                                   lambda p=layer.path: open(p, "rb")) for layer in base.layers))
+                                   layer.open) for layer in base.layers))

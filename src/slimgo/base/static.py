@@ -50,7 +50,7 @@ class StaticBaseSpec:
 
 
 def data_versions() -> dict[str, str]:
-    import tzdata  # type: ignore[import-untyped]
+    import tzdata
 
     return {
         "ca-bundle": f"certifi {certifi.__version__}",

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BinaryFormatError
-from . import buildinfo, elf as elf_mod, needs as needs_mod, pclntab, sections as sections_mod, symtab
+from . import buildinfo, pclntab, symtab
+from . import elf as elf_mod
+from . import needs as needs_mod
+from . import sections as sections_mod
 from .needs import Needs
 
 SCHEMA_VERSION = 1

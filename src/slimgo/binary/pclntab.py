@@ -71,7 +71,7 @@ def parse(data: memoryview, *, with_files: bool = False, with_funcs: bool = True
         off = 8 + i * ptr
         if off + ptr > len(data):
             raise BinaryFormatError("Go function table header truncated")
-        return struct.unpack_from(pfmt, data, off)[0]
+        return int(struct.unpack_from(pfmt, data, off)[0])
 
     table = FuncTable(version)
     if version in ("1.20", "1.18", "1.16"):

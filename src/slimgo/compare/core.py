@@ -182,10 +182,10 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
         if any(s.baseline for s in specs) and not req.baseline_base:
             notes.append("baseline ships the local toolchain, module cache and sources on the static base: it "
                          "underestimates a real golang image (no distro); --baseline-base REF puts it on one")
-        base_ref = next((r for r in results if r.spec.baseline and r.image_bytes), None)
+        baseline_bytes = next((r.image_bytes for r in results if r.spec.baseline and r.image_bytes), None)
         for r in results:
-            if base_ref and r.image_bytes:
-                r.reduction_pct = round(100 * (base_ref.image_bytes - r.image_bytes) / base_ref.image_bytes, 1)
+            if baseline_bytes and r.image_bytes:
+                r.reduction_pct = round(100 * (baseline_bytes - r.image_bytes) / baseline_bytes, 1)
         t1 = time.perf_counter()
         for r in results:
             if r.built.image is None:

@@ -10,6 +10,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..oci.model import Image
 from ..oci.reference import Reference
@@ -85,7 +86,7 @@ class Engine:
         finally:
             subprocess.run([self.docker, "rm", "-f", cid], capture_output=True)
 
-    def probe(self, tag: str) -> tuple[dict | None, str]:
+    def probe(self, tag: str) -> tuple[dict[str, Any] | None, str]:
         proc = subprocess.run([self.docker, "run", "--rm", tag], capture_output=True, text=True, timeout=60)
         line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
         try:

@@ -20,6 +20,7 @@ import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import ImageFormatError
 from ..oci.model import Image
@@ -45,7 +46,7 @@ def unpack(image: Image, root: Path) -> Path:
     """Extract the layers in order, applying whiteouts, without ever following a symlink."""
     root.mkdir(parents=True, exist_ok=True)
     for layer in image.layers:
-        with decompressed_stream(lambda p=layer.path: open(p, "rb")) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
+        with decompressed_stream(layer.open) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
             for m in tar:
                 dest = _inside(root, m.name)
                 name = dest.name
@@ -109,7 +110,7 @@ def _interp_hint(output: str) -> str:
     return " (the ELF interpreter is missing from the image)" if "No such file or directory" in output else ""
 
 
-def _user(config: dict) -> tuple[int, int]:
+def _user(config: dict[str, Any]) -> tuple[int, int]:
     user = str((config.get("config") or {}).get("User") or "0")
     uid, _, gid = user.partition(":")
     try:

@@ -7,12 +7,13 @@ backports.zstd package.
 
 from __future__ import annotations
 
+import importlib
 import os
 import struct
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from ..errors import BadInput
 
@@ -34,14 +35,13 @@ class _Identity:
         return b""
 
 
-def _zstd_module():  # type: ignore[no-untyped-def]
+def zstd_module() -> Any:
+    """The standard library's zstd (3.14+) or its backport; typed Any because which one exists varies."""
     try:
-        from compression import zstd  # type: ignore[import-not-found]
-        return zstd
+        return importlib.import_module("compression.zstd")
     except ImportError:
         try:
-            from backports import zstd  # type: ignore[import-not-found,no-redef]
-            return zstd
+            return importlib.import_module("backports.zstd")
         except ImportError:
             raise BadInput("zstd compression needs Python 3.14 or the backports.zstd package") from None
 
@@ -129,6 +129,5 @@ def compressor(kind: str, level: int) -> Compressor:
     if kind == "gzip":
         return ParallelGzip(level)
     if kind == "zstd":
-        zstd = _zstd_module()
-        return zstd.ZstdCompressor(level=level)
+        return cast(Compressor, zstd_module().ZstdCompressor(level=level))
     return _Identity()

@@ -14,7 +14,7 @@ import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Iterable, cast
 
 from ..errors import BadInput
 from . import compress
@@ -159,8 +159,8 @@ def write_layer(entries: Iterable[Entry], blob_dir: Path, *, compression: str = 
     try:
         with open(tmp, "wb") as fh:
             sink = _HashingSink(fh, compression, level)
-            buffered = io.BufferedWriter(sink, buffer_size=CHUNK)
-            with tarfile.open(fileobj=buffered, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+            buffered = io.BufferedWriter(cast(io.RawIOBase, sink), buffer_size=CHUNK)
+            with tarfile.open(fileobj=buffered, mode="w|", format=tarfile.PAX_FORMAT) as tar:
                 for e in ordered:
                     info = _tarinfo(e, mtime)
                     if e.kind != "file":

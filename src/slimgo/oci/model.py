@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from .mediatypes import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST
 
@@ -69,6 +69,9 @@ class Layer:
     def size(self) -> int:
         return self.descriptor.size
 
+    def open(self) -> IO[bytes]:
+        return open(self.path, "rb")
+
 
 @dataclass(frozen=True)
 class Image:
@@ -81,11 +84,11 @@ class Image:
 
     @property
     def config(self) -> dict[str, Any]:
-        return json.loads(self.config_bytes)
+        return cast(dict[str, Any], json.loads(self.config_bytes))
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return json.loads(self.manifest_bytes)
+        return cast(dict[str, Any], json.loads(self.manifest_bytes))
 
     @property
     def digest(self) -> str:

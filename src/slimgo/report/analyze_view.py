@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from ..analyze import Diff
 from ..binary.analysis import Analysis
+from ..binary.diff import Diff
 from .units import human_bytes, pct
 
 

@@ -4,6 +4,7 @@ manifests by digest, then the top manifest by tag. A manifest never names a blob
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from io import BytesIO
 
 from ..oci.model import Image, Index, Layer
@@ -34,7 +35,7 @@ def _push_image_blobs(reg: Registry, repo: str, images: tuple[Image, ...]) -> No
             cfg = img.config_descriptor
             data = img.config_bytes
             futures.append(pool.submit(reg.push_blob, repo, cfg.digest, cfg.size,
-                                       lambda data=data: BytesIO(data)))
+                                       partial(BytesIO, data)))
         for f in futures:
             f.result()
 

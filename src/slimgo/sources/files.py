@@ -11,10 +11,10 @@ import io
 import posixpath
 import tarfile
 from dataclasses import dataclass
-from typing import IO, Callable, Iterator
+from typing import IO, Callable, Iterator, cast
 
 from ..errors import ImageFormatError
-from ..oci.compress import _zstd_module
+from ..oci.compress import zstd_module
 from .local import SourceImage, SourceLayer
 
 MAX_ELF = 2 << 30  # a single binary larger than 2 GiB is refused, not read into memory
@@ -36,12 +36,12 @@ def decompressed_stream(opener: Callable[[], IO[bytes]]) -> IO[bytes]:
     """A layer blob as its tar stream, whatever the compression (gzip, zstd, none), told by magic bytes."""
     raw = opener()
     head = raw.read(4)
-    rest = io.BufferedReader(_Prefixed(head, raw))  # type: ignore[arg-type]
+    rest = io.BufferedReader(_Prefixed(head, raw))
     if head[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=rest)  # type: ignore[return-value]
+        return cast(IO[bytes], gzip.GzipFile(fileobj=rest))
     if head == b"\x28\xb5\x2f\xfd":
-        return _zstd_module().ZstdFile(rest)  # type: ignore[no-any-return]
-    return rest  # type: ignore[return-value]
+        return cast(IO[bytes], zstd_module().ZstdFile(rest))
+    return cast(IO[bytes], rest)
 
 
 class _Prefixed(io.RawIOBase):

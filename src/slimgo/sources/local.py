@@ -11,8 +11,9 @@ import io
 import json
 import tarfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, cast
 
 from ..errors import BadInput, ImageFormatError
 from ..oci.mediatypes import INDEXES, MANIFESTS
@@ -72,7 +73,7 @@ class _Blobs:
             fh = self._open(digest)
             if fh is None:
                 raise ImageFormatError(f"layer {digest} is missing")
-            return _VerifyingReader(fh, digest)
+            return cast(IO[bytes], _VerifyingReader(fh, digest))
 
         return SourceLayer(digest, str(desc.get("mediaType", "")), int(desc.get("size", 0)), opener)
 
@@ -164,6 +165,13 @@ def open_layout(spec: str) -> list[SourceImage]:
     return _images_from_index(_Blobs(read, opener), index, spec, tag)
 
 
+def _member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    fh = tar.extractfile(member)
+    if fh is None:
+        raise ImageFormatError(f"{member.name}: not a regular file in the archive")
+    return fh
+
+
 def open_archive(spec: str) -> list[SourceImage]:
     """`docker-archive:FILE`: an OCI layout in a tar if it has index.json, else Docker's manifest.json."""
     path = Path(spec[len("docker-archive:"):])
@@ -206,7 +214,7 @@ def open_archive(spec: str) -> list[SourceImage]:
             m = members.get(name)
             if m is None:
                 raise ImageFormatError(f"{spec}: layer {name} missing")
-            layers.append(SourceLayer(name, "", m.size, lambda m=m: tar.extractfile(m)))  # type: ignore[misc]
+            layers.append(SourceLayer(name, "", m.size, partial(_member, tar, m)))
         platform = f"{config.get('os', '')}/{config.get('architecture', '')}"
         out.append(SourceImage(spec, platform, config, tuple(layers)))
     return out

@@ -1,44 +1,11 @@
-"""`slimgo analyze` as library calls: a binary, every Go binary in an image, or the diff of two binaries."""
+"""What grew or shrank between two analyses of a binary: sections, packages and modules, biggest change first."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from .binary.analysis import SCHEMA_VERSION, Analysis, analyze_bytes, analyze_file
-from .errors import BadInput
-
-IMAGE_PREFIXES = ("oci:", "docker-archive:")
-
-
-@dataclass
-class ImageAnalysis:
-    ref: str
-    binaries: list[tuple[str, str, Analysis]]  # (platform, path in image, analysis)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION, "image": self.ref,
-                "binaries": [{**a.to_json(), "platform": plat, "image_path": path}
-                             for plat, path, a in self.binaries]}
-
-
-def analyze_target(target: str) -> Analysis | ImageAnalysis:
-    if target.startswith(IMAGE_PREFIXES):
-        from .sources.files import elf_files
-        from .sources.local import open_image
-
-        out: list[tuple[str, str, Analysis]] = []
-        for image in open_image(target):
-            for f in elf_files(image):
-                a = analyze_bytes(memoryview(f.data), f.path)
-                if a.is_go:
-                    out.append((image.platform, f.path, a))
-        return ImageAnalysis(target, out)
-    path = Path(target)
-    if not path.exists():
-        raise BadInput(f"{target}: no such file")
-    return analyze_file(path)
+from .analysis import SCHEMA_VERSION, Analysis
 
 
 @dataclass
@@ -78,10 +45,7 @@ def _deltas(old: dict[str, int], new: dict[str, int]) -> list[Delta]:
     return sorted((d for d in out if d.delta), key=lambda d: (-abs(d.delta), d.name))
 
 
-def diff(old_path: str, new_path: str) -> Diff:
-    old, new = (analyze_target(p) for p in (old_path, new_path))
-    if not isinstance(old, Analysis) or not isinstance(new, Analysis):
-        raise BadInput("--diff compares two binaries, not images")
+def diff(old: Analysis, new: Analysis) -> Diff:
     return Diff(old, new, _deltas(old.groups, new.groups),
                 _deltas({p.name: p.bytes for p in old.packages}, {p.name: p.bytes for p in new.packages}),
                 _deltas({m.name: m.bytes for m in old.modules}, {m.name: m.bytes for m in new.modules}))

@@ -1,0 +1,98 @@
+"""`slimgo base push`: the embedded static base as an image of its own, multi-platform."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .edge import Ui, credentials, emit_json, split_list
+
+if TYPE_CHECKING:  # the registry client pulls in requests (~80 ms): imported only when pushing
+    from ..registry.auth import CredentialSource
+
+# variant → (CA roots, zoneinfo)
+VARIANTS = {"full": (True, True), "ca": (True, False), "tz": (False, True), "minimal": (False, False)}
+
+
+def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout: Path | None,
+                 tarball: Path | None, insecure: list[str], credentials: CredentialSource,
+                 local_tag: str | None = None) -> dict[str, Any]:
+    from ..base.resolve import static_image
+    from ..base.static import StaticBaseSpec
+    from ..fsutil import check_writable, user_cache_dir
+    from ..oci.cache import LayerCache
+    from ..oci.model import make_index
+    from ..oci.reference import Reference
+    from ..platform import Platform
+    from ..sinks.archive import write_archive
+    from ..sinks.content import Published
+    from ..sinks.layout import write_layout
+
+    spec = StaticBaseSpec(*VARIANTS[variant])
+    plats = [Platform.parse(p) for p in platforms]
+    refs = (Reference.parse(ref),) if ref else ()
+    for path, is_dir in ((oci_layout, True), (tarball, False)):
+        if path is not None:
+            check_writable(path, directory=is_dir)
+    cache = LayerCache(user_cache_dir())
+    with tempfile.TemporaryDirectory(prefix="slimgo-base-") as tmp:
+        images = []
+        for p in plats:
+            images.append(static_image(spec, p.oci(), Path(tmp), cache, "gzip", 6))
+        artifact = images[0] if len(images) == 1 else make_index(images)
+        local = (Reference.parse(local_tag),) if local_tag else refs or (Reference.parse(f"slimgo/{spec.name}"),)
+        pub = Published(artifact, local)
+        out: dict[str, Any] = {"schema_version": 1, "digest": pub.digest, "variant": spec.name, "refs": [],
+                               "platforms": [str(p) for p in plats]}
+        if oci_layout:
+            write_layout(oci_layout, pub)
+            out["oci_layout"] = str(oci_layout)
+        if tarball:
+            write_archive(tarball, pub, plats[0].arch)
+            out["tarball"] = str(tarball)
+        if refs:
+            from ..registry.client import PushStats, Registry
+            from ..sinks import registry as registry_sink
+
+            stats = PushStats()
+            reg = Registry(refs[0].registry, insecure=refs[0].registry in insecure, credentials=credentials,
+                           stats=stats)
+            out["refs"] = registry_sink.push(Published(artifact, refs), reg, refs)
+            out["push"] = stats.to_json()
+    return out
+
+
+@click.group()
+def base() -> None:
+    """slimgo's embedded base image, for other tools (ko, Dockerfiles) to build on."""
+
+
+@base.command("push")
+@click.argument("ref", required=False)
+@click.option("--variant", type=click.Choice(list(VARIANTS)), default="full", show_default=True,
+              help="Which optional parts to include (CA bundle, zoneinfo).")
+@click.option("--platform", "platforms", default="linux/amd64,linux/arm64", show_default=True)
+@click.option("--oci-layout", type=click.Path(path_type=Path), help="Write an OCI layout instead of (or too).")
+@click.option("--tarball", type=click.Path(path_type=Path), help="Write a docker-archive too.")
+@click.option("--tag", "local_tag", help="Name for --oci-layout/--tarball (default: REF, else slimgo/static).")
+@click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST")
+@click.option("--username")
+@click.option("--password-stdin", is_flag=True)
+@click.option("--json", "json_out", is_flag=True)
+def base_push(ref: str | None, variant: str, platforms: str, oci_layout: Path | None, tarball: Path | None,
+              local_tag: str | None, insecure: tuple[str, ...], username: str | None, password_stdin: bool,
+              json_out: bool) -> None:
+    """Publish the static base (REF in a registry, and/or --oci-layout / --tarball)."""
+    if ref is None and oci_layout is None and tarball is None:
+        raise click.UsageError("give a REF to push to, --oci-layout DIR or --tarball FILE")
+    doc = publish_base(ref, variant, split_list(platforms) or [], oci_layout, tarball,
+                       list(insecure), credentials(username, password_stdin), local_tag)
+    if json_out:
+        emit_json(doc)
+    else:
+        ui = Ui()
+        for line in doc["refs"] or [doc["digest"]]:
+            ui.out.print(line)

@@ -1,0 +1,64 @@
+"""`slimgo compare`: flags → CompareRequest → the comparison → table, JSON and report files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .edge import Ui, emit_json
+
+if TYPE_CHECKING:
+    from ..compare.core import CompareRequest
+
+
+def run_compare(req: CompareRequest, ui: Ui, json_out: bool) -> int:
+    from ..compare.core import compare as compare_all
+    from ..fsutil import write_bytes
+    from ..report.compare_view import html_report, render
+    from ..report.compare_view import markdown as to_markdown
+
+    with ui.progress(f"comparing strategies for {req.target}") as progress:
+        result = compare_all(req, progress)
+    doc = result.to_json()
+    if req.markdown:
+        write_bytes(req.markdown, to_markdown(doc).encode())
+    if req.html:
+        write_bytes(req.html, html_report(doc).encode())
+    for note in doc["notes"]:
+        ui.note(note)
+    if json_out:
+        emit_json(doc)
+    else:
+        render(doc, ui.out)
+    return result.exit_code
+
+
+@click.command()
+@click.argument("target", default=".", required=False)
+@click.option("--strategies", help="Comma-separated subset of the ladder (and .slimgo.yaml strategies).")
+@click.option("--port", type=int, help="The program serves TCP on this port: started = accepts a connection.")
+@click.option("--ready", metavar="REGEX", help="Started = prints a line matching REGEX.")
+@click.option("--run-args", default="", help="Arguments for the program (shell-quoted string).")
+@click.option("--grace", default=2.0, show_default=True, help="Seconds a program without --port/--ready must survive.")
+@click.option("--runs", default=5, show_default=True, help="Starts per variant for the start-up median (>= 5).")
+@click.option("--baseline-base", metavar="REF", help="Put the baseline on a real image (e.g. a golang image).")
+@click.option("--no-engine", is_flag=True, help="Do not use a Docker engine for the checks.")
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--markdown", type=click.Path(path_type=Path), help="Also write a Markdown report.")
+@click.option("--html", type=click.Path(path_type=Path), help="Also write a self-contained HTML report.")
+def compare(target: str, strategies: str | None, port: int | None, ready: str | None, run_args: str, grace: float,
+            runs: int, baseline_base: str | None, no_engine: bool, json_out: bool, markdown: Path | None,
+            html: Path | None) -> int:
+    """Build the ladder of strategies, run and check each variant, and pick the smallest that works."""
+    import shlex
+
+    from ..compare.core import CompareRequest
+
+    if runs < 5:
+        raise click.UsageError("--runs must be at least 5 (the start-up time is a median)")
+    req = CompareRequest(target=target, strategies=strategies, port=port, ready=ready,
+                         run_args=shlex.split(run_args), grace=grace, baseline_base=baseline_base, runs=runs,
+                         html=html, markdown=markdown, use_engine=not no_engine)
+    return run_compare(req, Ui(json_out), json_out)

@@ -1,0 +1,116 @@
+"""What every verb shares at the process boundary: terminal output, one JSON document, credentials, exit codes.
+
+Nothing below the commands layer prints or exits. stdout carries results (one JSON document with --json);
+progress, warnings and notes go to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import SlimgoError
+
+if TYPE_CHECKING:
+    from ..registry.auth import CredentialSource
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+
+Progress = Callable[[str], None]
+
+
+class Ui:
+    """Per-invocation terminal state (no globals): a stdout console for results, a stderr one for the rest."""
+
+    def __init__(self, json_mode: bool = False) -> None:
+        from rich.console import Console  # ~15 ms: only paid by commands that print for people
+
+        self.json_mode = json_mode
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @contextlib.contextmanager
+    def progress(self, first: str) -> Iterator[Progress]:
+        """A spinner on a terminal; plain lines on stderr otherwise (CI logs keep the steps)."""
+        if self.err.is_terminal:
+            with self.err.status(first) as status:
+                yield lambda msg: status.update(msg)
+        else:
+            self.err.print(f"[dim]{first}[/]")
+            yield lambda msg: self.err.print(f"[dim]{msg}[/]")
+
+    def note(self, msg: str) -> None:
+        self.err.print(f"[yellow]note:[/] {msg}")
+
+    def emit_json(self, doc: dict[str, Any]) -> None:
+        emit_json(doc)
+
+
+def emit_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def split_list(value: str | None) -> list[str] | None:
+    """A comma-separated option; None when the option was not given (so config files can fill it)."""
+    return [v for v in value.split(",") if v] if value is not None else None
+
+
+def credentials(username: str | None, password_stdin: bool) -> CredentialSource:
+    from ..registry.auth import Credentials, CredentialSource
+
+    if password_stdin and not username:
+        raise click.UsageError("--password-stdin needs --username")
+    if username and not password_stdin:
+        raise click.UsageError("--username needs --password-stdin (passwords are never taken as arguments)")
+    if username:
+        return CredentialSource(explicit=Credentials(username, sys.stdin.readline().rstrip("\n")))
+    return CredentialSource()
+
+
+def report_error(exc: SlimgoError) -> int:
+    from rich.console import Console
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]slimgo: error:[/] {exc.message}", markup=True)
+    if exc.detail:
+        sys.stderr.write(exc.detail.rstrip() + "\n")
+    return exc.exit_code
+
+
+def run_command(group: click.Group, argv: list[str] | None) -> int:
+    """Run the click group and map every way out of it to a documented exit code and one stderr line."""
+    try:
+        rv = group.main(args=argv, prog_name="slimgo", standalone_mode=False)
+        return rv if isinstance(rv, int) else EXIT_OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # UsageError included
+        sys.stderr.write(f"slimgo: error: {exc.format_message()}\n")
+        return EXIT_BAD_INPUT
+    except click.Abort:
+        sys.stderr.write("slimgo: interrupted\n")
+        return EXIT_INTERRUPTED
+    except SlimgoError as exc:
+        return report_error(exc)
+    except KeyboardInterrupt:
+        sys.stderr.write("slimgo: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:  # disk full, permission denied on a path we did not pre-check
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"slimgo: error: {where}{exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug: one line, the traceback on request
+        if os.environ.get("SLIMGO_DEBUG"):
+            raise
+        sys.stderr.write(f"slimgo: internal error: {type(exc).__name__}: {exc} "
+                         "(set SLIMGO_DEBUG=1 for the traceback)\n")
+        return EXIT_INTERNAL
