@@ -20,7 +20,7 @@ from ..oci.model import Descriptor, Layer
 from ..oci.reference import Reference
 from ..platform import Platform
 from ..registry.client import Registry
-from ..sources.local import SourceImage, SourceLayer, open_image
+from ..sources.local import SourceImage, SourceLayer, open_local
 from .model import Base
 
 LOCAL_PREFIXES = ("oci:", "docker-archive:", "docker-daemon:")
@@ -74,20 +74,11 @@ def _base_from_source(img: SourceImage, cache: LayerCache, name: str) -> Base:
     return Base(name, tuple(layers), img.config, img.manifest_digest, None)
 
 
-def _local_images(spec: str, work: Path) -> list[SourceImage]:
-    if spec.startswith("docker-daemon:"):
-        from ..sinks.daemon import save_image
-
-        archive = save_image(spec[len("docker-daemon:"):], work / "daemon-base.tar")
-        return open_image(f"docker-archive:{archive}")
-    return open_image(spec)
-
-
 def resolve(spec: str, platforms: list[Platform] | None, cache: LayerCache, registry_for: Any) -> list[Base]:
     """Bases for the wanted platforms (None: every platform the base offers), in that order."""
     with tempfile.TemporaryDirectory(prefix="slimgo-base-") as tmp:
         if spec.startswith(LOCAL_PREFIXES):
-            images = _local_images(spec, Path(tmp))
+            images = open_local(spec, Path(tmp))
             offered = {img.platform: img for img in images}
             chosen = _choose(spec, offered, platforms)
             return [_base_from_source(offered[k], cache, spec) for k in chosen]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BinaryFormatError
+from ..report.units import human_bytes
 from . import buildinfo, pclntab, symtab
 from . import elf as elf_mod
 from . import needs as needs_mod
@@ -20,6 +21,11 @@ from . import sections as sections_mod
 from .needs import Needs
 
 SCHEMA_VERSION = 1
+SYMTAB = "symtab"
+PCLNTAB = "pclntab (code only; includes alignment padding)"
+# Package sizes count bytes in the file. Zero-filled data (.bss/.noptrbss) has symbols with a size but no
+# file bytes, so it is counted apart (`bss_bytes`); `go tool nm -size` lists those symbols too.
+PACKAGE_SIZE_NOTE = "file bytes only: .bss/.noptrbss symbols (zero-filled at run time) are counted in bss_bytes"
 UPX_MAGIC = b"UPX!"
 TZDATA_ESTIMATE = 450_000  # the embedded zoneinfo zip is an anonymous string: its size is not attributable
 
@@ -66,6 +72,7 @@ class Analysis:
     modules: list[SizeEntry] = field(default_factory=list)
     package_groups: dict[str, int] = field(default_factory=dict)
     size_source: str = ""
+    bss_bytes: int = 0
     needs: Needs | None = None
     recommendations: list[Recommendation] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)
@@ -95,6 +102,8 @@ class Analysis:
             "section_groups": [{"name": k, "bytes": v} for k, v in self.groups.items()],
             "sections_exact": self.sections_exact,
             "size_source": self.size_source,
+            "package_sizes_note": PACKAGE_SIZE_NOTE if self.size_source == SYMTAB else None,
+            "bss_bytes": self.bss_bytes,
             "packages": [p.to_json() for p in self.packages],
             "modules": [m.to_json() for m in self.modules],
             "package_groups": self.package_groups,
@@ -121,29 +130,38 @@ def _module_of(package: str, modules: list[str], main_module: str = "") -> str:
     return "std" if is_std(package) else "(unknown module)"
 
 
-def _sizes(elf: elf_mod.ElfFile, table: pclntab.FuncTable | None,
-           syms: list[symtab.Symbol] | None) -> tuple[dict[str, int], str, set[str]]:
+def _sizes(table: pclntab.FuncTable | None,
+           syms: list[symtab.Symbol] | None) -> tuple[dict[str, int], str, set[str], int]:
+    """Per-package bytes, their source, function names, and the .bss bytes left out of the packages."""
     per_pkg: dict[str, int] = defaultdict(int)
     names: set[str] = set()
     if table is not None:
         names = {f.name for f in table.funcs}
     if syms:
         names |= {s.name for s in syms if s.kind == 2}
+        bss = 0
         for s in syms:
             if s.in_file:
                 per_pkg[pclntab.package_of(s.name) or "(other)"] += s.size
-        return per_pkg, "symtab", names
+            else:
+                bss += s.size
+        return per_pkg, SYMTAB, names, bss
     if table is not None:
         for f in table.funcs:
             per_pkg[pclntab.package_of(f.name) or "(other)"] += f.size
-        return per_pkg, "pclntab (code only; includes alignment padding)", names
-    return per_pkg, "none", names
+        return per_pkg, PCLNTAB, names, 0
+    return per_pkg, "none", names, 0
 
 
-def analyze_bytes(view: memoryview, path: str) -> Analysis:
+def analyze_bytes(view: memoryview, path: str, *, size_source: str = "best") -> Analysis:
+    """`size_source="pclntab"` sizes packages from the function table even when a symbol table exists,
+    so two binaries of which only one kept its symbols can be compared like with like."""
     if len(view) >= 4 and bytes(view[:4]) != elf_mod.ELF_MAGIC:
         raise BinaryFormatError(f"{path}: not an ELF binary")
-    e = elf_mod.parse(view)
+    try:
+        e = elf_mod.parse(view)
+    except BinaryFormatError as exc:
+        raise BinaryFormatError(f"{path}: {exc}") from None
     secs, groups, exact = sections_mod.sizes(e)
     upx = UPX_MAGIC in bytes(view[:4096]) or any(s.name.startswith("UPX") for s in e.sections)
     has_symtab = e.section(".symtab") is not None
@@ -159,10 +177,11 @@ def analyze_bytes(view: memoryview, path: str) -> Analysis:
         result.info = buildinfo.read(e)
     except BinaryFormatError as exc:
         result.partial.append(f"build info unreadable: {exc}")
+    use_symtab = has_symtab and size_source != "pclntab"
     table = None
     try:
         # With a symbol table, names and sizes come from it; the function table is read for its file list.
-        table = pclntab.read(e, with_files=True, with_funcs=not has_symtab)
+        table = pclntab.read(e, with_files=True, with_funcs=not use_symtab)
     except BinaryFormatError as exc:
         result.partial.append(f"function table unreadable: {exc}")
     if table is not None and table.partial:
@@ -170,8 +189,8 @@ def analyze_bytes(view: memoryview, path: str) -> Analysis:
     result.is_go = result.info is not None or table is not None
     if not result.is_go:
         return result
-    syms = symtab.read(e) if has_symtab else None
-    per_pkg, source, func_names = _sizes(e, table, syms)
+    syms = symtab.read(e) if use_symtab else None
+    per_pkg, source, func_names, result.bss_bytes = _sizes(table, syms)
     result.size_source = source
     result.packages = sorted((SizeEntry(k, v) for k, v in per_pkg.items()), key=lambda s: (-s.bytes, s.name))
     info = result.info
@@ -206,7 +225,7 @@ def _recommend(a: Analysis, table: pclntab.FuncTable | None) -> list[Recommendat
     syms = sum(s.bytes for s in a.sections if s.name in (".symtab", ".strtab"))
     if dwarf or syms:
         out.append(Recommendation(
-            f'-ldflags "-s -w" would remove {_mb(dwarf + syms)} (DWARF {_mb(dwarf)}, symbol table {_mb(syms)})',
+            f'-ldflags "-s -w" would remove {human_bytes(dwarf + syms)} (DWARF {human_bytes(dwarf)}, symbol table {human_bytes(syms)})',
             dwarf + syms, detail="panics keep file:line: .gopclntab is runtime data and stays"))
     if settings.get("-trimpath") != "true" and table is not None:
         absolute = [f for f in table.files if f.startswith("/")]
@@ -223,9 +242,9 @@ def _recommend(a: Analysis, table: pclntab.FuncTable | None) -> list[Recommendat
     if a.needs and a.needs.tzdata_embedded:
         tz = next((p.bytes for p in a.packages if p.name == "time/tzdata"), 0)
         out.append(Recommendation(
-            "time/tzdata is embedded (about +450 KB) and the slimgo static base already has zoneinfo",
+            "time/tzdata is embedded (about +440 KiB) and the slimgo static base already has zoneinfo",
             max(tz, TZDATA_ESTIMATE), estimated=True,
-            detail="the embedded zip is an anonymous string, so its size is the documented ~450 KB, not measured"))
+            detail="the embedded zip is an anonymous string, so its size is the documented ~440 KiB, not measured"))
     if a.upx:
         out.append(Recommendation("UPX-packed: every start decompresses the whole program into memory", None,
                                   detail="pull size gains are small against compressed layers; see slimgo compare"))
@@ -240,13 +259,11 @@ def _trimmed(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} KB"
 
 
-def analyze_file(path: Path) -> Analysis:
+def analyze_file(path: Path, *, size_source: str = "best") -> Analysis:
     with elf_mod.MappedFile(path) as mf:
         if len(mf.view) < 4 or bytes(mf.view[:4]) != elf_mod.ELF_MAGIC:
-            raise BinaryFormatError(f"{path}: not an ELF binary (analyze takes a Go binary, oci:DIR or "
-                                    "docker-archive:FILE)")
-        return analyze_bytes(mf.view, str(path))
+            raise BinaryFormatError(f"{path}: not an ELF binary (analyze takes a Go binary, an image tarball, "
+                                    "an OCI layout directory, oci:DIR, docker-archive:FILE or docker-daemon:NAME)")
+        return analyze_bytes(mf.view, str(path), size_source=size_source)

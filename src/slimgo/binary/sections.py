@@ -40,6 +40,9 @@ def group_of(name: str) -> str:
     return "other sections"
 
 
+UNCOVERED = "(headers and padding)"  # bytes no section covers: ELF header, header tables, alignment gaps
+
+
 @dataclass(frozen=True)
 class SectionSize:
     name: str
@@ -59,4 +62,6 @@ def sizes(elf: ElfFile) -> tuple[list[SectionSize], dict[str, int], bool]:
     rest = elf.size - covered
     exact = rest >= 0
     groups["headers and padding"] += max(rest, 0)
+    if rest > 0:  # listed as an entry too, so `sections` alone adds up to the file size
+        out.append(SectionSize(UNCOVERED, "headers and padding", rest))
     return out, {k: v for k, v in groups.items() if v}, exact

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the ELF/pclntab readers load only when a binary is analyzed
     from ..binary.analysis import Analysis
     from ..binary.diff import Diff
 
-IMAGE_PREFIXES = ("oci:", "docker-archive:")
+IMAGE_PREFIXES = ("oci:", "docker-archive:", "docker-daemon:")
 
 
 @dataclass
@@ -31,20 +31,58 @@ class ImageAnalysis:
                              for plat, path, a in self.binaries]}
 
 
-def analyze_target(target: str) -> Analysis | ImageAnalysis:
-    from ..binary.analysis import analyze_bytes, analyze_file
+def image_spec(target: str) -> str | None:
+    """The image reference a target names, with or without its prefix; None for a (would-be) binary.
+
+    People pass `docker save` output and layout directories as plain paths, so the format is sniffed:
+    a directory with index.json is a layout, a tar file is a docker-archive, anything else is a binary."""
+    import tarfile
+
+    from ..binary.elf import ELF_MAGIC
 
     if target.startswith(IMAGE_PREFIXES):
+        return target
+    path = Path(target)
+    if path.is_dir():
+        if (path / "index.json").is_file():
+            return f"oci:{target}"
+        raise BadInput(f"{target}: is a directory, and not an OCI image layout (no index.json)")
+    if path.is_file():
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        if head != ELF_MAGIC and tarfile.is_tarfile(path):
+            return f"docker-archive:{target}"
+    return None
+
+
+def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAnalysis:
+    """`binary` picks one file of an image by its path there (images can hold many binaries)."""
+    from ..binary.analysis import analyze_bytes, analyze_file
+
+    spec = image_spec(target)
+    if spec is not None:
+        import tempfile
+
         from ..sources.files import elf_files
-        from ..sources.local import open_image
+        from ..sources.local import open_local
 
         out: list[tuple[str, str, Analysis]] = []
-        for image in open_image(target):
-            for f in elf_files(image):
-                a = analyze_bytes(memoryview(f.data), f.path)
-                if a.is_go:
-                    out.append((image.platform, f.path, a))
-        return ImageAnalysis(target, out)
+        seen: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="slimgo-analyze-") as work:
+            for image in open_local(spec, Path(work)):
+                for f in elf_files(image):
+                    seen.append(f.path)
+                    if binary is not None and f.path != "/" + binary.lstrip("/"):
+                        continue
+                    a = analyze_bytes(memoryview(f.data), f.path)
+                    if a.is_go or binary is not None:
+                        out.append((image.platform, f.path, a))
+        if binary is not None and not out:
+            listed = ", ".join(sorted(set(seen))) or "none"
+            raise BadInput(f"{spec}: no ELF file at {binary} (ELF files in the image: {listed})")
+        return ImageAnalysis(spec, out)
+    if binary is not None:
+        raise BadInput(f"--binary picks a file inside an image; {target} is not an image")
     path = Path(target)
     if not path.exists():
         raise BadInput(f"{target}: no such file")
@@ -64,11 +102,16 @@ def diff(old_path: str, new_path: str) -> Diff:
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--diff", "diff_mode", is_flag=True, help="Compare two binaries: OLD NEW.")
-@click.option("--top", default=15, show_default=True, help="Rows in the package/module table.")
-@click.option("--by", type=click.Choice(["package", "module"]), default="package", show_default=True)
+@click.option("--top", default=15, show_default=True, type=click.IntRange(min=1),
+              help="Rows in the package/module table.")
+@click.option("--by", type=click.Choice(["package", "module"]), default="package", show_default=True,
+              help="Group sizes by Go package or by module.")
+@click.option("--binary", metavar="PATH", help="In an image, analyze only the file at PATH (e.g. /app/hello).")
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
-def analyze(targets: tuple[str, ...], diff_mode: bool, top: int, by: str, json_out: bool) -> None:
-    """What is inside a Go binary or image (oci:DIR[:tag], docker-archive:FILE), why it is big, what it needs."""
+def analyze(targets: tuple[str, ...], diff_mode: bool, top: int, by: str, binary: str | None,
+            json_out: bool) -> None:
+    """What is inside a Go binary or image (a tarball, an OCI layout directory, oci:DIR[:tag],
+    docker-archive:FILE, docker-daemon:NAME), why it is big, what it needs."""
     if diff_mode:
         if len(targets) != 2:
             raise click.UsageError("--diff takes exactly two binaries: OLD NEW")
@@ -76,7 +119,7 @@ def analyze(targets: tuple[str, ...], diff_mode: bool, top: int, by: str, json_o
         return
     if len(targets) != 1:
         raise click.UsageError("analyze takes one binary or image (or --diff OLD NEW)")
-    render_or_json(analyze_target(targets[0]), top, by, json_out)
+    render_or_json(analyze_target(targets[0], binary), top, by, json_out)
 
 
 def render_diff_or_json(d: Diff, top: int, json_out: bool) -> None:

@@ -25,7 +25,10 @@ def render(a: Analysis, console: Console, top: int = 15, by: str = "package", ti
         settings = " ".join(f"{k}={info.settings[k]}" for k in keys if k in info.settings)
         if settings:
             console.print(f"[dim]{settings}[/]")
-    console.print(f"stripped: symbols {'yes' if a.stripped_symbols else 'no'}, DWARF {'yes' if a.stripped_dwarf else 'no'}")
+    if a.needed:
+        console.print(f"needs libraries (DT_NEEDED): {', '.join(a.needed)}")
+    console.print(f"symbols: {'stripped' if a.stripped_symbols else 'kept'} · "
+                  f"DWARF: {'stripped' if a.stripped_dwarf else 'kept'}")
     t = Table(title="sections", title_justify="left")
     t.add_column("group")
     t.add_column("bytes", justify="right")
@@ -45,6 +48,9 @@ def render(a: Analysis, console: Console, top: int = 15, by: str = "package", ti
             p.add_row(e.name, human_bytes(e.bytes), pct(e.bytes, total))
         console.print(p)
         console.print("groups: " + " · ".join(f"{k} {human_bytes(v)}" for k, v in a.package_groups.items() if v))
+        if a.bss_bytes:
+            console.print(f"[dim]zero-filled data (.bss/.noptrbss, no file bytes) not counted above: "
+                          f"{human_bytes(a.bss_bytes)}[/]")
     if a.needs:
         n = a.needs
         yes = [k for k, v in n.to_json().items() if v]
@@ -62,8 +68,12 @@ def render_diff(d: Diff, console: Console, top: int = 15) -> None:
     delta = d.new.file_bytes - d.old.file_bytes
     console.print(f"[bold]{d.old.path} → {d.new.path}[/]: {human_bytes(d.old.file_bytes)} → "
                   f"{human_bytes(d.new.file_bytes)} ({'+' if delta >= 0 else '−'}{human_bytes(abs(delta))})")
-    for title, rows in (("sections", d.sections), ("packages", d.packages), ("modules", d.modules)):
+    if d.size_note:
+        console.print(f"[yellow]note:[/] {d.size_note}")
+    source = f" (from {d.size_source})"
+    for title, rows in (("sections", d.sections), ("packages" + source, d.packages), ("modules" + source, d.modules)):
         if not rows:
+            console.print(f"{title}: no change")
             continue
         t = Table(title=title, title_justify="left")
         for col in ("name", "old", "new", "delta"):

@@ -226,3 +226,14 @@ def open_image(spec: str) -> list[SourceImage]:
     if spec.startswith("docker-archive:"):
         return open_archive(spec)
     raise BadInput(f"{spec}: unknown image reference (use oci:DIR[:tag] or docker-archive:FILE)")
+
+
+def open_local(spec: str, work: Path) -> list[SourceImage]:
+    """Like open_image, plus `docker-daemon:NAME`, saved from the engine into `work` (which must outlive
+    the returned images: their layers are read from that file)."""
+    if spec.startswith("docker-daemon:"):
+        from ..sinks.daemon import save_image
+
+        archive = save_image(spec[len("docker-daemon:"):], work / "daemon-image.tar")
+        return open_image(f"docker-archive:{archive}")
+    return open_image(spec)
