@@ -17,10 +17,14 @@ from .commands.edge import run_command
 from .commands.lint import lint
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             invoke_without_command=True)
 @click.version_option(__version__, "--version", "-V", prog_name="slimgo")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """slimgo: the smallest Go container images that still work, with measurements to prove it."""
+    if ctx.invoked_subcommand is None:  # bare `slimgo`: the help, like git, not a usage error
+        click.echo(ctx.get_help())
 
 
 for _command in (build, compare, base, analyze, dockerfile, lint):

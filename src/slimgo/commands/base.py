@@ -45,8 +45,8 @@ def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout
         artifact = images[0] if len(images) == 1 else make_index(images)
         local = (Reference.parse(local_tag),) if local_tag else refs or (Reference.parse(f"slimgo/{spec.name}"),)
         pub = Published(artifact, local)
-        out: dict[str, Any] = {"schema_version": 1, "digest": pub.digest, "variant": spec.name, "refs": [],
-                               "platforms": [str(p) for p in plats]}
+        out: dict[str, Any] = {"schema_version": 1, "digest": pub.digest, "variant": variant, "base": spec.name,
+                               "refs": [], "tags": [], "platforms": [str(p) for p in plats]}
         if oci_layout:
             write_layout(oci_layout, pub)
             out["oci_layout"] = str(oci_layout)
@@ -61,6 +61,7 @@ def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout
             reg = Registry(refs[0].registry, insecure=refs[0].registry in insecure, credentials=credentials,
                            stats=stats)
             out["refs"] = registry_sink.push(Published(artifact, refs), reg, refs)
+            out["tags"] = [r.with_tag() for r in refs]  # what a user pulls by name: REF:TAG
             out["push"] = stats.to_json()
     return out
 
@@ -94,5 +95,5 @@ def base_push(ref: str | None, variant: str, platforms: str, oci_layout: Path | 
         emit_json(doc)
     else:
         ui = Ui()
-        for line in doc["refs"] or [doc["digest"]]:
+        for line in [*doc["tags"], *doc["refs"]] or [doc["digest"]]:
             ui.out.print(line)

@@ -84,33 +84,51 @@ def report_error(exc: SlimgoError) -> int:
     return exc.exit_code
 
 
+def wants_json(argv: list[str]) -> bool:
+    return "--json" in argv or "--format=json" in argv or any(
+        a == "--format" and b == "json" for a, b in zip(argv, argv[1:], strict=False))
+
+
 def run_command(group: click.Group, argv: list[str] | None) -> int:
-    """Run the click group and map every way out of it to a documented exit code and one stderr line."""
+    """Run the click group and map every way out of it to a documented exit code and one stderr line.
+
+    Under --json a command that did not complete still prints one JSON document on stdout,
+    `{schema_version, error: {code, message}}`. One that returned has printed its own (compare and
+    lint report their exit 1 that way)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    code, message = _run(group, args)
+    if message is not None and wants_json(args):
+        emit_json({"schema_version": 1, "error": {"code": code, "message": message}})
+    return code
+
+
+def _fail(code: int, message: str) -> tuple[int, str]:
+    sys.stderr.write(f"slimgo: error: {message}\n")
+    return code, message
+
+
+def _run(group: click.Group, argv: list[str]) -> tuple[int, str | None]:
+    """The exit code, and the one-line error when the command did not complete (None when it did)."""
     try:
         rv = group.main(args=argv, prog_name="slimgo", standalone_mode=False)
-        return rv if isinstance(rv, int) else EXIT_OK
+        return (rv if isinstance(rv, int) else EXIT_OK), None
     except click.exceptions.Exit as exc:
-        return exc.exit_code
+        return exc.exit_code, None
     except click.ClickException as exc:  # UsageError included
-        sys.stderr.write(f"slimgo: error: {exc.format_message()}\n")
-        return EXIT_BAD_INPUT
-    except click.Abort:
+        return _fail(EXIT_BAD_INPUT, exc.format_message())
+    except (click.Abort, KeyboardInterrupt):
         sys.stderr.write("slimgo: interrupted\n")
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, "interrupted"
     except SlimgoError as exc:
-        return report_error(exc)
-    except KeyboardInterrupt:
-        sys.stderr.write("slimgo: interrupted\n")
-        return EXIT_INTERRUPTED
+        return report_error(exc), exc.message
     except BrokenPipeError:
-        return EXIT_OK
+        return EXIT_OK, None
     except OSError as exc:  # disk full, permission denied on a path we did not pre-check
         where = f"{exc.filename}: " if exc.filename else ""
-        sys.stderr.write(f"slimgo: error: {where}{exc.strerror or exc}\n")
-        return EXIT_BAD_INPUT
+        return _fail(EXIT_BAD_INPUT, f"{where}{exc.strerror or exc}")
     except Exception as exc:  # a bug: one line, the traceback on request
         if os.environ.get("SLIMGO_DEBUG"):
             raise
-        sys.stderr.write(f"slimgo: internal error: {type(exc).__name__}: {exc} "
-                         "(set SLIMGO_DEBUG=1 for the traceback)\n")
-        return EXIT_INTERNAL
+        message = f"{type(exc).__name__}: {exc}"
+        sys.stderr.write(f"slimgo: internal error: {message} (set SLIMGO_DEBUG=1 for the traceback)\n")
+        return EXIT_INTERNAL, f"internal error: {message}"

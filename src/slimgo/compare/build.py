@@ -23,6 +23,7 @@ from ..oci.layer import Entry, dir_entry, tree_entries, write_layer
 from ..oci.model import Image, ImageConfig, Layer, make_image
 from ..pipeline import static_spec_for
 from ..platform import Platform
+from .hostlibs import runtime_layer
 from .variants import VariantSpec
 
 PROBE_NAME = "slimgo-probe"
@@ -126,17 +127,31 @@ def build_variant(spec: VariantSpec, toolchain: Toolchain, target: Target, platf
         out.skipped, out.reason = True, f"build failed: {exc}"
         return out
     base = _base(spec, binary, platform, blob_dir, cache, baseline_base, out)
-    with elf_mod.MappedFile(binary.path) as mf:
-        info = elf_mod.parse(mf.view)
-        out.dynamic = info.is_dynamic
-        if info.is_dynamic:
-            out.missing = missing_runtime_files(info, base_files(base))
+    runtime, out.missing = _c_runtime(binary, base, spec, blob_dir, out)
+    probe_runtime, _ = _c_runtime(probe, base, spec, blob_dir, None)
     extra: list[Layer] = []
     if spec.baseline:
         extra = _baseline_layers(toolchain, target, blob_dir, cache, spec.compression, spec.level)
-    out.image = _image(base, extra, binary, spec, blob_dir, platform)
-    out.probe = _image(base, [], probe, spec, blob_dir, platform)
+    out.image = _image(base, [*runtime, *extra], binary, spec, blob_dir, platform)
+    out.probe = _image(base, probe_runtime, probe, spec, blob_dir, platform)
     return out
+
+
+def _c_runtime(binary: BuiltBinary, base: Base, spec: VariantSpec, blob_dir: Path,
+               out: BuiltVariant | None) -> tuple[list[Layer], list[str]]:
+    """A dynamic binary on a base without its loader gets the host's C runtime as a layer, so that it
+    starts, as it would on a distro image; what still misses is returned (it will not start)."""
+    with elf_mod.MappedFile(binary.path) as mf:
+        info = elf_mod.parse(mf.view)
+        missing = missing_runtime_files(info, base_files(base)) if info.is_dynamic else []
+    if out is not None:
+        out.dynamic = info.is_dynamic
+    if not missing:
+        return [], []
+    layer, note = runtime_layer(binary.path, blob_dir, spec.compression, spec.level)
+    if out is not None:
+        out.notes.append(note)
+    return ([layer], []) if layer is not None else ([], missing)
 
 
 def _base(spec: VariantSpec, binary: BuiltBinary, platform: Platform, blob_dir: Path, cache: LayerCache | None,

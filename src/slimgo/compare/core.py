@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -23,6 +24,7 @@ from ..gobuild.target import Target, resolve
 from ..gobuild.toolchain import find_toolchain
 from ..oci.cache import LayerCache
 from ..platform import Platform
+from ..report.units import human_bytes
 from .build import BuiltVariant, build_variant
 from .engine import Engine, docker_cli
 from .measure import Measurement, measure, run_once, unpack
@@ -57,6 +59,8 @@ class VariantResult:
     reasons: dict[str, str] = field(default_factory=dict)
     carried_over: list[str] = field(default_factory=list)
     reduction_pct: float | None = None
+    engine_loaded: bool = False
+    engine_error: str = ""
 
     @property
     def spec(self) -> VariantSpec:
@@ -81,8 +85,11 @@ class VariantResult:
             "name": self.spec.name, "description": self.spec.description, "skipped": self.built.skipped,
             "reason": self.built.reason or None, "binary_bytes": self.built.binary_bytes,
             "image_bytes": self.image_bytes, "pull_bytes": self.pull_bytes, "reduction_pct": self.reduction_pct,
-            "startup_ms": m.startup_ms if m else None, "rss_bytes": m.rss_bytes if m else None,
+            "startup_ms": m.startup_ms if m else None, "startup_ms_range": m.startup_range if m else None,
+            "rss_bytes": m.rss_bytes if m else None, "rss_bytes_range": m.rss_range if m else None,
+            "measured_runs": m.runs if m else 0,
             "measure_note": (m.reason or None) if m else None,
+            "program_output_tail": (m.output or None) if m and not m.starts else None,
             "checks": self.checks, "check_reasons": self.reasons, "carried_over": self.carried_over,
             "passes": self.passes, "dynamic": self.built.dynamic, "missing_runtime_files": self.built.missing,
             "build_command": self.spec.build_command(target), "dockerfile": self.spec.dockerfile_flags(),
@@ -98,11 +105,12 @@ class CompareResult:
     engine: str
     timings: dict[str, float]
     notes: list[str]
+    engine_version: str = ""
 
     def verdict(self) -> dict[str, Any]:
         passing = [v for v in self.variants if v.passes and v.pull_bytes is not None]
         if not passing:
-            return {"best": None, "best_every_engine": None, "reason": "no variant passed all applicable checks"}
+            return {"best": None, "best_every_engine": None, "reason": "every built variant failed to start or failed an applicable check"}
         best = min(passing, key=lambda v: (v.pull_bytes, v.spec.name))
         universal = [v for v in passing if v.spec.compression != "zstd"]
         every = min(universal, key=lambda v: (v.pull_bytes, v.spec.name)) if universal else None
@@ -112,15 +120,20 @@ class CompareResult:
                 "best_every_engine_command": every.spec.build_command(self.target.spec) if every else None}
 
     def _compat(self, v: VariantResult) -> list[str]:
+        """Only what this run measured, plus the documented engine requirement for zstd."""
         notes = []
         if v.spec.compression == "zstd":
-            notes.append("zstd layers: pulling needs Docker Engine >= 23 or containerd >= 1.5 "
-                         "(docker load of the archive works on 20.10, measured here)")
+            here = f"{self.engine} {self.engine_version}".strip()
+            loaded = (f"the engine here ({here}) loaded this image in this run" if v.engine_loaded
+                      else f"the engine here ({here}) could not load it in this run: {v.engine_error}"
+                      if v.engine_error else "no engine loaded it in this run")
+            notes.append(f"zstd layers: pulling needs Docker Engine >= 23 or containerd >= 1.5; {loaded}")
         if "upx" in v.spec.post:
             ref = next((x for x in self.variants if x.spec.name == "ldflags-sw" and x.measurement), None)
             if ref and v.measurement and ref.measurement and ref.measurement.startup_ms and v.measurement.startup_ms:
                 notes.append(f"UPX: start-up {v.measurement.startup_ms:.1f} ms vs {ref.measurement.startup_ms:.1f} ms, "
-                             f"peak RSS {v.measurement.rss_bytes} vs {ref.measurement.rss_bytes} bytes (measured)")
+                             f"peak RSS {human_bytes(v.measurement.rss_bytes)} vs "
+                             f"{human_bytes(ref.measurement.rss_bytes)} (ldflags-sw), medians measured in this run")
             notes.append("UPX decompresses the program into memory at every start; pages are not shared")
         return notes
 
@@ -130,6 +143,7 @@ class CompareResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, "target": self.target.spec, "engine": self.engine,
+                "engine_version": self.engine_version or None,
                 "needs": self.needs.to_json() if self.needs else None,
                 "variants": [v.to_json(self.target.spec) for v in self.variants], "verdict": self.verdict(),
                 "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()}, "notes": self.notes}
@@ -150,26 +164,42 @@ def _applicable(needs: Needs | None) -> dict[str, bool]:
             "user_db": needs.user_db, "panic_file_line": True, "no_shell": True, "nonroot": True}
 
 
-def compare(req: CompareRequest, progress: Progress = lambda _: None) -> CompareResult:
-    started = time.perf_counter()
-    toolchain = find_toolchain()
-    target = resolve(req.target, toolchain)
-    specs = _specs(target, req.strategies)
+def validate(req: CompareRequest) -> None:
+    """Everything that can be wrong with the request, checked before anything is built."""
+    if req.ready is not None:
+        try:
+            re.compile(req.ready)
+        except re.error as exc:
+            raise BadInput(f"--ready {req.ready!r}: not a valid regular expression ({exc})") from None
+    if req.port is not None and not 0 < req.port < 65536:
+        raise BadInput(f"--port {req.port}: not a TCP port")
+    if req.runs < 1:
+        raise BadInput(f"--runs {req.runs}: must be at least 1")
+    if req.grace <= 0:
+        raise BadInput(f"--grace {req.grace}: must be more than 0 seconds")
     for path in (req.html, req.markdown):
         if path is not None:
             check_writable(path)
-    if req.port is not None and not 0 < req.port < 65536:
-        raise BadInput(f"--port {req.port}: not a TCP port")
+
+
+def compare(req: CompareRequest, progress: Progress = lambda _: None) -> CompareResult:
+    started = time.perf_counter()
+    validate(req)
+    notes: list[str] = []
+    toolchain = find_toolchain()
+    target = resolve(req.target, toolchain)
+    specs = _specs(target, req.strategies)
+    if req.runs < 5:
+        notes.append(f"--runs {req.runs}: medians of fewer than 5 runs are noisy; use them for a quick look only")
     platform = Platform.parse(f"linux/{toolchain.goarch}")
     cache = LayerCache(user_cache_dir())
-    notes: list[str] = []
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="slimgo-compare-") as tmp:
         work = Path(tmp)
         baseline_base = None
         if req.baseline_base:
             baseline_base = base_remote.resolve(req.baseline_base, [platform], cache, _registry)[0]
-        progress(f"building {len(specs)} variants")
+        progress(f"building {len(specs)} variant{'s' if len(specs) != 1 else ''}")
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
             built = list(pool.map(lambda s: build_variant(s, toolchain, target, platform, work, cache,
@@ -182,10 +212,6 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
         if any(s.baseline for s in specs) and not req.baseline_base:
             notes.append("baseline ships the local toolchain, module cache and sources on the static base: it "
                          "underestimates a real golang image (no distro); --baseline-base REF puts it on one")
-        baseline_bytes = next((r.image_bytes for r in results if r.spec.baseline and r.image_bytes), None)
-        for r in results:
-            if baseline_bytes and r.image_bytes:
-                r.reduction_pct = round(100 * (baseline_bytes - r.image_bytes) / baseline_bytes, 1)
         t1 = time.perf_counter()
         for r in results:
             if r.built.image is None:
@@ -201,22 +227,30 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
         t2 = time.perf_counter()
         docker = docker_cli() if req.use_engine else None
         engine_name = "docker" if docker else "none"
+        engine_version = ""
         if docker:
             engine = Engine(docker, uuid.uuid4().hex[:8])
+            engine_version = engine.version()
+            zstd_error = engine.zstd_error(work, platform.arch) if any(r.spec.compression == "zstd" for r in results) else ""
+            for r in results:
+                if r.built.image is not None and r.spec.compression == "zstd" and zstd_error:
+                    r.engine_error = zstd_error
             with ThreadPoolExecutor(max_workers=2) as pool:
                 list(pool.map(lambda r: _engine_checks(engine, r, req, work, platform, applicable, progress),
-                              [r for r in results if r.built.image is not None]))
+                              [r for r in results if r.built.image is not None and not r.engine_error]))
             _carry_over(results)
         else:
             engine_name = "host (chroot)"
+            engine_version = ""
             notes.append("no Docker engine: checks ran on the host in each image's unpacked root (chroot); "
                          "dns is not checked there (the engine provides /etc/hosts and /etc/resolv.conf)")
             for r in results:
                 if r.built.image is not None:
                     _host_checks(r, applicable, work)
         timings["checks"] = time.perf_counter() - t2
+        _reductions(results, notes)
     timings["total"] = time.perf_counter() - started
-    return CompareResult(target, results, needs, engine_name, timings, notes)
+    return CompareResult(target, results, needs, engine_name, timings, notes, engine_version)
 
 
 def _registry(host: str):  # type: ignore[no-untyped-def]
@@ -249,6 +283,7 @@ def _engine_checks(engine: Engine, r: VariantResult, req: CompareRequest, work: 
         assert r.built.image is not None and r.built.probe is not None
         engine.load(r.built.image, tag, work, platform.arch)
         engine.load(r.built.probe, probe_tag, work, platform.arch)
+        r.engine_loaded = True
         starts, why = engine.starts(tag, req.run_args, req.port, req.ready, req.grace)
         r.checks["starts"] = starts
         if why:
@@ -267,6 +302,7 @@ def _engine_checks(engine: Engine, r: VariantResult, req: CompareRequest, work: 
                 if not r.checks[name]:
                     r.reasons[name] = str(err)[:200]
     except RuntimeError as exc:
+        r.engine_error = str(exc)
         for name in CHECKS:
             r.checks[name] = None
             r.reasons[name] = f"could not run in the engine: {exc}"
@@ -282,19 +318,45 @@ def _diff_ids(r: VariantResult) -> tuple[tuple[str, ...], tuple[str, ...]] | Non
 
 
 def _carry_over(results: list[VariantResult]) -> None:
-    """A variant the engine could not load (zstd on Docker < 23) takes the checks of a variant whose images
-    have the same diff_ids: the same files, differently compressed. Marked as carried over."""
+    """A variant the engine could not load (zstd on Docker < 23) takes the file-content checks of a variant
+    whose images have the same diff_ids: the same files, differently compressed. Each is marked as carried
+    over. `starts` never is: it comes from this variant's own run in the sandbox."""
     for r in results:
-        if r.checks.get("starts") is not None or _diff_ids(r) is None:
+        if not r.engine_error or r.engine_loaded or _diff_ids(r) is None:
             continue
-        twin = next((x for x in results if x is not r and x.checks.get("starts") is not None
-                     and _diff_ids(x) == _diff_ids(r)), None)
+        why = r.engine_error
+        m = r.measurement
+        r.checks["starts"] = m.starts if m else None
+        r.reasons["starts"] = (f"measured in the sandbox (the engine could not load it: {why})" if m and m.starts
+                               else (m.reason if m else f"not run: the engine could not load it: {why}"))
+        twin = next((x for x in results if x is not r and x.engine_loaded and _diff_ids(x) == _diff_ids(r)), None)
         if twin is None:
             continue
-        why = r.reasons.get("starts", "")
-        r.checks = dict(twin.checks)
-        r.reasons = {k: f"carried over from {twin.spec.name} (identical diff_ids); {why}" for k in r.checks}
-        r.carried_over = list(r.checks)
+        for k in CHECKS[1:]:
+            r.checks[k] = twin.checks.get(k)
+            r.reasons[k] = f"carried over from {twin.spec.name} (identical diff_ids); not run: {why}"
+        r.carried_over = list(CHECKS[1:])
+
+
+def _starts(r: VariantResult) -> bool:
+    if "starts" in r.checks:
+        return r.checks["starts"] is True
+    return bool(r.measurement and r.measurement.starts)
+
+
+def _reductions(results: list[VariantResult], notes: list[str]) -> None:
+    """Reductions are against `baseline`, and only when baseline itself started: a percentage against an
+    image that does not run would measure nothing."""
+    base_ref = next((r for r in results if r.spec.baseline and r.image_bytes), None)
+    if base_ref is None:
+        return
+    if not _starts(base_ref):
+        notes.append(f"baseline does not start ({base_ref.reasons.get('starts') or 'see its checks'}): "
+                     "no reduction is reported against it")
+        return
+    for r in results:
+        if r.image_bytes:
+            r.reduction_pct = round(100 * (base_ref.image_bytes - r.image_bytes) / base_ref.image_bytes, 1)
 
 
 def _host_checks(r: VariantResult, applicable: dict[str, bool], work: Path) -> None:

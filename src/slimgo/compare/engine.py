@@ -41,6 +41,37 @@ class Engine:
         if proc.returncode != 0:
             raise RuntimeError(f"docker load failed: {proc.stderr.strip()[-300:]}")
 
+    def version(self) -> str:
+        proc = subprocess.run([self.docker, "version", "--format", "{{.Server.Version}}"], capture_output=True,
+                              text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else "unknown version"
+
+    def zstd_error(self, work: Path, arch: str) -> str:
+        """Can this engine decompress zstd layers? Measured with a layer no engine has seen before (a
+        random file), so the answer is not a layer the engine skipped because it already had it.
+
+        Docker 20.10 has no zstd in its decompressor: it reads the frame as a plain tar and says
+        "archive/tar: invalid tar header". It used to look as if it loaded slimgo's zstd images, but those
+        layers were already in the engine from the gzip twin (same diff_ids), so nothing was decompressed.
+        """
+        import secrets
+
+        from ..oci.layer import file_entry, write_layer
+        from ..oci.model import ImageConfig, make_image
+
+        layer = write_layer([file_entry("slimgo-zstd-check", secrets.token_bytes(4096))], work / "zstd-check",
+                            compression="zstd")
+        image = make_image({}, [layer], ImageConfig(platform={"os": "linux", "architecture": arch},
+                                                    created="1970-01-01T00:00:00Z"), [])
+        tag = f"slimgo-compare/{self.run_id}:zstd-check"
+        try:
+            self.load(image, tag, work, arch)
+            return ""
+        except RuntimeError as exc:
+            return str(exc)
+        finally:
+            self.remove(tag)
+
     def remove(self, tag: str) -> None:
         subprocess.run([self.docker, "rmi", "-f", tag], capture_output=True)
 

@@ -1,5 +1,6 @@
 """Start-up time and peak memory, measured by running the entrypoint in the image's unpacked root
-filesystem (chroot, as root), so that engine overhead does not swamp the differences (UPX's unpacking).
+filesystem (sandbox.py: a private mount namespace and chroot, as root), so that engine overhead does not
+swamp the differences (UPX's unpacking).
 
 Unpacking never writes outside the target directory: entries are normalised, `..` and absolute link
 targets that would escape are refused, and nothing is followed through a symlink.
@@ -10,14 +11,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import select
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import tarfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,14 +21,19 @@ from typing import Any
 from ..errors import ImageFormatError
 from ..oci.model import Image
 from ..sources.files import decompressed_stream
+from .sandbox import Command, accepts, run_capture, run_to_exit, run_until_ready
 
 
 @dataclass
 class Measurement:
-    startup_ms: float | None
-    rss_bytes: int | None
+    startup_ms: float | None  # median
+    rss_bytes: int | None  # median of the runs' peaks (VmHWM)
     starts: bool | None
     reason: str = ""
+    startup_range: list[float] | None = None  # [min, max] over the runs
+    rss_range: list[int] | None = None
+    runs: int = 0
+    output: str = ""  # the tail of the program's output (stdout+stderr) on its last run
 
 
 def _inside(root: Path, rel: str) -> Path:
@@ -103,11 +104,12 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
-
-
-def _interp_hint(output: str) -> str:
-    return " (the ELF interpreter is missing from the image)" if "No such file or directory" in output else ""
+def _command(root: Path, image: Image, args: list[str]) -> Command:
+    inner = image.config.get("config") or {}
+    env = {k: v for k, v in (e.split("=", 1) for e in inner.get("Env") or [] if "=" in e)}
+    uid, gid = _user(image.config)
+    return Command(root, list(inner.get("Entrypoint") or []) + args, env, uid, gid,
+                   str(inner.get("WorkingDir") or "/"))
 
 
 def _user(config: dict[str, Any]) -> tuple[int, int]:
@@ -119,117 +121,39 @@ def _user(config: dict[str, Any]) -> tuple[int, int]:
         return 0, 0  # named users need the image's passwd; measurement runs them as root
 
 
-def _vm_hwm(pid: int) -> int:
-    """Peak RSS of the process's current address space, in bytes.
-
-    Not ru_maxrss: Linux folds the spawning parent's high-water mark into the child's at exec (fork and
-    vfork alike), so a child of this Python process would report Python's pages (measured: 161 MB for a
-    7 MB Go server). VmHWM belongs to the address space that exec created, so it is the program's own.
-    """
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+def _spread(values: list[float]) -> list[float] | None:
+    return [round(min(values), 2), round(max(values), 2)] if values else None
 
 
 def measure(root: Path, image: Image, run_args: list[str], port: int | None, ready: str | None, grace: float,
             runs: int = 5) -> Measurement:
-    cfg = image.config
-    inner = cfg.get("config") or {}
-    argv = list(inner.get("Entrypoint") or []) + run_args
-    env = {k: v for k, v in (e.split("=", 1) for e in inner.get("Env") or [] if "=" in e)}
-    uid, gid = _user(cfg)
-    times, peaks = [], []
+    """`runs` starts in the sandbox: the median start-up and peak memory, with their spread (min, max)."""
+    cmd = _command(root, image, run_args)
     pattern = re.compile(ready) if ready else None
+    times: list[float] = []
+    peaks: list[float] = []
+    last = None
     for _ in range(runs):
-        if port is not None and _accepts(port):
+        if port is not None and accepts(port):
             return Measurement(None, None, None, f"port {port} is already in use on this machine")
-
-        # coreutils chroot lets subprocess spawn with vfork: with a Python preexec_fn the child would be a
-        # fork of this interpreter, and ru_maxrss would report Python's pages instead of the program's.
-        cmd = [CHROOT, f"--userspec={uid}:{gid}", str(root), *argv]
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, close_fds=True)
-        except OSError as exc:
-            return Measurement(None, None, False, f"exec failed: {exc.strerror}")
-        reason, ok, elapsed = "", False, None
-        deadline = t0 + max(grace, 10.0 if port or ready else grace)
-        buf = b""
-        usage = None
-        hwm = 0
-        while time.perf_counter() < deadline:
-            hwm = max(hwm, _vm_hwm(proc.pid))
-            if port is not None and _accepts(port):
-                ok, elapsed = True, time.perf_counter() - t0
-                break
-            if pattern is not None and proc.stdout is not None:
-                r, _, _ = select.select([proc.stdout], [], [], 0.01)
-                if r:
-                    buf += os.read(proc.stdout.fileno(), 65536)
-                    if pattern.search(buf.decode(errors="replace")):
-                        ok, elapsed = True, time.perf_counter() - t0
-                        break
-            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)  # reap ourselves: wait4 gives the rusage
-            if pid:
-                usage, code = ru, os.waitstatus_to_exitcode(status)
-                proc.returncode = code
-                out = buf.decode(errors="replace") + (proc.stdout.read().decode(errors="replace") if proc.stdout else "")
-                if "chroot: failed to run command" in out:
-                    reason = "exec failed: " + out.strip().split(":")[-1].strip() + _interp_hint(out)
-                elif port is None and pattern is None and code == 0:
-                    ok, elapsed = True, time.perf_counter() - t0
-                else:
-                    reason = f"exited with status {code}"
-                break
-            time.sleep(0.002)
+        if port is None and pattern is None:
+            last = run_to_exit(cmd, grace)
         else:
-            if port is None and pattern is None:
-                ok = True  # still running after the grace period: it started; start-up time is unknown
-            else:
-                reason = "not ready before the deadline"
-        if usage is None:
-            hwm = max(hwm, _vm_hwm(proc.pid))
-            os.kill(proc.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.stdout:
-            proc.stdout.close()
-        if not ok:
-            return Measurement(None, None, False, reason)
-        if elapsed is not None:
-            times.append(elapsed * 1000)
-        if hwm:
-            peaks.append(hwm)
+            last = run_until_ready(cmd, port, pattern, max(grace, 10.0))
+        if not last.ok:
+            return Measurement(None, last.peak_rss, False, last.reason, output=last.output)
+        if last.elapsed_ms is not None:
+            times.append(last.elapsed_ms)
+        if last.peak_rss:
+            peaks.append(last.peak_rss)
     startup = round(statistics.median(times), 2) if len(times) == runs else None
-    return Measurement(startup, max(peaks) if peaks else None, True,
-                       "" if startup is not None else "runs until stopped: give --port or --ready to time start-up")
+    rss = int(statistics.median(peaks)) if peaks else None
+    reason = "" if startup is not None else "runs until stopped: give --port or --ready to time start-up"
+    return Measurement(startup, rss, True, reason, startup_range=_spread(times) if startup is not None else None,
+                       rss_range=[int(x) for x in _spread(peaks) or []] or None, runs=runs,
+                       output=last.output if last else "")
 
 
 def run_once(root: Path, image: Image, timeout: float = 30.0) -> tuple[int, str]:
-    """Run the entrypoint once in the unpacked root (for the probe when no engine is available)."""
-    inner = image.config.get("config") or {}
-    argv = list(inner.get("Entrypoint") or [])
-    env = {k: v for k, v in (e.split("=", 1) for e in inner.get("Env") or [] if "=" in e)}
-    uid, gid = _user(image.config)
-    try:
-        proc = subprocess.run([CHROOT, f"--userspec={uid}:{gid}", str(root), *argv], env=env, capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return -1, "timed out"
-    out = proc.stdout + proc.stderr
-    if "chroot: failed to run command" in out:
-        return 127, "exec failed: " + out.strip().split(":")[-1].strip() + _interp_hint(out)
-    return proc.returncode, proc.stdout
+    """Run the entrypoint once in the sandbox (for the probe when no engine is available)."""
+    return run_capture(_command(root, image, []), timeout)

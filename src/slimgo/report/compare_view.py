@@ -16,13 +16,32 @@ MARK = {True: "✓", False: "✗", None: "–"}
 
 
 def _short(n: int | None) -> str:
-    """Sizes in at most six characters, so the table fits 80 columns."""
+    """IEC sizes with few digits (8.4 MiB, 695 KiB), so the table stays narrow."""
     if n is None:
         return "-"
-    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size:
-            return f"{n / size:.1f}{unit}" if n / size < 100 else f"{n / size:.0f}{unit}"
-    return f"{n}B"
+            return f"{n / size:.1f} {unit}" if n / size < 100 else f"{n / size:.0f} {unit}"
+    return f"{n} B"
+
+
+def _mark(v: dict[str, Any], c: str) -> str:
+    """A check's glyph; carried over (not run on this variant) gets a `*`."""
+    return MARK[v["checks"].get(c)] + ("*" if c in v.get("carried_over", []) else "")
+
+
+def _checks_cell(v: dict[str, Any]) -> str:
+    """The checks in words: what failed, by name, so the column reads without a legend."""
+    checks = v["checks"]
+    if checks.get("starts") is False:
+        return "[red]does not start[/]"
+    failed = [SHORT[c] for c in CHECK_NAMES if checks.get(c) is False]
+    carried = "[dim] (carried*)[/]" if v.get("carried_over") else ""
+    if failed:
+        return "[red]✗ " + " ".join(failed) + "[/]" + carried
+    if checks.get("starts") is None:
+        return "[dim]not run[/]"
+    return "[green]✓ all[/]" + carried
 
 
 def _ms(v: float | None) -> str:
@@ -35,22 +54,26 @@ SHORT = {"starts": "start", "ca_roots": "ca", "tz": "tz", "dns": "dns", "user_db
 
 def render(doc: dict[str, Any], console: Console) -> None:
     t = Table(title=f"slimgo compare · {doc['target']}", title_justify="left")
-    for col in ("variant", "binary", "image", "pull", "vs base", "start-up", "RSS", "checks"):
-        t.add_column(col, justify="left" if col in ("variant", "checks") else "right", no_wrap=True,
-                     min_width=8 if col == "checks" else None)
+    for col in ("variant", "binary", "image", "pull", "vs baseline", "start-up", "peak RSS", "checks"):
+        t.add_column(col, justify="left" if col in ("variant", "checks") else "right", no_wrap=True)
     best = doc["verdict"].get("best")
     for v in doc["variants"]:
         name = f"[bold green]{v['name']}[/]" if v["name"] == best else v["name"]
         if v["skipped"]:
             t.add_row(name, "-", "-", "-", "-", "-", "-", "[dim]skipped[/]")
             continue
-        marks = "".join(f"[{ {True: 'green', False: 'red', None: 'dim'}[v['checks'].get(c)] }]{MARK[v['checks'].get(c)]}[/]"
-                        for c in CHECK_NAMES)
         red = "-" if v["reduction_pct"] is None else f"−{v['reduction_pct']}%"
         t.add_row(name, _short(v["binary_bytes"]), _short(v["image_bytes"]), _short(v["pull_bytes"]),
-                  red, _ms(v["startup_ms"]), _short(v["rss_bytes"]), marks)
+                  red, _ms(v["startup_ms"]), _short(v["rss_bytes"]), _checks_cell(v))
     console.print(t)
-    console.print("[dim]checks: " + " ".join(SHORT[c] for c in CHECK_NAMES) + " (✓ pass ✗ fail – n/a)[/]")
+    runs = max((v.get("measured_runs") or 0 for v in doc["variants"]), default=0)
+    console.print(f"[dim]start-up and peak RSS: medians of {runs} runs (spreads in --json); checks: "
+                  + ", ".join(f"{SHORT[c]} = {c}" for c in CHECK_NAMES)
+                  + "; * carried over from a variant with identical files (not run on this one)[/]")
+    for v in doc["variants"]:
+        if v.get("carried_over"):
+            twin = (v["check_reasons"].get(v["carried_over"][0]) or "").split(" (")[0]
+            console.print(f"[yellow]{v['name']}[/]: {', '.join(v['carried_over'])} {twin}")
     for v in doc["variants"]:
         if v["skipped"]:
             console.print(f"[dim]{v['name']}: skipped: {v['reason']}[/]")
@@ -59,6 +82,8 @@ def render(doc: dict[str, Any], console: Console) -> None:
             continue
         if v["checks"].get("starts") is False:
             console.print(f"[red]{v['name']}[/]: does not start: {v['check_reasons'].get('starts', '')}")
+            if v.get("program_output_tail"):
+                console.print(f"[dim]{v['program_output_tail'][-600:]}[/]")
             continue
         for c in failed:
             console.print(f"[red]{v['name']}[/] {c}: {v['check_reasons'].get(c, '')}")
@@ -88,7 +113,7 @@ def markdown(doc: dict[str, Any]) -> str:
         red = "" if v["reduction_pct"] is None else f"−{v['reduction_pct']}%"
         lines.append(f"| {v['name']} | {human_bytes(v['binary_bytes'])} | {human_bytes(v['image_bytes'])} | "
                      f"{human_bytes(v['pull_bytes'])} | {red} | {_ms(v['startup_ms'])} | {human_bytes(v['rss_bytes'])} | "
-                     + " | ".join(MARK[v["checks"].get(c)] for c in CHECK_NAMES) + " |")
+                     + " | ".join(_mark(v, c) for c in CHECK_NAMES) + " |")
     verdict = doc["verdict"]
     lines += ["", "## Verdict", ""]
     if verdict.get("best"):
@@ -98,7 +123,8 @@ def markdown(doc: dict[str, Any]) -> str:
             lines.append(f"- best that every engine can pull: **{verdict['best_every_engine']}**")
     else:
         lines.append(f"No variant passed: {verdict.get('reason')}")
-    lines += ["", "All numbers are measured on this machine; ✓ pass, ✗ fail, – not applicable or not run.", ""]
+    lines += ["", "All numbers are measured on this machine; ✓ pass, ✗ fail, – not applicable or not run; "
+              "* carried over from a variant with identical files (not run on this one).", ""]
     return "\n".join(lines)
 
 
@@ -157,7 +183,7 @@ def html_report(doc: dict[str, Any]) -> str:
             val = v["checks"].get(c)
             cls = {True: "pass", False: "fail", None: "na"}[val]
             why = e(v["check_reasons"].get(c, ""))
-            cells.append(f'<td class="{cls}" title="{why}">{MARK[val]}</td>')
+            cells.append(f'<td class="{cls}" title="{why}">{_mark(v, c)}</td>')
         checks.append(f'<tr data-variant="{e(v["name"])}"><td class="name">{e(v["name"])}</td>{"".join(cells)}</tr>')
     checks.append("</table>")
     verdict = doc["verdict"]
@@ -175,6 +201,7 @@ def html_report(doc: dict[str, Any]) -> str:
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>slimgo compare: {e(doc['target'])}"
             f"</title><style>{CSS}</style></head><body><h1>slimgo compare: {e(doc['target'])}</h1>"
             f"<div class=\"verdict\">{vtext}</div><h2>Sizes, start-up and memory</h2>{charts}"
-            f"<h2>Checks</h2>{''.join(checks)}<p class=\"note\">✓ pass · ✗ fail · – not applicable or not run. "
+            f"<h2>Checks</h2>{''.join(checks)}<p class=\"note\">✓ pass · ✗ fail · – not applicable or not run · "
+            f"* carried over from a variant with identical files (not run on this one). "
             f"Every number on this page was measured on the machine that ran slimgo ({e(doc['engine'])} engine)."
             f"</p>{notes}</body></html>\n")
