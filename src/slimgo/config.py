@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -9,10 +10,14 @@ from typing import Any, cast
 from .errors import BadInput
 
 CONFIG_NAME = ".slimgo.yaml"
+CONFIG_NAMES = (CONFIG_NAME, ".slimgo.yml")  # both spellings are read; having both is refused
+PLATFORM_ENV = ("GOOS", "GOARCH", "GOARM", "GOARM64", "GO386", "GOAMD64")
+MAX_ID = 2**31 - 1  # what the kernel and container runtimes accept as a uid or gid
+_NAME = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.I)
 
 _BUILD_KEYS: dict[str, type | tuple[type, ...]] = {
     "ldflags": str, "gcflags": str, "tags": list, "env": (dict, list), "base": str, "user": str,
-    "platforms": list, "compression": str, "compression_level": int, "data": str,
+    "platforms": (list, str), "compression": str, "compression_level": int, "data": str,
 }
 
 
@@ -62,11 +67,60 @@ def parse_env(items: list[str] | dict[str, Any], where: str) -> dict[str, str]:
     return env
 
 
+def check_user(value: str, where: str = "--user") -> str:
+    """UID[:GID] with ids in 0..2^31-1, or NAME[:GROUP]; anything else (like -5) no engine would run."""
+    parts = value.split(":")
+    if len(parts) > 2 or not all(parts):
+        raise BadInput(f"{where} {value!r}: expected UID[:GID] or NAME[:GROUP]")
+    for part in parts:
+        if part.lstrip("+-").isdigit():
+            if not part.isdigit() or int(part) > MAX_ID:
+                raise BadInput(f"{where} {value!r}: {part} is not a valid id (0 to {MAX_ID})")
+        elif not _NAME.match(part):
+            raise BadInput(f"{where} {value!r}: {part!r} is neither a numeric id nor a user or group name")
+    return value
+
+
+def check_data_dir(path: Path, where: str = "--data") -> Path:
+    if not path.exists():
+        raise BadInput(f"{where} {path}: no such directory")
+    if not path.is_dir():
+        raise BadInput(f"{where} {path}: is a file; --data takes a directory (its files go to /app/data)")
+    return path
+
+
+def platform_from_env(env: dict[str, str], platforms: list[str] | None,
+                      where: str = "--env") -> tuple[dict[str, str], list[str] | None]:
+    """GOOS/GOARCH/GOARM in the build environment become the platform, so that the binary, the image
+    config and the summary agree. With --platform also given, or for an OS other than linux, refused."""
+    given = {k: env[k] for k in PLATFORM_ENV if k in env}
+    if not given or set(given) <= {"GOAMD64", "GOARM64", "GO386"}:
+        return env, platforms
+    said = " ".join(f"{k}={v}" for k, v in given.items())
+    if platforms is not None:
+        raise BadInput(f"{where} {said} conflicts with --platform/build.platforms: set the platform only there")
+    goos = given.get("GOOS", "linux")
+    if goos != "linux":
+        raise BadInput(f"{where} {said}: slimgo builds Linux images; use --platform linux/ARCH")
+    if "GOARCH" not in given:
+        raise BadInput(f"{where} {said}: give the platform as --platform linux/ARCH[/vN] instead")
+    variant = f"/v{given['GOARM']}" if "GOARM" in given and given["GOARCH"] == "arm" else ""
+    rest = {k: v for k, v in env.items() if k not in ("GOOS", "GOARCH", "GOARM")}
+    return rest, [f"linux/{given['GOARCH']}{variant}"]
+
+
+def config_path(module_root: Path) -> Path | None:
+    found = [module_root / n for n in CONFIG_NAMES if (module_root / n).is_file()]
+    if len(found) > 1:
+        raise BadInput(f"{module_root}: both {CONFIG_NAMES[0]} and {CONFIG_NAMES[1]} exist; keep one")
+    return found[0] if found else None
+
+
 def load(module_root: Path | None) -> Config:
     if module_root is None:
         return Config()
-    path = module_root / CONFIG_NAME
-    if not path.is_file():
+    path = config_path(module_root)
+    if path is None:
         return Config()
     import yaml  # imported here: commands that never read the config should not pay for it
 
@@ -97,6 +151,10 @@ def load(module_root: Path | None) -> Config:
             raise BadInput(f"{path}: build.{key} has the wrong type ({type(value).__name__})")
         if key == "env":
             cfg.build.env = parse_env(cast("list[str] | dict[str, Any]", value), f"{path}: build.env")
+        elif key == "platforms" and isinstance(value, str):  # "linux/amd64,linux/arm64", as --platform takes
+            cfg.build.platforms = [p.strip() for p in value.split(",") if p.strip()]
+        elif key == "user":
+            cfg.build.user = check_user(value, f"{path}: build.user")
         elif key in ("tags", "platforms"):
             setattr(cfg.build, key, [str(v) for v in cast(list[Any], value)])
         else:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..errors import BadInput, CompileError, ToolMissing
 from ..platform import Platform
@@ -27,9 +29,41 @@ class BuiltBinary:
     size: int  # measured when built: the file lives in a work directory that is removed afterwards
 
 
-def _classify_failure(stderr: str, target: Target) -> Exception:
-    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+_PROXY = re.compile(r"(?P<modver>[^\s:]+@[^\s:]+): reading (?P<url>\S+): (?P<status>\d{3}[^\n]*)")
+_CGO_IMPORT = re.compile(r'^\s*import\s+(?:"C"|\(\s*"C")', re.M)
+
+
+def cgo_files(package_dir: Path | None) -> list[str]:
+    """The package's .go files that `import "C"` (they need cgo), by name."""
+    if package_dir is None or not package_dir.is_dir():
+        return []
+    out = []
+    for f in sorted(package_dir.glob("*.go")):
+        try:
+            if _CGO_IMPORT.search(f.read_text(errors="replace")):
+                out.append(f.name)
+        except OSError:
+            continue
+    return out
+
+
+def _classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Exception:
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip() and not ln.startswith("go: downloading")]
     last = lines[-1] if lines else "go build failed"
+    proxy = _PROXY.search(stderr)
+    if proxy:  # keep what Go said: module, version, and the proxy's HTTP status
+        response = re.search(r"server response:\s*(.+)", stderr)
+        return BadInput(f"cannot build {target.spec}: {proxy.group('modver')}: the module proxy answered "
+                        f"{proxy.group('status').strip()}" + (f" ({response.group(1).strip()})" if response else ""))
+    if cgo_off and "build constraints exclude all Go files" in stderr:
+        uses = cgo_files(target.package_dir)
+        if uses:
+            return BadInput(f"{target.spec}: the package uses cgo (import \"C\" in {', '.join(uses[:3])}) and "
+                            "slimgo builds with CGO_ENABLED=0; turn cgo on with --env CGO_ENABLED=1 (or build.env "
+                            "in .slimgo.yaml) and use a base with its C library")
+    if target.remote:
+        first = next((ln for ln in lines if ln.startswith("go: ")), last)
+        return BadInput(f"cannot build {target.spec}: {first.removeprefix('go: ').strip()}")
     # The compiler prefixes its report with "# package"; anything else is about resolving the target.
     if any(ln.startswith("# ") for ln in lines) or any(".go:" in ln for ln in lines):
         first = next((ln for ln in lines if ".go:" in ln), last)
@@ -38,43 +72,82 @@ def _classify_failure(stderr: str, target: Target) -> Exception:
 
 
 def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,
-                   out_dir: Path) -> BuiltBinary:
+                   out_dir: Path, progress: Callable[[str], None] | None = None) -> BuiltBinary:
     """Build into out_dir/<platform>/<name>. Remote targets go through `go install pkg@version`, so the
-    binary records the module version exactly as `go install` would."""
+    binary records the module version exactly as `go install` would. `progress` hears the phases as Go
+    goes through them: downloading modules, compiling packages, linking."""
     dest_dir = out_dir / str(platform).replace("/", "_")
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / target.name
     env = {**os.environ, **platform.go_env(), **flags.go_env()}
     started = time.perf_counter()
     if target.remote:
-        _install_remote(toolchain, target, flags, platform, env, dest)
+        _install_remote(toolchain, target, flags, platform, env, dest, progress)
     else:
-        cmd = [toolchain.go, "build", *flags.go_args(), "-o", str(dest), "."]
-        proc = _run(cmd, target.package_dir, env)
+        cmd = [toolchain.go, "build", "-v", *flags.go_args(), "-o", str(dest), "."]
+        proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform))
         if proc.returncode != 0:
-            raise _classify_failure(proc.stderr, target)
+            raise _classify_failure(proc.stderr, target, flags.cgo is False)
     return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
 
 
-def _run(cmd: list[str], cwd: Path | None, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _phases(progress: Callable[[str], None] | None, target: Target,
+            platform: Platform) -> Callable[[str], None] | None:
+    """Turn `go build -v` stderr lines into phase messages: downloading, compiling, linking."""
+    if progress is None:
+        return None
+    report = progress
+    mains = {target.package, "command-line-arguments"}
+
+    def on_line(line: str) -> None:
+        text = line.strip()
+        if text.startswith("go: downloading "):
+            report(f"downloading {text.removeprefix('go: downloading ')} ({platform})")
+        elif text in mains:
+            report(f"linking {target.name} ({platform})")
+        elif text and " " not in text and not text.startswith(("#", "go:")):
+            report(f"compiling {text} ({platform})")
+
+    return on_line
+
+
+def _run(cmd: list[str], cwd: Path | None, env: dict[str, str],
+         on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run Go, streaming its stderr lines to `on_line` while keeping them for the error message."""
     try:
-        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:
         raise ToolMissing(f"{cmd[0]}: not found") from None
+    assert proc.stderr is not None and proc.stdout is not None
+    lines = []
+    try:
+        for line in proc.stderr:
+            lines.append(line)
+            if on_line is not None:
+                on_line(line)
+        out = proc.stdout.read()
+        code = proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+        proc.stdout.close()
+    return subprocess.CompletedProcess(cmd, code, out, "".join(lines))
 
 
 def _install_remote(toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,
-                    env: dict[str, str], dest: Path) -> None:
+                    env: dict[str, str], dest: Path, progress: Callable[[str], None] | None) -> None:
     # go install refuses GOBIN for cross builds, so point GOPATH at a scratch dir (keeping the real module
     # cache) and pick the binary up from bin/ or bin/GOOS_GOARCH/.
     facts = toolchain.env("GOMODCACHE", "GOPATH")
     with tempfile.TemporaryDirectory(prefix="slimgo-gopath-") as gopath:
         env = {**env, "GOPATH": gopath, "GOMODCACHE": facts["GOMODCACHE"]}
         env.pop("GOBIN", None)
-        cmd = [toolchain.go, "install", *flags.go_args(), f"{target.package}@{target.version}"]
-        proc = _run(cmd, Path(gopath), env)
+        cmd = [toolchain.go, "install", "-v", *flags.go_args(), f"{target.package}@{target.version}"]
+        proc = _run(cmd, Path(gopath), env, _phases(progress, target, platform))
         if proc.returncode != 0:
-            raise _classify_failure(proc.stderr, target)
+            raise _classify_failure(proc.stderr, target, flags.cgo is False)
         candidates = [Path(gopath, "bin", target.name),
                       Path(gopath, "bin", f"{platform.os}_{platform.arch}", target.name)]
         built = next((c for c in candidates if c.is_file()), None)
