@@ -154,7 +154,7 @@ def load(module_root: Path | None) -> Config:
         elif key == "platforms" and isinstance(value, str):  # "linux/amd64,linux/arm64", as --platform takes
             cfg.build.platforms = [p.strip() for p in value.split(",") if p.strip()]
         elif key == "user":
-            cfg.build.user = check_user(value, f"{path}: build.user")
+            cfg.build.user = check_user(str(value), f"{path}: build.user")
         elif key in ("tags", "platforms"):
             setattr(cfg.build, key, [str(v) for v in cast(list[Any], value)])
         else:

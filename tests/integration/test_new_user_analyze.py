@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from tests.conftest import HELLO, slimgo
+from tests.support.cli import slimgo
+from tests.support.parts import HELLO
 
 pytestmark = pytest.mark.integration
 

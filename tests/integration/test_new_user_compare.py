@@ -15,7 +15,8 @@ import pytest
 
 from slimgo.compare.engine import Engine
 from slimgo.compare.sandbox import Command, run_capture, run_to_exit
-from tests.conftest import HELLO, require, slimgo
+from tests.support.cli import slimgo
+from tests.support.parts import HELLO, require
 
 pytestmark = pytest.mark.integration
 

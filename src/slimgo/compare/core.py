@@ -110,7 +110,8 @@ class CompareResult:
     def verdict(self) -> dict[str, Any]:
         passing = [v for v in self.variants if v.passes and v.pull_bytes is not None]
         if not passing:
-            return {"best": None, "best_every_engine": None, "reason": "every built variant failed to start or failed an applicable check"}
+            return {"best": None, "best_every_engine": None,
+                    "reason": "every built variant failed to start or failed an applicable check"}
         best = min(passing, key=lambda v: (v.pull_bytes, v.spec.name))
         universal = [v for v in passing if v.spec.compression != "zstd"]
         every = min(universal, key=lambda v: (v.pull_bytes, v.spec.name)) if universal else None
@@ -348,15 +349,16 @@ def _reductions(results: list[VariantResult], notes: list[str]) -> None:
     """Reductions are against `baseline`, and only when baseline itself started: a percentage against an
     image that does not run would measure nothing."""
     base_ref = next((r for r in results if r.spec.baseline and r.image_bytes), None)
-    if base_ref is None:
+    if base_ref is None or not base_ref.image_bytes:
         return
     if not _starts(base_ref):
         notes.append(f"baseline does not start ({base_ref.reasons.get('starts') or 'see its checks'}): "
                      "no reduction is reported against it")
         return
+    reference = base_ref.image_bytes
     for r in results:
         if r.image_bytes:
-            r.reduction_pct = round(100 * (base_ref.image_bytes - r.image_bytes) / base_ref.image_bytes, 1)
+            r.reduction_pct = round(100 * (reference - r.image_bytes) / reference, 1)
 
 
 def _host_checks(r: VariantResult, applicable: dict[str, bool], work: Path) -> None:
