@@ -21,12 +21,32 @@ def _check_parent(dest: Path) -> Path:
     return parent
 
 
-def check_writable(dest: Path, *, directory: bool = False) -> None:
-    """Fail early, before minutes of compiling, when an output path cannot be written."""
+def check_writable(dest: Path, *, directory: bool = False, create_parent: bool = False) -> None:
+    """Fail early, before minutes of compiling, when an output path cannot be written.
+
+    The parent is probed by creating (and removing) a temporary file in it: permission bits say yes
+    for root on /proc or a read-only mount, where the real write would fail after the compile.
+    `create_parent`: the parent may be missing if it can be created (the default dist/)."""
+    parent = dest.parent if str(dest.parent) else Path(".")
+    if create_parent and not parent.exists():
+        if parent.is_symlink() or not parent.parent.is_dir():
+            raise BadInput(f"{dest}: cannot create {parent}")
+        _probe(dest, parent.parent)
+        return
     _check_parent(dest)
     if dest.exists() and dest.is_dir() != directory:
         kind = "a directory" if dest.is_dir() else "a file"
         raise BadInput(f"{dest}: exists and is {kind}")
+    _probe(dest, parent)
+
+
+def _probe(dest: Path, directory: Path) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".slimgo-probe-", dir=directory)
+    except OSError as exc:
+        raise BadInput(f"{dest}: cannot write in {directory} ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(tmp)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ only wires them and measures each step.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,7 @@ from .gobuild.toolchain import Toolchain, find_toolchain
 from .oci import compress
 from .oci.cache import LayerCache
 from .oci.layer import Entry, dir_entry, tree_entries, write_layer
+from .oci.mediatypes import OCI_LAYER_TAR
 from .oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
 from .oci.reference import Reference
 from .platform import Platform
@@ -52,6 +54,9 @@ DATA_ENV = "SLIMGO_DATA_PATH"
 Progress = Callable[[str], None]
 
 
+UNCOMPRESSED_LAYERS = (OCI_LAYER_TAR, "application/vnd.docker.image.rootfs.diff.tar")
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -64,7 +69,7 @@ class BuildRequest:
     oci_layout: Path | None = None
     tarball: Path | None = None
     image_refs: Path | None = None
-    reference_build: bool = True
+    reference_build: bool = False  # a plain `go build` too, for the reduction line: opt-in (--reference)
     go: str | None = None
     cache: bool = True
     push: str | None = None  # "" pushes to $SLIMGO_REPO/NAME
@@ -243,15 +248,6 @@ def static_spec_for(path: Path, name: str) -> tuple[StaticBaseSpec, list[str]]:
     return StaticBaseSpec(ca_roots=needs.ca_roots, zoneinfo=needs.zoneinfo), notes
 
 
-def _user(value: str | None) -> str | None:
-    if value is None:
-        return None
-    parts = value.split(":")
-    if len(parts) > 2 or not all(parts):
-        raise BadInput(f"--user {value!r}: expected UID[:GID] or NAME[:GROUP]")
-    return value
-
-
 class Builder:
     """One build. Holds the resolved inputs so each step reads like the sentence that describes it."""
 
@@ -267,9 +263,13 @@ class Builder:
         req = self.req
         started = time.perf_counter()
         toolchain = find_toolchain(req.go)
+        self.progress(f"resolving {req.target}")
         target = resolve(req.target, toolchain)
         file_cfg = config_mod.load(target.module_root).build
         cfg = file_cfg.overlay(req.settings)
+        # GOOS/GOARCH/GOARM in the environment become the platform (or are refused), so the binary, the
+        # image config and the summary can never disagree.
+        cfg.env, cfg.platforms = config_mod.platform_from_env(cfg.env, cfg.platforms, "--env/build.env")
         flags = DEFAULT.flags.with_user(ldflags=cfg.ldflags, gcflags=cfg.gcflags,
                                         tags=tuple(cfg.tags) if cfg.tags is not None else None, env=cfg.env)
         base_name = cfg.base or "static"
@@ -288,6 +288,15 @@ class Builder:
                                                self._registry)
             if want_all:
                 platforms = [Platform.parse(b.platform_key) for b in remote_bases]
+            raw = {layer.digest: layer.size for b in remote_bases for layer in b.layers
+                   if layer.descriptor.media_type in UNCOMPRESSED_LAYERS}
+            if raw:
+                from .report.units import human_bytes
+
+                self.notes.append(f"base {base_name}: {len(raw)} layer(s), {human_bytes(sum(raw.values()))}, "
+                                  "are stored uncompressed, as the engine exported them; they are reused "
+                                  "byte-for-byte, so pulls carry them uncompressed (a registry or oci: base "
+                                  "keeps its compressed blobs)")
         elif want_all:
             platforms = [Platform.parse(p) for p in base_resolve.ALL_PLATFORMS]
         compression = cfg.compression or "gzip"
@@ -297,23 +306,30 @@ class Builder:
         data_dir = Path(cfg.data) if cfg.data else None
         if data_dir is not None and req.settings.data is None and not data_dir.is_absolute() and target.module_root:
             data_dir = target.module_root / data_dir  # a path in .slimgo.yaml is relative to the module
-        user = _user(cfg.user)
+        if data_dir is not None:
+            config_mod.check_data_dir(data_dir, "--data" if req.settings.data is not None else "build.data")
+        user = config_mod.check_user(cfg.user) if cfg.user is not None else None
         tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
         tarball = req.tarball
-        if req.oci_layout is None and tarball is None and req.push is None and not req.load:
+        default_out = req.oci_layout is None and tarball is None and req.push is None and not req.load
+        if default_out:  # dist/ is created only when the tarball is written: a failed run leaves no dist/
             tarball = Path("dist") / f"{target.name}.tar"
-            tarball.parent.mkdir(exist_ok=True)
         for path, is_dir in ((req.oci_layout, True), (tarball, False), (req.image_refs, False)):
             if path is not None:
-                check_writable(path, directory=is_dir)
+                check_writable(path, directory=is_dir, create_parent=default_out and path == tarball)
         epoch = source_date_epoch()
         push_refs = self._push_refs(req.push, target.name, tags) if req.push is not None else []
         for ref in push_refs:  # unreachable registries and refused credentials fail before compiling
             self._registry(ref.registry).ping(ref.repository)
+        if req.load:  # so does an engine that does not answer
+            from .sinks import daemon as daemon_sink
+
+            daemon_sink.ping()
         self.timings["resolve"] = time.perf_counter() - started
 
-        with tempfile.TemporaryDirectory(prefix="slimgo-build-") as work_str:
-            work = Path(work_str)
+        work = Path(tempfile.mkdtemp(prefix="slimgo-build-"))
+        committed = False
+        try:
             binaries, reference = self._compile(toolchain, target, flags, platforms, work)
             t0 = time.perf_counter()
             cache = cache_root if req.cache else None
@@ -352,11 +368,22 @@ class Builder:
                 outputs["oci_layout"] = str(write_layout(req.oci_layout, published))
             if tarball is not None:
                 self.progress(f"writing {tarball}")
-                outputs["tarball"] = str(write_archive(tarball, published, toolchain.goarch))
+                outputs["tarball"] = str(_write_tarball(tarball, published, toolchain.goarch))
             if req.image_refs is not None:
                 write_bytes(req.image_refs, ("\n".join(refs) + "\n").encode())
                 outputs["image_refs"] = str(req.image_refs)
+            committed = True
             self.timings["write"] = time.perf_counter() - t1
+            self.progress("every output is in place")
+            shutil.rmtree(work, ignore_errors=True)
+        except KeyboardInterrupt:
+            # Once every output has been renamed into place the build has succeeded; an interrupt while
+            # cleaning up must not turn it into a failure.
+            if not committed:
+                raise
+            self.notes.append("interrupted after every output was in place: the build succeeded")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         self.timings["total"] = time.perf_counter() - started
         return BuildResult(target, toolchain, published, results, flags, results[0].base.name, reference,
                            outputs, self.timings, self.notes, refs, push_stats)
@@ -406,7 +433,7 @@ class Builder:
             binaries = []
             for platform in platforms:
                 self.progress(f"compiling {target.package} for {platform}")
-                binaries.append(compile_binary(toolchain, target, flags, platform, work / "bin"))
+                binaries.append(compile_binary(toolchain, target, flags, platform, work / "bin", self.progress))
             self.timings["go_build"] = time.perf_counter() - t0
             reference = None
             if ref_future is not None:
@@ -468,6 +495,21 @@ class Builder:
     @staticmethod
     def _binary_entries(binary: BuiltBinary) -> list[Entry]:
         return [dir_entry(APP_DIR), Entry(f"{APP_DIR}/{binary.name}", "file", 0o755, source=binary.path)]
+
+
+def _write_tarball(tarball: Path, published: Published, arch: str) -> Path:
+    """Write the docker-archive, creating its directory (the default dist/) only now, and removing it
+    again when the write fails or is interrupted and it is still empty."""
+    parent = tarball.parent
+    created = not parent.exists()
+    if created:
+        parent.mkdir(parents=True)
+    try:
+        return write_archive(tarball, published, arch)
+    except BaseException:
+        if created and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+        raise
 
 
 def build(req: BuildRequest, progress: Progress = _quiet) -> BuildResult:

@@ -26,7 +26,7 @@ def hello_build(tmp_path_factory: pytest.TempPathFactory, go_bin: str) -> dict:
     out = tmp_path_factory.mktemp("hello")
     tag = unique_tag("hello")
     run = slimgo("build", HELLO, "--tag", tag, "--oci-layout", out / "layout", "--tarball", out / "hello.tar",
-                 "--image-refs", out / "refs.txt", "--json")
+                 "--image-refs", out / "refs.txt", "--json", "--reference")
     assert run.code == 0, run.err
     return {"dir": out, "tag": tag, "json": run.json(), "stderr": run.err}
 

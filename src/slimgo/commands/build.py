@@ -31,19 +31,25 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
 @click.command()
 @click.argument("target", default=".", required=False)
 @click.option("--ldflags", help="Extra linker flags, appended after slimgo's '-s -w -buildid=' (later wins).")
-@click.option("--gcflags", help="Compiler flags (go build -gcflags).")
-@click.option("--tags", "build_tags", help="Comma-separated Go build tags.")
-@click.option("--env", "env", multiple=True, metavar="KEY=VAL", help="Build environment (e.g. CGO_ENABLED=1).")
-@click.option("--base", help="Base: static (default), static-full, scratch, a registry REF, oci:DIR[:tag], "
-                              "docker-archive:FILE, docker-daemon:NAME.")
-@click.option("--user", help="Image user, UID[:GID] (default 65532:65532 on the static base).")
-@click.option("--platform", "platforms", help="Comma-separated platforms, e.g. linux/amd64,linux/arm64.")
-@click.option("--compression", type=click.Choice(["gzip", "zstd", "none"]), help="Layer compression (gzip).")
-@click.option("--compression-level", type=int, help="gzip 0-9 (default 6), zstd 1-22 (default 19).")
-@click.option("--data", type=click.Path(path_type=Path), help="Directory copied to /app/data ($SLIMGO_DATA_PATH).")
-@click.option("--tag", "-t", "image_tags", multiple=True, help="Image name[:tag]; repeatable.")
+@click.option("--gcflags", help="Compiler flags (go build -gcflags). [default: none]")
+@click.option("--tags", "build_tags", help="Comma-separated Go build tags. [default: none]")
+@click.option("--env", "env", multiple=True, metavar="KEY=VAL",
+              help="Build environment (e.g. CGO_ENABLED=1); GOOS/GOARCH/GOARM become the platform. "
+                   "[default: CGO_ENABLED=0]")
+@click.option("--base", help="Base: static, static-full, scratch, a registry REF, oci:DIR[:tag], "
+                              "docker-archive:FILE, docker-daemon:NAME. [default: static]")
+@click.option("--user", help="Image user, UID[:GID] (ids 0-2147483647) or NAME[:GROUP]. "
+                             "[default: 65532:65532 on the static base]")
+@click.option("--platform", "platforms", help="Comma-separated platforms, e.g. linux/amd64,linux/arm64, or all. "
+                                              "[default: the Go toolchain's GOARCH on linux]")
+@click.option("--compression", type=click.Choice(["gzip", "zstd", "none"]), help="Layer compression. [default: gzip]")
+@click.option("--compression-level", type=int, help="gzip 0-9, zstd 1-22. [default: gzip 6, zstd 19]")
+@click.option("--data", type=click.Path(path_type=Path),
+              help="Directory copied to /app/data ($SLIMGO_DATA_PATH). [default: none]")
+@click.option("--tag", "-t", "image_tags", multiple=True, help="Image name[:tag]; repeatable. [default: NAME]")
 @click.option("--oci-layout", type=click.Path(path_type=Path), help="Write an OCI image layout directory.")
-@click.option("--tarball", type=click.Path(path_type=Path), help="Write a docker-archive (also an OCI layout).")
+@click.option("--tarball", "-o", type=click.Path(path_type=Path),
+              help="Write a docker-archive (also an OCI layout). [default: dist/NAME.tar when no other output]")
 @click.option("--image-refs", type=click.Path(path_type=Path), help="Write NAME@DIGEST lines for CI/signing.")
 @click.option("--push", "push", is_flag=False, flag_value="", default=None, metavar="[REF]",
               help="Push to a registry (REF, or $SLIMGO_REPO/NAME when REF is omitted).")
@@ -52,14 +58,17 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
               help="Allow plain HTTP to HOST (loopback registries always may).")
 @click.option("--username", help="Registry user (password from --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
-@click.option("--no-reference", is_flag=True, help="Skip the plain `go build` measured for the reduction line.")
+@click.option("--reference", is_flag=True,
+              help="Also run a plain `go build` of the package, to measure the reduction. [default: off]")
+@click.option("--no-reference", is_flag=True, hidden=True, help="No effect (the reference build is opt-in).")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached base layers.")
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
 def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
           base: str | None, user: str | None, platforms: str | None, compression: str | None,
           compression_level: int | None, data: Path | None, image_tags: tuple[str, ...], oci_layout: Path | None,
           tarball: Path | None, image_refs: Path | None, push: str | None, load: bool, insecure: tuple[str, ...],
-          username: str | None, password_stdin: bool, no_reference: bool, no_cache: bool, json_out: bool) -> None:
+          username: str | None, password_stdin: bool, reference: bool, no_reference: bool, no_cache: bool,
+          json_out: bool) -> None:
     """Compile a Go main package (DIR or module/path@version) into a minimal OCI image, daemonlessly."""
     from ..config import BuildConfig, parse_env
     from ..pipeline import BuildRequest
@@ -71,7 +80,7 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
     req = BuildRequest(
         target=target, settings=settings,
         image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
-        reference_build=not no_reference, cache=not no_cache, push=push, load=load,
+        reference_build=reference and not no_reference, cache=not no_cache, push=push, load=load,
         insecure_registries=list(insecure), credentials=credentials(username, password_stdin),
     )
     run_build(req, Ui(json_out), json_out)

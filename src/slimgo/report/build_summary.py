@@ -27,8 +27,10 @@ def render(result: BuildResult, console: Console) -> None:
     b = result.primary.binary
     line = f"binary {human_bytes(b.size)} ({result.flags.command_line()})"
     if result.reference_binary_bytes:
-        line += (f"; plain go build {human_bytes(result.reference_binary_bytes)} → "
-                 f"[green]−{result.reduction_pct}%[/] (both measured)")
+        line += (f"; plain `go build` of the same package, measured in this run (--reference): "
+                 f"{human_bytes(result.reference_binary_bytes)} → [green]−{result.reduction_pct}%[/]")
+    else:
+        line += "; --reference also measures a plain `go build` for comparison"
     console.print(line)
     console.print(f"image [bold]{result.published.digest}[/]  base {result.base_name}")
     for ref in result.image_refs:

@@ -42,8 +42,11 @@ def connection() -> http.client.HTTPConnection:
     raise BadInput(f"DOCKER_HOST={host}: only unix:// and tcp:// engines are supported")
 
 
-def api(method: str, path: str, body: object = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+def api(method: str, path: str, body: object = None, headers: dict[str, str] | None = None,
+        timeout: float | None = None) -> tuple[int, bytes]:
     conn = connection()
+    if timeout is not None:
+        conn.timeout = timeout
     try:
         conn.request(method, path, body=body, headers=headers or {})  # type: ignore[arg-type]
         resp = conn.getresponse()
@@ -52,6 +55,16 @@ def api(method: str, path: str, body: object = None, headers: dict[str, str] | N
         raise BadInput(f"Docker engine unreachable ({exc.strerror or exc})") from None
     finally:
         conn.close()
+
+
+def ping() -> None:
+    """Is an engine answering? Asked before compiling, so `--load` fails in a second, not after a build."""
+    try:
+        status, _ = api("GET", "/_ping", timeout=10)
+    except BadInput as exc:
+        raise BadInput(f"--load: {exc}") from None
+    if status != 200:
+        raise BadInput(f"--load: the Docker engine answered {status} to /_ping")
 
 
 def load_archive(archive: Path) -> list[str]:
