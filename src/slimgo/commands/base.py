@@ -75,14 +75,17 @@ def base() -> None:
 @click.argument("ref", required=False)
 @click.option("--variant", type=click.Choice(list(VARIANTS)), default="full", show_default=True,
               help="Which optional parts to include (CA bundle, zoneinfo).")
-@click.option("--platform", "platforms", default="linux/amd64,linux/arm64", show_default=True)
+@click.option("--platform", "platforms", default="linux/amd64,linux/arm64", show_default=True,
+              help="Comma-separated platforms of the base image.")
 @click.option("--oci-layout", type=click.Path(path_type=Path), help="Write an OCI layout instead of (or too).")
-@click.option("--tarball", type=click.Path(path_type=Path), help="Write a docker-archive too.")
-@click.option("--tag", "local_tag", help="Name for --oci-layout/--tarball (default: REF, else slimgo/static).")
-@click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST")
-@click.option("--username")
-@click.option("--password-stdin", is_flag=True)
-@click.option("--json", "json_out", is_flag=True)
+@click.option("--tarball", "-o", type=click.Path(path_type=Path), help="Write a docker-archive too.")
+@click.option("--tag", "-t", "local_tag",
+              help="Name for --oci-layout/--tarball. [default: REF, else slimgo/static]")
+@click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST",
+              help="Allow plain HTTP to HOST (loopback registries always may).")
+@click.option("--username", help="Registry user (password from --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
 def base_push(ref: str | None, variant: str, platforms: str, oci_layout: Path | None, tarball: Path | None,
               local_tag: str | None, insecure: tuple[str, ...], username: str | None, password_stdin: bool,
               json_out: bool) -> None:

@@ -42,7 +42,7 @@ def write_dockerfile(directory: str, output: Path | None, base: str | None, upx:
 @click.argument("directory", default=".", required=False)
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Where to write (default DIR/Dockerfile; - for stdout).")
-@click.option("--base", help="Runtime base image (default gcr.io/distroless/static-debian12:nonroot).")
+@click.option("--base", help="Runtime base image. [default: gcr.io/distroless/static-debian12:nonroot]")
 @click.option("--upx", is_flag=True, help="Pack the binary with UPX in the builder, after stripping.")
 @click.option("--debug", is_flag=True, help="A Delve variant: -gcflags all=-N -l, dlv exec --headless on :2345.")
 @click.option("--syntax", is_flag=True, help="Add a `# syntax=docker/dockerfile:1` line (needs network at build).")

@@ -68,9 +68,10 @@ def render_findings(findings: list[Any], applied: list[str]) -> None:
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
-              show_default=True)
+              show_default=True, help="Output format (github: workflow annotations).")
 @click.option("--json", "json_out", is_flag=True, help="Same as --format json.")
-@click.option("--threshold", help="Lowest severity that fails (error|warning|info|style|none; default warning).")
+@click.option("--threshold", type=click.Choice(["error", "warning", "info", "style", "none"]),
+              help="Lowest severity that fails. [default: warning, or lint.threshold in .slimgo.yaml]")
 @click.option("--fix", is_flag=True, help="Rewrite what is safe to rewrite; the rest stays as findings.")
 @click.option("--explain", "explain_rule", metavar="RULE", help="Print a rule's documentation.")
 def lint(files: tuple[Path, ...], fmt: str, json_out: bool, threshold: str | None, fix: bool,

@@ -117,8 +117,8 @@ def modified_after_upx(ctx: Context) -> Iterator[Where]:
 
 RULES = [
     Rule("SG101", "error", "final stage is a toolchain or full distro image",
-         "The final stage decides what ships. A Go toolchain image is ~800 MB and a distro ~80-120 MB, against "
-         "~2 MB for a static base. A CGO_ENABLED=0 binary needs nothing from either.", final_stage_is_fat),
+         "The final stage decides what ships. A Go toolchain image is ~800 MiB and a distro ~80-120 MiB, against "
+         "~2 MiB for a static base. A CGO_ENABLED=0 binary needs nothing from either.", final_stage_is_fat),
     Rule("SG102", "error", "single-stage Go build",
          "With one stage, the compiler, the module cache and the source tree are all in the image. Build in "
          "one stage and copy the binary into a minimal final stage.", single_stage_build),
@@ -132,7 +132,7 @@ RULES = [
     Rule("SG105", "warning", "apk add without --no-cache",
          "Without --no-cache, apk keeps /var/cache/apk in the layer.", apk_without_no_cache, fixable=True),
     Rule("SG106", "warning", "apt-get install without list cleanup",
-         "apt's package lists (/var/lib/apt/lists, tens of MB) stay in the layer unless they are removed in "
+         "apt's package lists (/var/lib/apt/lists, tens of MiB) stay in the layer unless they are removed in "
          "the same RUN.", apt_without_cleanup),
     Rule("SG107", "warning", "upx for arm64 or PIE targets",
          "UPX has documented failures with Go binaries on arm64 (crashes with large environments: "
