@@ -59,7 +59,9 @@ def test_compile_error_exits_1_with_the_compiler_output(tmp_path: Path, go_bin: 
     assert run.code == 1
     assert "compile error" in _one_error_line(run.err)
     assert "undefined: undefinedThing" in run.err  # the compiler's own words follow
-    assert run.out == ""  # no JSON document for a failed build
+    # issue 11, point 13: under --json a failed build prints one document naming the error
+    assert run.json() == {"schema_version": 1, "error": {"code": 1, "message": _one_error_line(run.err)
+                                                         .removeprefix("slimgo: error: ")}}
     assert not list(tmp_path.glob("*.tar*"))
 
 

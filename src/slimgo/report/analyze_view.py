@@ -40,7 +40,7 @@ def render(a: Analysis, console: Console, top: int = 15, by: str = "package", ti
     entries = a.modules if by == "module" else a.packages
     if entries:
         total = sum(e.bytes for e in entries)
-        p = Table(title=f"size by {by} (from {a.size_source}), top {top}", title_justify="left")
+        p = Table(title=f"size by {by}, top {top}; from {a.size_source}", title_justify="left")
         p.add_column(by)
         p.add_column("bytes", justify="right")
         p.add_column("share", justify="right")
@@ -70,7 +70,7 @@ def render_diff(d: Diff, console: Console, top: int = 15) -> None:
                   f"{human_bytes(d.new.file_bytes)} ({'+' if delta >= 0 else '−'}{human_bytes(abs(delta))})")
     if d.size_note:
         console.print(f"[yellow]note:[/] {d.size_note}")
-    source = f" (from {d.size_source})"
+    source = f"; from {d.size_source}"
     for title, rows in (("sections", d.sections), ("packages" + source, d.packages), ("modules" + source, d.modules)):
         if not rows:
             console.print(f"{title}: no change")
