@@ -102,3 +102,16 @@ def test_zstd_layers_decode_with_gos_zstd_reader(tmp_path: Path, skopeo: str, go
     config = json.loads((tmp_path / "d" / manifest["config"]["digest"].split(":")[1]).read_text())
     for diff_id in config["rootfs"]["diff_ids"]:  # each layer decompressed to exactly its diff_id
         assert (tmp_path / "d" / diff_id.split(":")[1]).exists()
+
+
+def test_quick_compare_with_few_runs_in_the_sandbox(go_bin: str) -> None:  # --runs < 5, wording, point 20
+    require(os.geteuid() == 0, "the sandbox needs root (mount namespace, chroot)")
+    run = slimgo("compare", HELLO, "--port", "8080", "--strategies", "ldflags-sw", "--runs", "2", "--no-engine",
+                 "--json", timeout=300)
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert any("medians of fewer than 5 runs are noisy" in n for n in doc["notes"])
+    assert "building 1 variant\n" in run.err and "1 variants" not in run.err
+    v = doc["variants"][0]
+    assert v["measured_runs"] == 2 and v["checks"]["starts"] is True
+    assert len(v["startup_ms_range"]) == 2 and v["rss_bytes_range"][0] <= v["rss_bytes"] <= v["rss_bytes_range"][1]

@@ -90,8 +90,8 @@ def _enter(cmd: Command, trace: bool) -> None:
     os.setgroups([])
     os.setgid(cmd.gid)
     os.setuid(cmd.uid)
-    if trace:
-        _check(libc.ptrace(PTRACE_TRACEME, 0, None, None), "ptrace")
+    if trace:  # where ptrace is forbidden (seccomp) the run goes on untraced: no peak memory, not no run
+        libc.ptrace(PTRACE_TRACEME, 0, None, None)
 
 
 def prepare(root: Path) -> None:
@@ -132,6 +132,8 @@ def accepts(port: int) -> bool:
 
 def _spawn_error(cmd: Command, exc: Exception) -> RunResult:
     text = str(exc)
+    if isinstance(exc, subprocess.SubprocessError):  # raised for a failure inside _enter
+        text = "could not set up the sandbox (it needs root for the mount namespace and chroot)"
     if isinstance(exc, FileNotFoundError) and (cmd.root / cmd.argv[0].lstrip("/")).exists():
         text = "No such file or directory (the ELF interpreter is missing from the image)"
     elif isinstance(exc, OSError) and exc.strerror:
