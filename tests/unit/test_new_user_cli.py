@@ -80,6 +80,8 @@ def test_one_flag_vocabulary(capsys: pytest.CaptureFixture[str]) -> None:  # rou
     for path in (["build"], ["base", "push"]):
         assert "-t" in opts(path) and "-o" in opts(path), path
     assert "-o" in opts(["dockerfile"])
+    for path in (["build"], ["base", "push"], ["analyze"], ["compare"], ["lint"]):
+        assert "--json" in opts(path) and "--format" in opts(path), path
     threshold = opts(["lint"])["--threshold"]
     assert isinstance(threshold.type, click.Choice) and "warning" in threshold.type.choices
     code, out, _ = run(capsys, "build", "--help")
@@ -96,3 +98,12 @@ def test_no_mb_or_kb_in_human_output() -> None:  # rough edges: one unit system 
             if re.search(r"""f["'].*\d?\s?(MB|KB|kB)\b""", line) or re.search(r"""["'][^"']*\d\s?(MB|KB)\b""", line):
                 offenders.append(f"{f.name}:{n}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("flags", [["--format", "json"], ["--format=json"], ["--json", "--format", "text"],
+                                   ["--format", "json", "--json"]])
+def test_format_json_is_json_everywhere(capsys: pytest.CaptureFixture[str], flags: list[str]) -> None:
+    code, out, _ = run(capsys, "analyze", "/bin/ls", *flags)
+    assert code == 0 and json.loads(out)["go_binary"] is False
+    code, out, _ = run(capsys, "analyze", "/nonexistent-binary", *flags)
+    assert code == 2 and json.loads(out)["error"]["code"] == 2

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import BadInput
-from .edge import Ui, emit_json
+from .edge import Ui, emit_json, json_options
 
 if TYPE_CHECKING:  # the ELF/pclntab readers load only when a binary is analyzed
     from ..binary.analysis import Analysis
@@ -107,7 +107,7 @@ def diff(old_path: str, new_path: str) -> Diff:
 @click.option("--by", type=click.Choice(["package", "module"]), default="package", show_default=True,
               help="Group sizes by Go package or by module.")
 @click.option("--binary", metavar="PATH", help="In an image, analyze only the file at PATH (e.g. /app/hello).")
-@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+@json_options
 def analyze(targets: tuple[str, ...], diff_mode: bool, top: int, by: str, binary: str | None,
             json_out: bool) -> None:
     """What is inside a Go binary or image (a tarball, an OCI layout directory, oci:DIR[:tag],

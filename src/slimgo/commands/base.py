@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .edge import Ui, credentials, emit_json, split_list
+from .edge import Ui, credentials, emit_json, json_options, split_list
 
 if TYPE_CHECKING:  # the registry client pulls in requests (~80 ms): imported only when pushing
     from ..registry.auth import CredentialSource
@@ -85,7 +85,7 @@ def base() -> None:
               help="Allow plain HTTP to HOST (loopback registries always may).")
 @click.option("--username", help="Registry user (password from --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
-@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+@json_options
 def base_push(ref: str | None, variant: str, platforms: str, oci_layout: Path | None, tarball: Path | None,
               local_tag: str | None, insecure: tuple[str, ...], username: str | None, password_stdin: bool,
               json_out: bool) -> None:

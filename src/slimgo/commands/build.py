@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .edge import Ui, credentials, split_list
+from .edge import Ui, credentials, json_options, split_list
 
 if TYPE_CHECKING:
     from ..pipeline import BuildRequest, BuildResult
@@ -62,7 +62,7 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
               help="Also run a plain `go build` of the package, to measure the reduction. [default: off]")
 @click.option("--no-reference", is_flag=True, hidden=True, help="No effect (the reference build is opt-in).")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached base layers.")
-@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+@json_options
 def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
           base: str | None, user: str | None, platforms: str | None, compression: str | None,
           compression_level: int | None, data: Path | None, image_tags: tuple[str, ...], oci_layout: Path | None,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .edge import Ui, emit_json
+from .edge import Ui, emit_json, json_options
 
 if TYPE_CHECKING:
     from ..compare.core import CompareRequest
@@ -46,7 +46,7 @@ def run_compare(req: CompareRequest, ui: Ui, json_out: bool) -> int:
               help="Starts per variant (median and spread); fewer than 5 is a quick, noisy look.")
 @click.option("--baseline-base", metavar="REF", help="Put the baseline on a real image (e.g. a golang image).")
 @click.option("--no-engine", is_flag=True, help="Do not use a Docker engine for the checks.")
-@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+@json_options
 @click.option("--markdown", type=click.Path(path_type=Path), help="Also write a Markdown report.")
 @click.option("--html", type=click.Path(path_type=Path), help="Also write a self-contained HTML report.")
 def compare(target: str, strategies: str | None, port: int | None, ready: str | None, run_args: str, grace: float,

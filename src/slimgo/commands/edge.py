@@ -57,6 +57,26 @@ def emit_json(doc: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _format_chosen(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value == "json":
+        ctx.meta["slimgo.json"] = True
+        if "json_out" in ctx.params:
+            ctx.params["json_out"] = True
+
+
+def _json_chosen(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    return value or bool(ctx.meta.get("slimgo.json"))
+
+
+def json_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--json`, and `--format text|json` meaning the same, so every command takes the flags lint takes.
+    The command receives one `json_out` parameter whichever was given, in whatever order."""
+    command = click.option("--format", "output_format", type=click.Choice(["text", "json"]), expose_value=False,
+                           callback=_format_chosen, help="Output format; json is the same as --json. [default: text]")(command)
+    return click.option("--json", "json_out", is_flag=True, callback=_json_chosen,
+                        help="Print one JSON document on stdout.")(command)
+
+
 def split_list(value: str | None) -> list[str] | None:
     """A comma-separated option; None when the option was not given (so config files can fill it)."""
     return [v for v in value.split(",") if v] if value is not None else None
