@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.support.parts import DOCKER, OCI_SCHEMAS, require
+from tests.support.parts import CREATED_IMAGES_ENV, DOCKER, OCI_SCHEMAS, created_images, remove_images, require
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """`-m "not integration"` does not even import the integration tier (its modules need the test extras)."""
+    if collection_path.name == "integration" and collection_path.parent.name == "tests":
+        if " ".join(str(config.getoption("markexpr") or "").split()) == "not integration":
+            return True
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
+        fd, path = tempfile.mkstemp(prefix="slimgo-test-images-", suffix=".txt")
+        os.close(fd)
+        os.environ[CREATED_IMAGES_ENV] = path
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Every image a test created (unique tags, builder images) leaves the engine once all workers are done."""
+    if not hasattr(config, "workerinput"):
+        remove_images(created_images())
+        Path(os.environ.pop(CREATED_IMAGES_ENV, "")).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

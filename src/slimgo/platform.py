@@ -1,8 +1,10 @@
-"""OS/architecture/variant triples, as OCI and Go spell them."""
+"""OS/architecture/variant triples, as OCI and Go spell them; the one place a platform key is built or matched."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import BadInput
 
@@ -16,7 +18,8 @@ class Platform:
     variant: str = ""
 
     @classmethod
-    def parse(cls, text: str) -> "Platform":
+    def parse(cls, text: str) -> Platform:
+        """A platform the user asks slimgo to build for: validated (linux, a Go architecture)."""
         parts = text.strip().split("/")
         if len(parts) not in (2, 3) or not all(parts):
             raise BadInput(f"platform {text!r} is not OS/ARCH[/VARIANT] (e.g. linux/arm64)")
@@ -32,8 +35,25 @@ class Platform:
             raise BadInput(f"platform {text!r}: arm variant must be v5, v6 or v7")
         return cls(os_, arch, variant)
 
-    def __str__(self) -> str:
+    @classmethod
+    def from_oci(cls, doc: Mapping[str, Any]) -> Platform:
+        """What an image config or an index entry says, as it says it (not validated: images come from anywhere)."""
+        return cls(str(doc.get("os") or ""), str(doc.get("architecture") or ""), str(doc.get("variant") or ""))
+
+    @property
+    def key(self) -> str:
+        """os/arch[/variant]: how indexes, reports and `--platform` spell it."""
         return "/".join(x for x in (self.os, self.arch, self.variant) if x)
+
+    def __str__(self) -> str:
+        return self.key
+
+    def satisfies(self, wanted: Platform) -> bool:
+        """Can this (offered) platform serve a request for `wanted`? A bare linux/arm counts as v7."""
+        if (self.os, self.arch) != (wanted.os, wanted.arch):
+            return False
+        return (not wanted.variant or self.variant == wanted.variant
+                or (wanted.arch == "arm" and not self.variant and wanted.variant == "v7"))
 
     def go_env(self) -> dict[str, str]:
         env = {"GOOS": self.os, "GOARCH": self.arch}

@@ -7,7 +7,7 @@ builds, the ladder it measures and the Dockerfile it writes say the same thing.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 DEFAULT_LDFLAGS = "-s -w -buildid="
 
@@ -66,20 +66,50 @@ class GoFlags:
         return " ".join(x for x in (env, "go build", args) if x)
 
 
+POST_STEPS = ("strip", "upx")  # in the order they run: UPX last, nothing may modify a packed file
+
+
 @dataclass(frozen=True)
 class Strategy:
-    """A named rung of the ladder: how to compile, what to do to the binary, how to package it."""
+    """A named way to build: how to compile, what to do to the binary after, how to package it.
+
+    The ladder `slimgo compare` measures is a list of these; `slimgo build` runs DEFAULT (plus the user's
+    flags) and `slimgo dockerfile` writes DEFAULT's flags, so a verdict translates into either one.
+    """
 
     name: str
+    description: str
     flags: GoFlags
-    description: str = ""
-    strip: bool = False  # binutils strip --strip-all after the build
-    upx: bool = False  # upx --best --lzma, always last: nothing may modify a packed file
-    base: str = "static"
+    post: tuple[str, ...] = ()  # steps of POST_STEPS, applied in that order
+    base: str = "static"  # static | static-full | scratch
     compression: str = "gzip"
-    compression_level: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    level: int | None = None
+    baseline: bool = False  # ships GOROOT, module cache and sources too (a single-stage `FROM golang`)
+
+    def build_command(self, target: str) -> str:
+        parts = ["slimgo build", target]
+        extra_ld = self.flags.ldflags.replace(DEFAULT_LDFLAGS, "").strip()
+        if extra_ld:
+            parts.append(f"--ldflags '{extra_ld}'")
+        if self.base != "static":
+            parts.append(f"--base {self.base}")
+        if self.compression != "gzip":
+            parts.append(f"--compression {self.compression}")
+            if self.level is not None:
+                parts.append(f"--compression-level {self.level}")
+        return " ".join(parts)
+
+    def dockerfile_flags(self) -> str:
+        env = "CGO_ENABLED=0 " if self.flags.cgo is False else ""
+        args = " ".join(a if " " not in a else a.replace("=", '="', 1) + '"' for a in self.flags.go_args())
+        post = "".join(f" && {p}" for p in self.post_commands("/out/app"))
+        return f"{env}go build {args} -o /out/app .{post}".replace("  ", " ")
+
+    def post_commands(self, path: str) -> list[str]:
+        commands = {"strip": f"strip --strip-all {path}", "upx": f"upx --best --lzma {path}"}
+        return [commands[step] for step in POST_STEPS if step in self.post]
 
 
-DEFAULT = Strategy("ldflags-sw", GoFlags(), "CGO_ENABLED=0 -trimpath -ldflags '-s -w' (slimgo's default)")
-PLAIN = Strategy("default", GoFlags(cgo=None, trimpath=False, ldflags=""), "plain go build")
+DEFAULT = Strategy("ldflags-sw", "CGO_ENABLED=0 -trimpath -ldflags \"-s -w\" (slimgo's default)", GoFlags())
+PLAIN = Strategy("default", "plain `go build` (cgo as the environment gives it), binary alone",
+                 GoFlags(cgo=None, trimpath=False, ldflags=""))

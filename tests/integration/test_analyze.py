@@ -16,7 +16,7 @@ from elftools.elf.elffile import ELFFile
 from slimgo.binary.analysis import analyze_file
 from slimgo.binary.pclntab import package_of
 from tests.support.cli import slimgo
-from tests.support.parts import HELLO
+from tests.support.parts import HELLO, unique_tag
 
 pytestmark = pytest.mark.integration
 
@@ -182,11 +182,12 @@ def test_cli_json_and_errors(binaries: dict[str, Path], tmp_path: Path) -> None:
 
 
 def test_analyze_images_from_layout_and_docker_save(tmp_path: Path, go_bin: str, docker: str) -> None:
-    tag = "slimgo-test/analyze:1"
+    tag = unique_tag("analyze")  # removed from the engine at the end of the session
     run = slimgo("build", HELLO, "--tag", tag, "--oci-layout", tmp_path / "l", "--tarball", tmp_path / "i.tar",
                  "--no-reference")
     assert run.code == 0, run.err
-    for ref in (f"oci:{tmp_path / 'l'}", f"oci:{tmp_path / 'l'}:1", f"docker-archive:{tmp_path / 'i.tar'}"):
+    layout_tag = tag.rsplit(":", 1)[1]
+    for ref in (f"oci:{tmp_path / 'l'}", f"oci:{tmp_path / 'l'}:{layout_tag}", f"docker-archive:{tmp_path / 'i.tar'}"):
         res = slimgo("analyze", ref, "--json")
         assert res.code == 0, res.err
         bins = res.json()["binaries"]

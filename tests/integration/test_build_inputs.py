@@ -236,7 +236,6 @@ def test_interrupted_build_leaves_no_output(tmp_path: Path, go_bin: str) -> None
     """SIGTERM while compiling: the tarball path must not exist afterwards, not even half-written."""
     import signal
     import sys
-    import time
 
     mod = tmp_path / "m"
     mod.mkdir()
@@ -246,9 +245,16 @@ def test_interrupted_build_leaves_no_output(tmp_path: Path, go_bin: str) -> None
     env = {**os.environ, "GOCACHE": str(tmp_path / "gocache")}
     proc = subprocess.Popen([sys.executable, "-m", "slimgo", "build", str(mod), "--tarball", str(tmp_path / "o.tar")],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # wait for the event: the compiler has started (progress goes to stderr)
+        seen.append(line)
+        if line.startswith("compiling "):
+            break
+    assert proc.poll() is None, "".join(seen)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
+    _, rest = proc.communicate(timeout=120)
+    err = "".join(seen) + rest
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert not (tmp_path / "o.tar").exists()

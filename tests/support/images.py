@@ -10,7 +10,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-DOCKER = "/usr/bin/docker"
+from tests.support.parts import DOCKER, record_image
 
 
 def image_exists(tag: str) -> bool:
@@ -18,9 +18,11 @@ def image_exists(tag: str) -> bool:
 
 
 def ensure_builder_image(tag: str, env: dict[str, str] | None = None) -> str:
-    """A `golang`-like builder: the host GOROOT at /usr/local/go and busybox as /bin/sh."""
+    """A `golang`-like builder: the host GOROOT at /usr/local/go and busybox as /bin/sh. Made once per test
+    run (the first test that needs it) and removed at the end of the run."""
     if image_exists(tag):
         return tag
+    record_image(tag)
     goroot = Path(subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip())
     busybox = shutil.which("busybox")
     if busybox is None:
@@ -48,9 +50,10 @@ def ensure_builder_image(tag: str, env: dict[str, str] | None = None) -> str:
 
 
 def ensure_static_image(tag: str) -> str:
-    """slimgo's static base (full variant), loaded into the engine under tag."""
+    """slimgo's static base (full variant), loaded into the engine under tag (removed at the end of the run)."""
     if image_exists(tag):
         return tag
+    record_image(tag)
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "static.tar"
         subprocess.run([sys.executable, "-m", "slimgo", "base", "push", "--tarball", str(archive), "--tag", tag,

@@ -31,8 +31,35 @@ def require(ok: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+# The test run's list of images to remove at its end: a file shared by the xdist workers (its path is set by
+# the controller in conftest before the workers start), so the controller removes them once all are done.
+CREATED_IMAGES_ENV = "SLIMGO_TEST_CREATED_IMAGES"
+
+
+def record_image(tag: str) -> None:
+    path = os.environ.get(CREATED_IMAGES_ENV)
+    if path:
+        with open(path, "a") as fh:
+            fh.write(tag + "\n")
+
+
+def created_images() -> list[str]:
+    path = os.environ.get(CREATED_IMAGES_ENV)
+    if not path or not Path(path).exists():
+        return []
+    return sorted(set(Path(path).read_text().split()))
+
+
 def unique_tag(prefix: str) -> str:
-    return f"{TEST_IMAGE_REPO}/{prefix}:{uuid.uuid4().hex[:10]}"
+    tag = f"{TEST_IMAGE_REPO}/{prefix}:{uuid.uuid4().hex[:10]}"
+    record_image(tag)
+    return tag
+
+
+def remove_images(tags: list[str]) -> None:
+    """Remove images by tag (missing ones are fine: not every tag handed out gets loaded)."""
+    if tags and Path(DOCKER).exists():
+        subprocess.run([DOCKER, "image", "rm", "-f", *tags], capture_output=True, timeout=120)
 
 
 def docker_run(docker: str, image: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

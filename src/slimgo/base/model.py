@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..oci.model import Layer
+from ..platform import Platform
 
 
 @dataclass(frozen=True)
@@ -18,9 +19,8 @@ class Base:
     notes: tuple[str, ...] = ()  # what was left out and why, for stderr
 
     @property
-    def platform_key(self) -> str:
-        c = self.config
-        return "/".join(x for x in (c.get("os", ""), c.get("architecture", ""), c.get("variant", "")) if x)
+    def platform(self) -> Platform:
+        return Platform.from_oci(self.config)
 
 
 def base_files(base: Base) -> frozenset[str]:

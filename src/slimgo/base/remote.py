@@ -7,7 +7,6 @@ the content-addressed cache, verified against its digest, and referenced from th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from pathlib import Path
@@ -15,54 +14,42 @@ from typing import Any
 
 from ..errors import BadInput, ImageFormatError
 from ..oci.cache import LayerCache
+from ..oci.digest import DigestingReader
 from ..oci.mediatypes import INDEXES, OCI_LAYER_TAR
 from ..oci.model import Descriptor, Layer
 from ..oci.reference import Reference
+from ..oci.transports import is_local
+from ..oci.views import ConfigView, ManifestView
 from ..platform import Platform
 from ..registry.client import Registry
-from ..sources.local import SourceImage, SourceLayer, open_local
+from ..sources.local import SourceImage, SourceLayer, open_image
 from .model import Base
-
-LOCAL_PREFIXES = ("oci:", "docker-archive:", "docker-daemon:")
-
-
-def _platform_key(p: dict[str, Any]) -> str:
-    return "/".join(x for x in (p.get("os", ""), p.get("architecture", ""), p.get("variant", "")) if x)
-
-
-def _matches(offered: str, wanted: Platform) -> bool:
-    parts = offered.split("/")
-    if len(parts) < 2 or parts[0] != wanted.os or parts[1] != wanted.arch:
-        return False
-    return not wanted.variant or (len(parts) > 2 and parts[2] == wanted.variant) or \
-        (wanted.arch == "arm" and len(parts) == 2 and wanted.variant == "v7")
 
 
 def _materialise(cache: LayerCache, layer: SourceLayer) -> tuple[Path, str, int]:
-    """Copy a layer blob into the cache; returns (path, digest, size). Digest-named blobs are verified
-    while copying; Docker's manifest.json archives name layers by path, so their digest is computed."""
+    """Copy a layer blob into the cache; returns (path, digest, size). The source's reader verifies
+    digest-named blobs while copying; Docker's manifest.json archives name layers by path, so their digest
+    is computed on the way."""
     if layer.digest.startswith("sha256:"):
         dest = cache.blob_path(layer.digest)
         if dest.exists() and dest.stat().st_size == layer.size:
             return dest, layer.digest, layer.size
     dest_dir = cache.root / "blobs" / "sha256"
     dest_dir.mkdir(parents=True, exist_ok=True)
-    h = hashlib.sha256()
     with tempfile.NamedTemporaryFile(dir=dest_dir, delete=False, suffix=".part") as tmp, layer.open() as src:
-        while chunk := src.read(1 << 20):
-            h.update(chunk)
-            tmp.write(chunk)
-    digest = "sha256:" + h.hexdigest()
-    if layer.digest.startswith("sha256:") and digest != layer.digest:
-        Path(tmp.name).unlink()
-        raise ImageFormatError(f"base layer {layer.digest}: digest mismatch")
+        reader = src if isinstance(src, DigestingReader) else DigestingReader(src, what=f"layer {layer.digest}")
+        try:
+            digest = str(reader.drain(tmp))
+        except ImageFormatError:
+            Path(tmp.name).unlink()
+            raise
     final = cache.blob_path(digest)
     Path(tmp.name).replace(final)
     return final, digest, final.stat().st_size
 
 
 def _base_from_source(img: SourceImage, cache: LayerCache, name: str) -> Base:
-    diff_ids = list((img.config.get("rootfs") or {}).get("diff_ids") or [])
+    diff_ids = ConfigView(img.config).diff_ids
     if len(diff_ids) != len(img.layers):
         raise ImageFormatError(f"{name}: config lists {len(diff_ids)} diff_ids for {len(img.layers)} layers")
     layers = []
@@ -77,23 +64,22 @@ def _base_from_source(img: SourceImage, cache: LayerCache, name: str) -> Base:
 def resolve(spec: str, platforms: list[Platform] | None, cache: LayerCache, registry_for: Any) -> list[Base]:
     """Bases for the wanted platforms (None: every platform the base offers), in that order."""
     with tempfile.TemporaryDirectory(prefix="slimgo-base-") as tmp:
-        if spec.startswith(LOCAL_PREFIXES):
-            images = open_local(spec, Path(tmp))
-            offered = {img.platform: img for img in images}
-            chosen = _choose(spec, offered, platforms)
-            return [_base_from_source(offered[k], cache, spec) for k in chosen]
+        if is_local(spec):
+            offered = {img.platform: img for img in open_image(spec, Path(tmp))}
+            return [_base_from_source(offered[p], cache, spec) for p in _choose(spec, offered, platforms)]
         return _resolve_registry(spec, platforms, cache, registry_for)
 
 
-def _choose(spec: str, offered: dict[str, Any], platforms: list[Platform] | None) -> list[str]:
+def _choose(spec: str, offered: dict[Platform, Any], platforms: list[Platform] | None) -> list[Platform]:
     if platforms is None:
         return sorted(offered)
     chosen = []
     for want in platforms:
-        key = next((k for k in offered if _matches(k, want)), None)
-        if key is None:
-            raise BadInput(f"platform {want} is not in base {spec} (it offers {', '.join(sorted(offered)) or 'none'})")
-        chosen.append(key)
+        found = next((p for p in offered if p.satisfies(want)), None)
+        if found is None:
+            keys = ", ".join(sorted(p.key for p in offered)) or "none"
+            raise BadInput(f"platform {want} is not in base {spec} (it offers {keys})")
+        chosen.append(found)
     return chosen
 
 
@@ -102,12 +88,12 @@ def _resolve_registry(spec: str, platforms: list[Platform] | None, cache: LayerC
     reg: Registry = registry_for(ref.registry)
     body, media, digest = reg.get_manifest(ref.repository, ref.digest or ref.tag)
     doc = json.loads(body)
-    manifests: dict[str, str] = {}
+    manifests: dict[Platform, str] = {}
     if media in INDEXES or doc.get("manifests"):
         for m in doc.get("manifests") or []:
-            key = _platform_key(m.get("platform") or {})
-            if key and not key.startswith("unknown"):
-                manifests.setdefault(key, m["digest"])
+            offered = Platform.from_oci(m.get("platform") or {})
+            if offered.key and offered.os != "unknown":
+                manifests.setdefault(offered, m["digest"])
         chosen = _choose(spec, manifests, platforms)
         digests = [manifests[k] for k in chosen]
     else:
@@ -115,16 +101,16 @@ def _resolve_registry(spec: str, platforms: list[Platform] | None, cache: LayerC
     bases = []
     for d in digests:
         mbody, _, mdigest = reg.get_manifest(ref.repository, d)
-        manifest = json.loads(mbody)
-        cfg_digest = manifest["config"]["digest"]
+        manifest = ManifestView(json.loads(mbody))
+        cfg_digest = manifest.config["digest"]
         cfg_path = reg.get_blob(ref.repository, cfg_digest, cache.blob_path(cfg_digest))
         config = json.loads(cfg_path.read_bytes())
-        key = _platform_key(config)
-        if platforms is not None and len(digests) == 1 and not any(_matches(key, p) for p in platforms):
-            raise BadInput(f"platform {platforms[0]} is not in base {spec} (it is {key})")
-        diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+        offered = Platform.from_oci(config)
+        if platforms is not None and len(digests) == 1 and not any(offered.satisfies(p) for p in platforms):
+            raise BadInput(f"platform {platforms[0]} is not in base {spec} (it is {offered})")
+        diff_ids = ConfigView(config).diff_ids
         layers = []
-        for desc, diff_id in zip(manifest.get("layers", []), diff_ids):
+        for desc, diff_id in zip(manifest.layers, diff_ids):
             path = cache.blob_path(desc["digest"])
             if not (path.exists() and path.stat().st_size == int(desc["size"])):
                 reg.get_blob(ref.repository, desc["digest"], path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..epoch import EPOCH_ZERO
 from ..errors import BadInput
 from ..oci.cache import LayerCache
 from ..oci.layer import write_layer
@@ -19,7 +20,7 @@ ALL_PLATFORMS = ("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "lin
 
 
 def scratch_config(platform: dict[str, str]) -> dict[str, Any]:
-    return {**platform, "created": "1970-01-01T00:00:00Z",
+    return {**platform, "created": EPOCH_ZERO,
             "config": {"Env": [static.PATH_ENV]}, "rootfs": {"type": "layers", "diff_ids": []},
             "history": []}
 
@@ -35,7 +36,7 @@ def static_image(spec: static.StaticBaseSpec, platform: dict[str, str], blob_dir
         if cache:
             layer = cache.put(key, layer)
     return make_image(static.config(spec, platform), [layer],
-                      ImageConfig(platform=platform, created="1970-01-01T00:00:00Z"), [])
+                      ImageConfig(platform=platform, created=EPOCH_ZERO), [])
 
 
 def static_base(spec: static.StaticBaseSpec, platform: dict[str, str], blob_dir: Path, cache: LayerCache | None,

@@ -19,6 +19,7 @@ from typing import Any
 
 import certifi
 
+from ..epoch import EPOCH_ZERO
 from ..oci.layer import Entry, dir_entry, file_entry
 
 PASSWD = (
@@ -128,9 +129,9 @@ def config(spec: StaticBaseSpec, platform: dict[str, str]) -> dict[str, Any]:
             labels[f"dev.slimgo.base.{key}"] = value
     return {
         **platform,
-        "created": "1970-01-01T00:00:00Z",
+        "created": EPOCH_ZERO,
         "config": {"User": NONROOT, "WorkingDir": "/home/nonroot", "Env": env, "Labels": labels},
         "rootfs": {"type": "layers", "diff_ids": []},
-        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": f"slimgo {spec.name} base",
+        "history": [{"created": EPOCH_ZERO, "created_by": f"slimgo {spec.name} base",
                      "comment": ", ".join(f"{k}: {v}" for k, v in data_versions().items())}],
     }

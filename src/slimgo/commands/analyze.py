@@ -9,14 +9,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import BadInput
+from ..oci.transports import is_local
 from .edge import Ui, emit_json, json_options
 
 if TYPE_CHECKING:  # the ELF/pclntab readers load only when a binary is analyzed
     from ..binary.analysis import Analysis
     from ..binary.diff import Diff
-
-IMAGE_PREFIXES = ("oci:", "docker-archive:", "docker-daemon:")
-
 
 @dataclass
 class ImageAnalysis:
@@ -40,7 +38,7 @@ def image_spec(target: str) -> str | None:
 
     from ..binary.elf import ELF_MAGIC
 
-    if target.startswith(IMAGE_PREFIXES):
+    if is_local(target):
         return target
     path = Path(target)
     if path.is_dir():
@@ -64,19 +62,19 @@ def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAn
         import tempfile
 
         from ..sources.files import elf_files
-        from ..sources.local import open_local
+        from ..sources.local import open_image
 
         out: list[tuple[str, str, Analysis]] = []
         seen: list[str] = []
         with tempfile.TemporaryDirectory(prefix="slimgo-analyze-") as work:
-            for image in open_local(spec, Path(work)):
+            for image in open_image(spec, Path(work)):
                 for f in elf_files(image):
                     seen.append(f.path)
                     if binary is not None and f.path != "/" + binary.lstrip("/"):
                         continue
                     a = analyze_bytes(memoryview(f.data), f.path)
                     if a.is_go or binary is not None:
-                        out.append((image.platform, f.path, a))
+                        out.append((image.platform.key, f.path, a))
         if binary is not None and not out:
             listed = ", ".join(sorted(set(seen))) or "none"
             raise BadInput(f"{spec}: no ELF file at {binary} (ELF files in the image: {listed})")

@@ -22,47 +22,38 @@ def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout
                  local_tag: str | None = None) -> dict[str, Any]:
     from ..base.resolve import static_image
     from ..base.static import StaticBaseSpec
-    from ..fsutil import check_writable, user_cache_dir
+    from ..fsutil import user_cache_dir
     from ..oci.cache import LayerCache
-    from ..oci.model import make_index
     from ..oci.reference import Reference
     from ..platform import Platform
-    from ..sinks.archive import write_archive
+    from ..registries import RegistryPool
+    from ..sinks.archive import ArchiveSink
     from ..sinks.content import Published
-    from ..sinks.layout import write_layout
+    from ..sinks.layout import LayoutSink
+    from ..sinks.registry import RegistrySink
+    from ..sinks.sink import Sink
+    from ..stages.assemble import artifact_of
 
     spec = StaticBaseSpec(*VARIANTS[variant])
     plats = [Platform.parse(p) for p in platforms]
     refs = (Reference.parse(ref),) if ref else ()
-    for path, is_dir in ((oci_layout, True), (tarball, False)):
-        if path is not None:
-            check_writable(path, directory=is_dir)
+    local_sinks: list[Sink] = [LayoutSink(oci_layout)] if oci_layout else []
+    local_sinks += [ArchiveSink(tarball, plats[0].arch)] if tarball else []
+    registry_sink = RegistrySink(refs, RegistryPool(credentials, tuple(insecure))) if refs else None
+    for sink in local_sinks:
+        sink.check()
     cache = LayerCache(user_cache_dir())
     with tempfile.TemporaryDirectory(prefix="slimgo-base-") as tmp:
-        images = []
-        for p in plats:
-            images.append(static_image(spec, p.oci(), Path(tmp), cache, "gzip", 6))
-        artifact = images[0] if len(images) == 1 else make_index(images)
+        artifact = artifact_of([static_image(spec, p.oci(), Path(tmp), cache, "gzip", 6) for p in plats])
         local = (Reference.parse(local_tag),) if local_tag else refs or (Reference.parse(f"slimgo/{spec.name}"),)
-        pub = Published(artifact, local)
-        out: dict[str, Any] = {"schema_version": 1, "digest": pub.digest, "variant": variant, "base": spec.name,
+        out: dict[str, Any] = {"schema_version": 1, "digest": artifact.digest, "variant": variant, "base": spec.name,
                                "refs": [], "tags": [], "platforms": [str(p) for p in plats]}
-        if oci_layout:
-            write_layout(oci_layout, pub)
-            out["oci_layout"] = str(oci_layout)
-        if tarball:
-            write_archive(tarball, pub, plats[0].arch)
-            out["tarball"] = str(tarball)
-        if refs:
-            from ..registry.client import PushStats, Registry
-            from ..sinks import registry as registry_sink
-
-            stats = PushStats()
-            reg = Registry(refs[0].registry, insecure=refs[0].registry in insecure, credentials=credentials,
-                           stats=stats)
-            out["refs"] = registry_sink.push(Published(artifact, refs), reg, refs)
+        for sink in local_sinks:
+            out.update(sink.publish(Published(artifact, local)).outputs)
+        if registry_sink is not None:
+            pushed = registry_sink.publish(Published(artifact, refs))
+            out["refs"], out["push"] = list(pushed.pushed), pushed.stats
             out["tags"] = [r.with_tag() for r in refs]  # what a user pulls by name: REF:TAG
-            out["push"] = stats.to_json()
     return out
 
 

@@ -9,29 +9,32 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..base.model import Base, base_files
+from ..base.model import Base
 from ..base.resolve import resolve_embedded
+from ..base.selection import KEEP_EVERYTHING_HINT, static_spec_for
 from ..base.static import PATH_ENV
-from ..binary import elf as elf_mod
-from ..binary.linking import missing_runtime_files
+from ..epoch import EPOCH_ZERO
 from ..errors import BadInput
 from ..gobuild.build import BuiltBinary, compile_binary
 from ..gobuild.target import Target
 from ..gobuild.toolchain import Toolchain, run_go
 from ..oci.cache import LayerCache
+from ..oci.compress import check as check_level
 from ..oci.layer import Entry, dir_entry, tree_entries, write_layer
-from ..oci.model import Image, ImageConfig, Layer, make_image
-from ..pipeline import static_spec_for
+from ..oci.model import Image, ImageConfig, Layer
+from ..oci.views import ConfigView
 from ..platform import Platform
+from ..stages.assemble import Addendum, assemble, binary_layer, entrypoint
+from ..stages.inspect import BinaryFacts, inspect
+from ..strategy import Strategy
 from .hostlibs import runtime_layer
-from .variants import VariantSpec
 
 PROBE_NAME = "slimgo-probe"
 
 
 @dataclass
 class BuiltVariant:
-    spec: VariantSpec
+    spec: Strategy
     image: Image | None = None
     probe: Image | None = None
     binary_bytes: int | None = None
@@ -55,7 +58,7 @@ def probe_target(work: Path) -> Target:
                   module_path="slimgo.dev/probe")
 
 
-def _post_process(binary: BuiltBinary, spec: VariantSpec) -> int:
+def _post_process(binary: BuiltBinary, spec: Strategy) -> int:
     for step in spec.post:
         if step == "strip":
             tool = shutil.which("strip")
@@ -109,7 +112,7 @@ def _baseline_layers(toolchain: Toolchain, target: Target, blob_dir: Path, cache
     return layers
 
 
-def build_variant(spec: VariantSpec, toolchain: Toolchain, target: Target, platform: Platform, work: Path,
+def build_variant(spec: Strategy, toolchain: Toolchain, target: Target, platform: Platform, work: Path,
                   cache: LayerCache | None, baseline_base: Base | None = None) -> BuiltVariant:
     out = BuiltVariant(spec)
     vdir = work / spec.name
@@ -126,9 +129,11 @@ def build_variant(spec: VariantSpec, toolchain: Toolchain, target: Target, platf
     except BadInput as exc:
         out.skipped, out.reason = True, f"build failed: {exc}"
         return out
-    base = _base(spec, binary, platform, blob_dir, cache, baseline_base, out)
-    runtime, out.missing = _c_runtime(binary, base, spec, blob_dir, out)
-    probe_runtime, _ = _c_runtime(probe, base, spec, blob_dir, None)
+    facts = inspect(binary, with_needs=spec.base == "static" and not (spec.baseline and baseline_base))
+    base = _base(spec, facts, platform, blob_dir, cache, baseline_base, out)
+    out.dynamic = facts.dynamic
+    runtime, out.missing = _c_runtime(facts, base, spec, blob_dir, out)
+    probe_runtime, _ = _c_runtime(inspect(probe, with_needs=False), base, spec, blob_dir, None)
     extra: list[Layer] = []
     if spec.baseline:
         extra = _baseline_layers(toolchain, target, blob_dir, cache, spec.compression, spec.level)
@@ -137,49 +142,36 @@ def build_variant(spec: VariantSpec, toolchain: Toolchain, target: Target, platf
     return out
 
 
-def _c_runtime(binary: BuiltBinary, base: Base, spec: VariantSpec, blob_dir: Path,
+def _c_runtime(facts: BinaryFacts, base: Base, spec: Strategy, blob_dir: Path,
                out: BuiltVariant | None) -> tuple[list[Layer], list[str]]:
     """A dynamic binary on a base without its loader gets the host's C runtime as a layer, so that it
     starts, as it would on a distro image; what still misses is returned (it will not start)."""
-    with elf_mod.MappedFile(binary.path) as mf:
-        info = elf_mod.parse(mf.view)
-        missing = missing_runtime_files(info, base_files(base)) if info.is_dynamic else []
-    if out is not None:
-        out.dynamic = info.is_dynamic
+    missing = facts.missing_from(base)
     if not missing:
         return [], []
-    layer, note = runtime_layer(binary.path, blob_dir, spec.compression, spec.level)
+    layer, note = runtime_layer(facts.binary.path, blob_dir, spec.compression, spec.level)
     if out is not None:
         out.notes.append(note)
     return ([layer], []) if layer is not None else ([], missing)
 
 
-def _base(spec: VariantSpec, binary: BuiltBinary, platform: Platform, blob_dir: Path, cache: LayerCache | None,
+def _base(spec: Strategy, facts: BinaryFacts, platform: Platform, blob_dir: Path, cache: LayerCache | None,
           baseline_base: Base | None, out: BuiltVariant) -> Base:
     if spec.baseline and baseline_base is not None:
         return baseline_base
+    level = check_level(spec.compression, spec.level)
     if spec.base == "static":
-        static_spec, notes = static_spec_for(binary.path, binary.name)
-        out.notes += [n for n in notes if "--base static-full" not in n]
-        return resolve_embedded("static", platform.oci(), blob_dir, cache, spec.compression,
-                                _level(spec), static_spec)
-    return resolve_embedded(spec.base, platform.oci(), blob_dir, cache, spec.compression, _level(spec))
+        static_spec, notes = static_spec_for(facts.needs, facts.binary.name)
+        out.notes += [n for n in notes if n != KEEP_EVERYTHING_HINT]
+        return resolve_embedded("static", platform.oci(), blob_dir, cache, spec.compression, level, static_spec)
+    return resolve_embedded(spec.base, platform.oci(), blob_dir, cache, spec.compression, level)
 
 
-def _level(spec: VariantSpec) -> int:
-    from ..oci.compress import check
-
-    return check(spec.compression, spec.level)
-
-
-def _image(base: Base, extra: list[Layer], binary: BuiltBinary, spec: VariantSpec, blob_dir: Path,
+def _image(base: Base, extra: list[Layer], binary: BuiltBinary, spec: Strategy, blob_dir: Path,
            platform: Platform) -> Image:
-    layer = write_layer([dir_entry("app"), Entry(f"app/{binary.name}", "file", 0o755, source=binary.path)], blob_dir,
-                        compression=spec.compression, level=spec.level, comment=f"{binary.name} binary")
-    env = [] if base.config.get("config", {}).get("Env") else [PATH_ENV]
-    cfg = ImageConfig(platform=platform.oci(), created="1970-01-01T00:00:00Z", env=env,
-                      entrypoint=[f"/app/{binary.name}"],
+    layer = binary_layer(binary, blob_dir, spec.compression, spec.level)
+    env = [] if ConfigView(base.config).env else [PATH_ENV]
+    cfg = ImageConfig(platform=platform.oci(), created=EPOCH_ZERO, env=env, entrypoint=entrypoint(binary),
                       labels={"dev.slimgo.compare.variant": spec.name})
-    history = [{"created": "1970-01-01T00:00:00Z", "created_by": f"slimgo compare: {spec.name}",
-                "comment": layer.comment} for layer in [*extra, layer]]
-    return make_image(base.config, [*base.layers, *extra, layer], cfg, history)
+    created_by = f"slimgo compare: {spec.name}"
+    return assemble(base, [Addendum(x, created_by, x.comment) for x in [*extra, layer]], cfg)

@@ -24,11 +24,13 @@ from ..gobuild.target import Target, resolve
 from ..gobuild.toolchain import find_toolchain
 from ..oci.cache import LayerCache
 from ..platform import Platform
+from ..registries import RegistryPool
 from ..report.units import human_bytes
+from ..strategy import Strategy
 from .build import BuiltVariant, build_variant
 from .engine import Engine, docker_cli
 from .measure import Measurement, measure, run_once, unpack
-from .variants import VariantSpec, from_config, ladder, select
+from .variants import from_config, ladder, select
 
 SCHEMA_VERSION = 1
 CHECKS = ("starts", "ca_roots", "tz", "dns", "user_db", "panic_file_line", "no_shell", "nonroot")
@@ -63,7 +65,7 @@ class VariantResult:
     engine_error: str = ""
 
     @property
-    def spec(self) -> VariantSpec:
+    def spec(self) -> Strategy:
         return self.built.spec
 
     @property
@@ -150,7 +152,7 @@ class CompareResult:
                 "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()}, "notes": self.notes}
 
 
-def _specs(target: Target, wanted: str | None) -> list[VariantSpec]:
+def _specs(target: Target, wanted: str | None) -> list[Strategy]:
     specs = ladder()
     cfg = config_mod.load(target.module_root)
     for name, doc in cfg.strategies.items():
@@ -199,7 +201,7 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
         work = Path(tmp)
         baseline_base = None
         if req.baseline_base:
-            baseline_base = base_remote.resolve(req.baseline_base, [platform], cache, _registry)[0]
+            baseline_base = base_remote.resolve(req.baseline_base, [platform], cache, RegistryPool())[0]
         progress(f"building {len(specs)} variant{'s' if len(specs) != 1 else ''}")
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
@@ -252,13 +254,6 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
         _reductions(results, notes)
     timings["total"] = time.perf_counter() - started
     return CompareResult(target, results, needs, engine_name, timings, notes, engine_version)
-
-
-def _registry(host: str):  # type: ignore[no-untyped-def]
-    from ..registry.auth import CredentialSource
-    from ..registry.client import Registry
-
-    return Registry(host, credentials=CredentialSource())
 
 
 def _needs(work: Path, results: list[VariantResult]) -> Needs | None:
@@ -315,7 +310,7 @@ def _engine_checks(engine: Engine, r: VariantResult, req: CompareRequest, work: 
 def _diff_ids(r: VariantResult) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     if r.built.image is None or r.built.probe is None:
         return None
-    return (tuple(r.built.image.config["rootfs"]["diff_ids"]), tuple(r.built.probe.config["rootfs"]["diff_ids"]))
+    return tuple(r.built.image.config_view.diff_ids), tuple(r.built.probe.config_view.diff_ids)
 
 
 def _carry_over(results: list[VariantResult]) -> None:

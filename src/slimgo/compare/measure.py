@@ -16,7 +16,6 @@ import statistics
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import ImageFormatError
 from ..oci.model import Image
@@ -105,20 +104,15 @@ def _remove(path: Path) -> None:
 
 
 def _command(root: Path, image: Image, args: list[str]) -> Command:
-    inner = image.config.get("config") or {}
-    env = {k: v for k, v in (e.split("=", 1) for e in inner.get("Env") or [] if "=" in e)}
-    uid, gid = _user(image.config)
-    return Command(root, list(inner.get("Entrypoint") or []) + args, env, uid, gid,
-                   str(inner.get("WorkingDir") or "/"))
-
-
-def _user(config: dict[str, Any]) -> tuple[int, int]:
-    user = str((config.get("config") or {}).get("User") or "0")
-    uid, _, gid = user.partition(":")
+    """How the image's config says to start it: argv, environment, numeric user, working directory."""
+    cfg = image.config_view
+    env = {k: v for k, v in (e.split("=", 1) for e in cfg.env if "=" in e)}
+    uid, _, gid = (cfg.user or "0").partition(":")
     try:
-        return int(uid), int(gid or uid)
+        ids = int(uid), int(gid or uid)
     except ValueError:
-        return 0, 0  # named users need the image's passwd; measurement runs them as root
+        ids = 0, 0  # named users need the image's passwd; measurement runs them as root
+    return Command(root, cfg.entrypoint + args, env, *ids, cfg.workdir or "/")
 
 
 def _spread(values: list[float]) -> list[float] | None:

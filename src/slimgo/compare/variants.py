@@ -2,75 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from ..errors import BadInput
-from ..strategy import DEFAULT_LDFLAGS, GoFlags
-
-PLAIN = GoFlags(cgo=None, trimpath=False, ldflags="")
+from ..strategy import DEFAULT, DEFAULT_LDFLAGS, PLAIN, POST_STEPS, GoFlags, Strategy
 
 
-@dataclass(frozen=True)
-class VariantSpec:
-    name: str
-    description: str
-    flags: GoFlags
-    post: tuple[str, ...] = ()  # "strip", "upx": applied in this order, UPX always last
-    base: str = "static"  # static | scratch
-    compression: str = "gzip"
-    level: int | None = None
-    baseline: bool = False  # ships GOROOT, module cache and sources too
-
-    def build_command(self, target: str) -> str:
-        parts = ["slimgo build", target]
-        f = self.flags
-        extra_ld = f.ldflags.replace(DEFAULT_LDFLAGS, "").strip()
-        if extra_ld:
-            parts.append(f"--ldflags '{extra_ld}'")
-        if self.base != "static":
-            parts.append(f"--base {self.base}")
-        if self.compression != "gzip":
-            parts.append(f"--compression {self.compression}")
-            if self.level is not None:
-                parts.append(f"--compression-level {self.level}")
-        return " ".join(parts)
-
-    def dockerfile_flags(self) -> str:
-        env = "CGO_ENABLED=0 " if self.flags.cgo is False else ""
-        args = " ".join(a if " " not in a else a.replace("=", '="', 1) + '"' for a in self.flags.go_args())
-        post = "".join(f" && {p}" for p in self.post_commands("/out/app"))
-        return f"{env}go build {args} -o /out/app .{post}".replace("  ", " ")
-
-    def post_commands(self, path: str) -> list[str]:
-        cmds = []
-        if "strip" in self.post:
-            cmds.append(f"strip --strip-all {path}")
-        if "upx" in self.post:
-            cmds.append(f"upx --best --lzma {path}")
-        return cmds
-
-
-def ladder() -> list[VariantSpec]:
+def ladder() -> list[Strategy]:
     cgo_off = GoFlags(cgo=False, trimpath=False, ldflags="")
     trimpath = replace(cgo_off, trimpath=True)
-    sw = GoFlags()  # slimgo's default: CGO_ENABLED=0 -trimpath -ldflags "-s -w -buildid="
+    sw = DEFAULT.flags  # slimgo's default: CGO_ENABLED=0 -trimpath -ldflags "-s -w -buildid="
     return [
-        VariantSpec("baseline", "single-stage `FROM golang`: toolchain, module cache, sources and a plain build",
-                    PLAIN, baseline=True),
-        VariantSpec("default", "plain `go build` (cgo as the environment gives it), binary alone", PLAIN),
-        VariantSpec("cgo-off", "CGO_ENABLED=0", cgo_off),
-        VariantSpec("trimpath", "CGO_ENABLED=0 -trimpath", trimpath),
-        VariantSpec("ldflags-sw", "CGO_ENABLED=0 -trimpath -ldflags \"-s -w\" (slimgo's default)", sw),
-        VariantSpec("strip", "binutils strip --strip-all on the trimpath binary instead of -s -w", trimpath,
-                    post=("strip",)),
-        VariantSpec("scratch", "the ldflags-sw binary with no base files", sw, base="scratch"),
-        VariantSpec("zstd", "ldflags-sw with zstd level 19 layers", sw, compression="zstd", level=19),
-        VariantSpec("upx", "ldflags-sw then upx --best --lzma", sw, post=("upx",)),
+        replace(PLAIN, name="baseline", baseline=True,
+                description="single-stage `FROM golang`: toolchain, module cache, sources and a plain build"),
+        PLAIN,
+        Strategy("cgo-off", "CGO_ENABLED=0", cgo_off),
+        Strategy("trimpath", "CGO_ENABLED=0 -trimpath", trimpath),
+        DEFAULT,
+        Strategy("strip", "binutils strip --strip-all on the trimpath binary instead of -s -w", trimpath,
+                 post=("strip",)),
+        Strategy("scratch", "the ldflags-sw binary with no base files", sw, base="scratch"),
+        Strategy("zstd", "ldflags-sw with zstd level 19 layers", sw, compression="zstd", level=19),
+        Strategy("upx", "ldflags-sw then upx --best --lzma", sw, post=("upx",)),
     ]
 
 
-def from_config(name: str, doc: dict[str, Any], where: str) -> VariantSpec:
+def from_config(name: str, doc: dict[str, Any], where: str) -> Strategy:
     """A user strategy from `.slimgo.yaml` `strategies:`."""
     known = {"cgo", "trimpath", "ldflags", "gcflags", "tags", "strip", "upx", "base", "compression",
              "compression_level", "description"}
@@ -82,15 +40,15 @@ def from_config(name: str, doc: dict[str, Any], where: str) -> VariantSpec:
     flags = GoFlags(cgo=doc.get("cgo", False), trimpath=bool(doc.get("trimpath", True)),
                     ldflags=str(doc.get("ldflags", DEFAULT_LDFLAGS)), gcflags=str(doc.get("gcflags", "")),
                     tags=tuple(doc.get("tags") or ()))
-    post = tuple(p for p in ("strip", "upx") if doc.get(p))
+    post = tuple(p for p in POST_STEPS if doc.get(p))
     base = str(doc.get("base", "static"))
     if base not in ("static", "scratch", "static-full"):
         raise BadInput(f"{where}: strategies.{name}.base must be static, static-full or scratch")
-    return VariantSpec(name, str(doc.get("description", f"user strategy {name}")), flags, post, base,
+    return Strategy(name, str(doc.get("description", f"user strategy {name}")), flags, post, base,
                        str(doc.get("compression", "gzip")), doc.get("compression_level"))
 
 
-def select(specs: list[VariantSpec], wanted: str | None) -> list[VariantSpec]:
+def select(specs: list[Strategy], wanted: str | None) -> list[Strategy]:
     if not wanted:
         return specs
     names = [w.strip() for w in wanted.split(",") if w.strip()]

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
+from ..platform import Platform
 from .mediatypes import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST
+from .views import ConfigView
 
 
 def canonical_json(doc: Any) -> bytes:
@@ -99,17 +101,17 @@ class Image:
         return Descriptor.from_json(self.manifest["config"])
 
     @property
-    def platform(self) -> dict[str, str]:
-        cfg = self.config
-        out = {"architecture": cfg.get("architecture", ""), "os": cfg.get("os", "")}
-        if cfg.get("variant"):
-            out["variant"] = cfg["variant"]
-        return out
+    def config_view(self) -> ConfigView:
+        return ConfigView(self.config)
+
+    @property
+    def platform(self) -> Platform:
+        return Platform.from_oci(self.config)
 
     def descriptor(self, annotations: dict[str, str] | None = None, with_platform: bool = False) -> Descriptor:
         return Descriptor(self.manifest_media_type, self.digest, len(self.manifest_bytes),
                           tuple(sorted((annotations or {}).items())),
-                          tuple(sorted(self.platform.items())) if with_platform else ())
+                          tuple(sorted(self.platform.oci().items())) if with_platform else ())
 
     @property
     def compressed_size(self) -> int:
@@ -155,7 +157,8 @@ class ImageConfig:
 def make_image(base_config: dict[str, Any], layers: list[Layer], cfg: ImageConfig,
                history: list[dict[str, Any]], annotations: dict[str, str] | None = None) -> Image:
     """Assemble config and manifest for `layers` (base layers first) on top of a base config."""
-    inner = dict(base_config.get("config") or {})
+    base = ConfigView(base_config)
+    inner = dict(base.runtime)
     env = _merge_env(inner.get("Env") or [], cfg.env)
     if env:
         inner["Env"] = env
@@ -177,7 +180,7 @@ def make_image(base_config: dict[str, Any], layers: list[Layer], cfg: ImageConfi
         "created": cfg.created,
         "config": inner,
         "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in layers]},
-        "history": list(base_config.get("history") or []) + history,
+        "history": base.history + history,
     }
     config_bytes = canonical_json(config)
     manifest: dict[str, Any] = {

@@ -10,7 +10,7 @@ from .units import human_bytes
 
 
 def render(result: BuildResult, console: Console) -> None:
-    table = Table(title=f"slimgo build · {result.target.package}", title_justify="left")
+    table = Table(title=f"slimgo build · {result.plan.target.package}", title_justify="left")
     table.add_column("platform")
     table.add_column("layer")
     table.add_column("digest", style="dim")
@@ -25,20 +25,20 @@ def render(result: BuildResult, console: Console) -> None:
                       f"[bold]{human_bytes(p.image.uncompressed_size)}[/]", end_section=True)
     console.print(table)
     b = result.primary.binary
-    line = f"binary {human_bytes(b.size)} ({result.flags.command_line()})"
+    line = f"binary {human_bytes(b.size)} ({result.plan.flags.command_line()})"
     if result.reference_binary_bytes:
         line += (f"; plain `go build` of the same package, measured in this run (--reference): "
                  f"{human_bytes(result.reference_binary_bytes)} → [green]−{result.reduction_pct}%[/]")
     else:
         line += "; --reference also measures a plain `go build` for comparison"
     console.print(line)
-    console.print(f"image [bold]{result.published.digest}[/]  base {result.base_name}")
-    for ref in result.image_refs:
+    console.print(f"image [bold]{result.publication.published.digest}[/]  base {result.base_name}")
+    for ref in result.publication.image_refs:
         console.print(f"  {ref}")
     t = result.timings
     console.print(f"[dim]go build {t.get('go_build', 0):.2f}s · assemble {t.get('assemble', 0):.2f}s · "
                   f"write {t.get('write', 0):.2f}s · total {t.get('total', 0):.2f}s[/]")
-    if "tarball" in result.outputs:
-        console.print(f"load it: [bold]docker load -i {result.outputs['tarball']}[/]")
-    if "oci_layout" in result.outputs:
-        console.print(f"OCI layout: {result.outputs['oci_layout']}")
+    if "tarball" in result.publication.outputs:
+        console.print(f"load it: [bold]docker load -i {result.publication.outputs['tarball']}[/]")
+    if "oci_layout" in result.publication.outputs:
+        console.print(f"OCI layout: {result.publication.outputs['oci_layout']}")

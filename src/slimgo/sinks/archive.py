@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import io
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..fsutil import atomic_file
+from ..fsutil import atomic_file, check_writable
 from .content import FileItem, Published, docker_manifest, layout_items
+from .sink import SinkResult
 
 
 def _add(tar: tarfile.TarFile, item: FileItem) -> None:
@@ -42,3 +44,31 @@ def write_archive(dest: Path, pub: Published, host_arch: str) -> Path:
         for item in sorted(items, key=lambda i: i.path):
             _add(tar, item)
     return dest
+
+
+@dataclass(frozen=True)
+class ArchiveSink:
+    """host_arch picks the image `docker load` gets from a multi-platform artifact."""
+
+    path: Path
+    host_arch: str
+    create_parent: bool = False  # the default dist/: made only now, and removed again if the write fails
+    remote: bool = False
+
+    def describe(self) -> str:
+        return f"writing {self.path}"
+
+    def check(self) -> None:
+        check_writable(self.path, create_parent=self.create_parent)
+
+    def publish(self, pub: Published) -> SinkResult:
+        parent = self.path.parent
+        created = self.create_parent and not parent.exists()
+        if created:
+            parent.mkdir(parents=True)
+        try:
+            return SinkResult({"tarball": str(write_archive(self.path, pub, self.host_arch))})
+        except BaseException:
+            if created and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+            raise

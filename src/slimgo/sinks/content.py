@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..oci.mediatypes import OCI_INDEX
 from ..oci.model import Image, Index, canonical_json
 from ..oci.reference import Reference
 
@@ -32,7 +33,7 @@ class Published:
         """The image a single-platform consumer (docker load) should get: the host's, else the first."""
         for img in self.images:
             p = img.platform
-            if p.get("architecture") == arch and (not variant or p.get("variant", "") == variant):
+            if p.arch == arch and (not variant or p.variant == variant):
                 return img
         return self.images[0]
 
@@ -74,7 +75,7 @@ def index_json(pub: Published) -> bytes:
             ann = {"org.opencontainers.image.ref.name": ref.tag or "latest",
                    "io.containerd.image.name": f"{ref.name}:{ref.tag or 'latest'}"}
         entries.append(pub.artifact.descriptor(ann).to_json())
-    return canonical_json({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+    return canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX,
                            "manifests": entries})
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..fsutil import atomic_dir
+from ..fsutil import atomic_dir, check_writable
 from .content import LAYOUT_FILE, Published, layout_items
+from .sink import SinkResult
 
 
 def write_layout(dest: Path, pub: Published) -> Path:
@@ -20,3 +22,18 @@ def write_layout(dest: Path, pub: Published) -> Path:
                 assert item.source is not None
                 shutil.copyfile(item.source, target)
     return dest
+
+
+@dataclass(frozen=True)
+class LayoutSink:
+    path: Path
+    remote: bool = False
+
+    def describe(self) -> str:
+        return f"writing OCI layout {self.path}"
+
+    def check(self) -> None:
+        check_writable(self.path, directory=True)
+
+    def publish(self, pub: Published) -> SinkResult:
+        return SinkResult({"oci_layout": str(write_layout(self.path, pub))})

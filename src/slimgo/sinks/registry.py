@@ -3,14 +3,22 @@ manifests by digest, then the top manifest by tag. A manifest never names a blob
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from io import BytesIO
+from typing import TYPE_CHECKING
 
+from ..oci.mediatypes import OCI_INDEX
 from ..oci.model import Image, Index, Layer
 from ..oci.reference import Reference
-from ..registry.client import Registry
 from .content import Published
+from .sink import SinkResult
+
+if TYPE_CHECKING:  # the registry client pulls in requests (~80 ms): imported only when pushing
+    from ..registries import RegistryPool
+    from ..registry.client import Registry
 
 PARALLEL_UPLOADS = 4
 
@@ -21,7 +29,7 @@ def _push_layer(reg: Registry, repo: str, layer: Layer) -> str:
         host, _, src_repo = layer.origin.partition("/")
         if host == reg.host:
             mount_from = src_repo
-    return reg.push_blob(repo, layer.digest, layer.size, lambda: open(layer.path, "rb"), mount_from)
+    return reg.push_blob(repo, layer.digest, layer.size, layer.open, mount_from)
 
 
 def _push_image_blobs(reg: Registry, repo: str, images: tuple[Image, ...]) -> None:
@@ -50,9 +58,33 @@ def push(pub: Published, reg: Registry, refs: tuple[Reference, ...]) -> list[str
         if isinstance(pub.artifact, Index):
             for img in pub.images:
                 reg.put_manifest(repo, img.digest, img.manifest_bytes, img.manifest_media_type)
-            reg.put_manifest(repo, tag, pub.artifact.manifest_bytes, "application/vnd.oci.image.index.v1+json")
+            reg.put_manifest(repo, tag, pub.artifact.manifest_bytes, OCI_INDEX)
         else:
             img = pub.artifact
             reg.put_manifest(repo, tag, img.manifest_bytes, img.manifest_media_type)
         out.append(f"{ref.short_name}@{pub.digest}")
     return out
+
+
+@dataclass(frozen=True)
+class RegistrySink:
+    """Push to every ref, grouped by registry host; one pool of clients carries credentials and stats."""
+
+    refs: tuple[Reference, ...]
+    registries: RegistryPool
+    remote: bool = True
+
+    def describe(self) -> str:
+        return f"pushing {', '.join(str(r) for r in self.refs)}"
+
+    def check(self) -> None:
+        for ref in self.refs:  # unreachable registries and refused credentials fail before any work
+            self.registries(ref.registry).ping(ref.repository)
+
+    def publish(self, pub: Published) -> SinkResult:
+        started = time.perf_counter()
+        pushed: list[str] = []
+        for host in dict.fromkeys(r.registry for r in self.refs):
+            pushed += push(pub, self.registries(host), tuple(r for r in self.refs if r.registry == host))
+        return SinkResult({"pushed": ", ".join(pushed)}, tuple(pushed), self.registries.stats.to_json(),
+                          {"push": time.perf_counter() - started})

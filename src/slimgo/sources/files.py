@@ -15,6 +15,7 @@ from typing import IO, Callable, Iterator, cast
 
 from ..errors import ImageFormatError
 from ..oci.compress import zstd_module
+from ..oci.digest import DigestingReader
 from .local import SourceImage, SourceLayer
 
 MAX_ELF = 2 << 30  # a single binary larger than 2 GiB is refused, not read into memory
@@ -26,10 +27,6 @@ class ImageFile:
     size: int
     layer: str
     data: bytes
-
-
-def _decompressed(layer: SourceLayer) -> IO[bytes]:
-    return decompressed_stream(layer.open)
 
 
 def decompressed_stream(opener: Callable[[], IO[bytes]]) -> IO[bytes]:
@@ -95,7 +92,7 @@ def _final_entries(layers: tuple[SourceLayer, ...], keep: "Callable[[tarfile.Tar
     final: dict[str, tuple[str, bytes, int]] = {}
     for layer in layers:
         try:
-            with tarfile.open(fileobj=_decompressed(layer), mode="r|") as tar:
+            with layer.open() as raw, tarfile.open(fileobj=decompressed_stream(lambda: raw), mode="r|") as tar:
                 for m in tar:
                     path = safe_path(m.name)
                     if path is None:
@@ -113,6 +110,9 @@ def _final_entries(layers: tuple[SourceLayer, ...], keep: "Callable[[tarfile.Tar
                     data = keep(m, tar.extractfile(m) if m.isfile() else None)
                     if data is not None:
                         final[path] = (layer.digest, data, m.size)
+                # tarfile stops at the end-of-archive marker: read the rest so the digest covers every byte
+                if isinstance(raw, DigestingReader):
+                    raw.drain()
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise ImageFormatError(f"layer {layer.digest}: unreadable ({exc})") from None
     return final

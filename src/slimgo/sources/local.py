@@ -1,13 +1,11 @@
-"""Read images from an OCI layout directory or a docker-archive tar, verifying every blob's digest.
+"""Read images from an OCI layout directory, a docker-archive tar or a Docker engine, verifying blob digests.
 
-Both give the same thing: for each platform, the config and an opener per layer. Nothing is unpacked to
+All give the same thing: for each platform, the config and an opener per layer. Nothing is unpacked to
 disk; readers stream layer tars from the blobs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import tarfile
 from dataclasses import dataclass
@@ -16,7 +14,11 @@ from pathlib import Path
 from typing import IO, Any, Callable, cast
 
 from ..errors import BadInput, ImageFormatError
+from ..oci.digest import Digest, DigestError, DigestingReader, parse_size
 from ..oci.mediatypes import INDEXES, MANIFESTS
+from ..oci.transports import DOCKER_ARCHIVE, DOCKER_DAEMON, OCI_LAYOUT, TRANSPORTS, ImageSpec, split
+from ..oci.views import ManifestView
+from ..platform import Platform
 
 MAX_JSON = 16 << 20
 
@@ -32,17 +34,10 @@ class SourceLayer:
 @dataclass(frozen=True)
 class SourceImage:
     ref: str
-    platform: str
+    platform: Platform
     config: dict[str, Any]
     layers: tuple[SourceLayer, ...]
     manifest_digest: str = ""
-
-
-def _verify(data: bytes, digest: str, what: str) -> bytes:
-    algo, _, hexd = digest.partition(":")
-    if algo != "sha256" or hashlib.sha256(data).hexdigest() != hexd:
-        raise ImageFormatError(f"{what}: digest mismatch (expected {digest})")
-    return data
 
 
 class _Blobs:
@@ -59,7 +54,7 @@ class _Blobs:
         if len(data) > MAX_JSON:
             raise ImageFormatError(f"{what} {digest} is implausibly large")
         try:
-            doc = json.loads(_verify(data, digest, what))
+            doc = json.loads(Digest.parse(digest, what).verify(data, what))
         except ValueError:
             raise ImageFormatError(f"{what} {digest} is not JSON") from None
         if not isinstance(doc, dict):
@@ -68,38 +63,17 @@ class _Blobs:
 
     def layer(self, desc: dict[str, Any]) -> SourceLayer:
         digest = str(desc.get("digest", ""))
+        what = f"layer {digest}"
+        size = parse_size(desc.get("size", 0), what)
 
         def opener() -> IO[bytes]:
+            expected = Digest.parse(digest, what)
             fh = self._open(digest)
             if fh is None:
-                raise ImageFormatError(f"layer {digest} is missing")
-            return cast(IO[bytes], _VerifyingReader(fh, digest))
+                raise ImageFormatError(f"{what} is missing")
+            return cast(IO[bytes], DigestingReader(fh, expected, size=size, what=what))
 
-        return SourceLayer(digest, str(desc.get("mediaType", "")), int(desc.get("size", 0)), opener)
-
-
-class _VerifyingReader(io.RawIOBase):
-    """Hashes as it is read; at EOF a mismatch raises, so a corrupted layer never passes silently."""
-
-    def __init__(self, inner: IO[bytes], digest: str) -> None:
-        self.inner, self.digest, self.h = inner, digest, hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        data = self.inner.read(len(b))
-        if not data:
-            if "sha256:" + self.h.hexdigest() != self.digest:
-                raise ImageFormatError(f"layer {self.digest}: digest mismatch")
-            return 0
-        self.h.update(data)
-        b[:len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self.inner.close()
-        super().close()
+        return SourceLayer(digest, str(desc.get("mediaType", "")), size, opener)
 
 
 def _images_from_index(blobs: _Blobs, index: dict[str, Any], ref: str, wanted_tag: str | None) -> list[SourceImage]:
@@ -125,29 +99,27 @@ def _images_from_index(blobs: _Blobs, index: dict[str, Any], ref: str, wanted_ta
 
 
 def _image(blobs: _Blobs, digest: str, ref: str) -> SourceImage:
-    manifest = blobs.json(digest, "manifest")
-    cfg_desc = manifest.get("config") or {}
-    config = blobs.json(str(cfg_desc.get("digest", "")), "config")
-    platform = "/".join(x for x in (config.get("os", ""), config.get("architecture", ""), config.get("variant", "")) if x)
-    layers = tuple(blobs.layer(d) for d in manifest.get("layers") or [])
-    return SourceImage(ref, platform, config, layers, digest)
+    manifest = ManifestView(blobs.json(digest, "manifest"))
+    config = blobs.json(str(manifest.config.get("digest", "")), "config")
+    layers = tuple(blobs.layer(dict(d)) for d in manifest.layers)
+    return SourceImage(ref, Platform.from_oci(config), config, layers, digest)
 
 
-def open_layout(spec: str) -> list[SourceImage]:
+def open_layout(spec: ImageSpec) -> list[SourceImage]:
     """`oci:DIR[:tag]`."""
-    body = spec[len("oci:"):]
+    body = spec.rest
     path_str, tag = body, None
     if ":" in body and not Path(body).exists():
         path_str, tag = body.rsplit(":", 1)
     root = Path(path_str)
     if not (root / "index.json").is_file():
-        raise BadInput(f"{spec}: not an OCI image layout (no index.json)")
+        raise BadInput(f"{spec.text}: not an OCI image layout (no index.json)")
 
     def blob_path(digest: str) -> Path | None:
-        algo, _, hexd = digest.partition(":")
-        if algo != "sha256" or len(hexd) != 64 or not all(c in "0123456789abcdef" for c in hexd):
+        try:
+            p = root.joinpath("blobs", *Digest.parse(digest).parts)
+        except DigestError:
             return None
-        p = root / "blobs" / "sha256" / hexd
         return p if p.is_file() else None
 
     def read(digest: str) -> bytes | None:
@@ -161,8 +133,8 @@ def open_layout(spec: str) -> list[SourceImage]:
     try:
         index = json.loads((root / "index.json").read_text())
     except ValueError:
-        raise ImageFormatError(f"{spec}: index.json is not JSON") from None
-    return _images_from_index(_Blobs(read, opener), index, spec, tag)
+        raise ImageFormatError(f"{spec.text}: index.json is not JSON") from None
+    return _images_from_index(_Blobs(read, opener), index, spec.text, tag)
 
 
 def _member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
@@ -172,9 +144,10 @@ def _member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
     return fh
 
 
-def open_archive(spec: str) -> list[SourceImage]:
+def open_archive(image_spec: ImageSpec) -> list[SourceImage]:
     """`docker-archive:FILE`: an OCI layout in a tar if it has index.json, else Docker's manifest.json."""
-    path = Path(spec[len("docker-archive:"):])
+    spec = image_spec.text
+    path = Path(image_spec.rest)
     if not path.is_file():
         raise BadInput(f"{spec}: no such file")
     try:
@@ -197,6 +170,10 @@ def open_archive(spec: str) -> list[SourceImage]:
         m = members.get(f"blobs/sha256/{digest.partition(':')[2]}")
         return tar.extractfile(m) if m else None
 
+    def computed(m: tarfile.TarInfo, what: str) -> IO[bytes]:
+        """A layer named by path (Docker's manifest.json): its digest is computed while it is read."""
+        return cast(IO[bytes], DigestingReader(_member(tar, m), None, size=m.size, what=what))
+
     if "index.json" in members:
         index = json.loads(member_bytes("index.json") or b"{}")
         return _images_from_index(_Blobs(read, opener), index, spec, None)
@@ -214,26 +191,23 @@ def open_archive(spec: str) -> list[SourceImage]:
             m = members.get(name)
             if m is None:
                 raise ImageFormatError(f"{spec}: layer {name} missing")
-            layers.append(SourceLayer(name, "", m.size, partial(_member, tar, m)))
-        platform = f"{config.get('os', '')}/{config.get('architecture', '')}"
-        out.append(SourceImage(spec, platform, config, tuple(layers)))
+            layers.append(SourceLayer(name, "", m.size, partial(computed, m, f"{spec}: layer {name}")))
+        out.append(SourceImage(spec, Platform.from_oci(config), config, tuple(layers)))
     return out
 
 
-def open_image(spec: str) -> list[SourceImage]:
-    if spec.startswith("oci:"):
+def open_image(text: str, work: Path | None = None) -> list[SourceImage]:
+    """Every platform's image behind a transport reference; `docker-daemon:` needs a work directory to save
+    the engine's archive into (without one, only the offline transports are accepted)."""
+    spec = split(text)
+    if spec.transport is OCI_LAYOUT:
         return open_layout(spec)
-    if spec.startswith("docker-archive:"):
+    if spec.transport is DOCKER_ARCHIVE:
         return open_archive(spec)
-    raise BadInput(f"{spec}: unknown image reference (use oci:DIR[:tag] or docker-archive:FILE)")
+    if spec.transport is DOCKER_DAEMON and work is not None:
+        from .daemon import save_image
 
-
-def open_local(spec: str, work: Path) -> list[SourceImage]:
-    """Like open_image, plus `docker-daemon:NAME`, saved from the engine into `work` (which must outlive
-    the returned images: their layers are read from that file)."""
-    if spec.startswith("docker-daemon:"):
-        from ..sinks.daemon import save_image
-
-        archive = save_image(spec[len("docker-daemon:"):], work / "daemon-image.tar")
-        return open_image(f"docker-archive:{archive}")
-    return open_image(spec)
+        archive = save_image(spec.rest, work / "daemon-image.tar")
+        return open_archive(split(f"{DOCKER_ARCHIVE.prefix}{archive}"))
+    usable = [t.syntax for t in TRANSPORTS if t.offline or work is not None]
+    raise BadInput(f"{text}: unknown image reference (use {' or '.join(usable)})")

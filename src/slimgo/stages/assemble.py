@@ -1,0 +1,119 @@
+"""assemble(base, addenda, config) → Image: the one assembler, used by `slimgo build` and `slimgo compare`.
+
+An image is a base (layers reused byte for byte, a config to inherit) plus addenda: each a layer paired
+with the history entry that describes it, as go-containerregistry's `mutate.Addendum` pairs them.
+`assemble_build` is the build's use of it: per platform, the base the binary's facts call for, the data
+layer, the plan's extra layers and the binary's layer, written in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..base.model import Base
+from ..gobuild.build import BuiltBinary
+from ..oci.cache import LayerCache
+from ..oci.layer import Entry, dir_entry, tree_entries, write_layer
+from ..oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
+from ..platform import Platform
+from .bases import base_for
+from .inspect import BinaryFacts
+from .labels import image_labels
+from .plan import BuildPlan
+
+APP_DIR = "app"
+DATA_DIR = "app/data"
+DATA_ENV = "SLIMGO_DATA_PATH"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Addendum:
+    layer: Layer
+    created_by: str
+    comment: str
+
+
+def assemble(base: Base, addenda: Sequence[Addendum], config: ImageConfig) -> Image:
+    history = [{"created": config.created, "created_by": a.created_by, "comment": a.comment} for a in addenda]
+    return make_image(base.config, [*base.layers, *(a.layer for a in addenda)], config, history)
+
+
+def binary_layer(binary: BuiltBinary, blob_dir: Path, compression: str, level: int | None, mtime: int = 0) -> Layer:
+    entries = [dir_entry(APP_DIR), Entry(f"{APP_DIR}/{binary.name}", "file", 0o755, source=binary.path)]
+    return write_layer(entries, blob_dir, compression=compression, level=level, mtime=mtime,
+                       comment=f"{binary.name} binary")
+
+
+def entrypoint(binary: BuiltBinary) -> list[str]:
+    return [f"/{APP_DIR}/{binary.name}"]
+
+
+def artifact_of(images: Sequence[Image]) -> Image | Index:
+    return images[0] if len(images) == 1 else make_index(list(images))
+
+
+@dataclass(frozen=True)
+class PlatformImage:
+    platform: Platform
+    image: Image
+    binary: BuiltBinary
+    base: Base
+
+
+@dataclass(frozen=True)
+class Assembled:
+    images: tuple[PlatformImage, ...]
+    artifact: Image | Index
+    notes: tuple[str, ...]  # what the static base left out and why
+
+
+def assemble_build(plan: BuildPlan, facts: Sequence[BinaryFacts], remote_bases: Sequence[Base] | None,
+                   work: Path, cache: LayerCache | None, progress: Progress) -> Assembled:
+    """Layers are written in parallel (data once, extras and the binary per platform); bases too."""
+    progress("assembling image")
+    blob_dir = work / "blobs"
+    notes: list[str] = []
+
+    def layer(entries: list[Entry], comment: str) -> Layer:
+        return write_layer(entries, blob_dir, compression=plan.compression, level=plan.level, mtime=plan.epoch,
+                           comment=comment)
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        data_future: Future[Layer] | None = None
+        if plan.data_dir is not None:
+            data_future = pool.submit(layer, [dir_entry(APP_DIR), *tree_entries(plan.data_dir, DATA_DIR)], "data")
+        extra_futures = [[pool.submit(layer, x.entries(f.binary.platform, work), x.comment) for x in plan.extra_layers]
+                         for f in facts]
+        bin_futures = [pool.submit(binary_layer, f.binary, blob_dir, plan.compression, plan.level, plan.epoch)
+                       for f in facts]
+        base_futures = [pool.submit(base_for, plan, f, blob_dir, cache) for f in facts] \
+            if remote_bases is None else []
+        data = [Addendum(data_future.result(), "slimgo build: data", "data")] if data_future else []
+        images = []
+        for i, f in enumerate(facts):
+            if remote_bases is None:
+                base, base_notes = base_futures[i].result()
+                notes += [n for n in base_notes if n not in notes]
+            else:
+                base = remote_bases[i]
+            extras = [Addendum(fut.result(), x.created_by, x.comment) for x, fut in zip(plan.extra_layers, extra_futures[i])]
+            images.append(_platform_image(plan, f, base, data, extras, bin_futures[i].result()))
+    return Assembled(tuple(images), artifact_of([p.image for p in images]), tuple(notes))
+
+
+def _platform_image(plan: BuildPlan, facts: BinaryFacts, base: Base, data: list[Addendum], extras: list[Addendum],
+                    binary: Layer) -> PlatformImage:
+    facts.check_fits(base)
+    b = facts.binary
+    config = ImageConfig(platform=b.platform.oci(), created=plan.created, user=plan.user,
+                         env=[f"{DATA_ENV}=/{DATA_DIR}"] if data else [],
+                         entrypoint=entrypoint(b), labels=image_labels(plan.target, facts.buildinfo, base))
+    image = assemble(base, [*data, *extras, Addendum(binary, f"slimgo build: {b.flags.command_line()}", f"{b.name} binary")],
+                     config)
+    return PlatformImage(b.platform, image, b, base)

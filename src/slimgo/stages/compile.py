@@ -1,0 +1,58 @@
+"""compile(plan) → binaries: one `go build` per platform, plus the plain build measured beside them.
+
+The plain `go build` (no slimgo flags) is only a measurement for the reduction line: it runs in parallel
+and its failure is a note, never the build's failure. The plan's post-compile transforms run last.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BadInput
+from ..gobuild.build import BuiltBinary, compile_binary
+from ..platform import Platform
+from ..strategy import PLAIN
+from .plan import BuildPlan
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    binaries: tuple[BuiltBinary, ...]
+    reference_bytes: int | None  # the plain `go build` of the first platform
+    notes: tuple[str, ...]
+    seconds: dict[str, float]
+
+
+def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, progress: Progress) -> Compiled:
+    t0 = time.perf_counter()
+    seconds: dict[str, float] = {}
+    notes: list[str] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ref_future: Future[BuiltBinary] | None = None
+        if plan.reference_build:
+            plain = PLAIN.flags.with_user(env={k: v for k, v in plan.flags.env if k != "CGO_ENABLED"})
+            ref_future = pool.submit(compile_binary, plan.toolchain, plan.target, plain, platforms[0],
+                                     work / "reference")
+        binaries = []
+        for platform in platforms:
+            progress(f"compiling {plan.target.package} for {platform}")
+            binaries.append(compile_binary(plan.toolchain, plan.target, plan.flags, platform, work / "bin", progress))
+        seconds["go_build"] = time.perf_counter() - t0
+        reference = None
+        if ref_future is not None:
+            progress("measuring plain `go build` for comparison")
+            try:
+                reference = ref_future.result().size
+            except BadInput as exc:  # the reference is a measurement, not the job
+                notes.append(f"plain go build reference failed: {exc}")
+    seconds["go_build_with_reference"] = time.perf_counter() - t0
+    for transform in plan.post_compile:
+        progress(f"{transform.name}: {len(binaries)} binaries")
+        binaries = [transform(b) for b in binaries]
+    return Compiled(tuple(binaries), reference, tuple(notes), seconds)

@@ -1,0 +1,165 @@
+"""plan(request) → BuildPlan: every input resolved and checked before anything expensive runs.
+
+The plan is data: the toolchain, the target, the flags, the platforms, the base's name, the layer
+settings, the timestamp and where the image goes. It also holds the two places later features plug in:
+`post_compile` (binary transforms run between compile and inspect, e.g. a packer) and `extra_layers`
+(layers added beside the binary, e.g. a debugger).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from .. import config as config_mod
+from ..base.resolve import EMBEDDED
+from ..config import BuildConfig
+from ..epoch import rfc3339, source_date_epoch
+from ..errors import BadInput
+from ..gobuild.build import BuiltBinary
+from ..gobuild.target import Target, resolve
+from ..gobuild.toolchain import Toolchain, find_toolchain
+from ..oci import compress
+from ..oci.layer import Entry
+from ..oci.reference import Reference
+from ..platform import Platform
+from ..strategy import DEFAULT, GoFlags
+from .refs import push_refs
+
+if TYPE_CHECKING:
+    from ..registry.auth import CredentialSource
+
+
+@dataclass
+class BuildRequest:
+    """What the user asked for (the CLI's flags, or a library caller's)."""
+
+    target: str = "."
+    settings: BuildConfig = field(default_factory=BuildConfig)  # command-line keys; they win over the file
+    image_tags: list[str] = field(default_factory=list)
+    oci_layout: Path | None = None
+    tarball: Path | None = None
+    image_refs: Path | None = None
+    reference_build: bool = False  # a plain `go build` too, for the reduction line: opt-in (--reference)
+    go: str | None = None
+    cache: bool = True
+    push: str | None = None  # "" pushes to $SLIMGO_REPO/NAME
+    load: bool = False
+    insecure_registries: list[str] = field(default_factory=list)
+    credentials: CredentialSource | None = None
+
+
+class BinaryTransform(Protocol):
+    """A step between compile and inspect that rewrites a binary in place (e.g. a packer)."""
+
+    name: str
+
+    def __call__(self, binary: BuiltBinary) -> BuiltBinary: ...
+
+
+class ExtraLayer(Protocol):
+    """A layer added after the data layer and before the binary's, per platform (e.g. a debugger)."""
+
+    comment: str
+    created_by: str
+
+    def entries(self, platform: Platform, work: Path) -> list[Entry]: ...
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where the image goes; the sinks are made from this once registries can be reached."""
+
+    oci_layout: Path | None = None
+    tarball: Path | None = None
+    image_refs: Path | None = None
+    load: bool = False
+    push: tuple[Reference, ...] = ()
+    default_tarball: bool = False  # dist/NAME.tar, chosen by slimgo: its folder is made only when written
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    toolchain: Toolchain
+    target: Target
+    flags: GoFlags
+    platforms: tuple[Platform, ...]  # empty with `--platform all`: the base decides
+    base_name: str
+    compression: str
+    level: int
+    epoch: int
+    tags: tuple[Reference, ...]
+    outputs: Outputs
+    data_dir: Path | None = None
+    user: str | None = None
+    reference_build: bool = False  # a plain `go build` too, for the reduction line: opt-in (--reference)
+    cache: bool = True
+    notes: tuple[str, ...] = ()
+    post_compile: tuple[BinaryTransform, ...] = ()
+    extra_layers: tuple[ExtraLayer, ...] = ()
+
+    @property
+    def all_platforms(self) -> bool:
+        return not self.platforms
+
+    @property
+    def embedded_base(self) -> bool:
+        return self.base_name in EMBEDDED
+
+    @property
+    def created(self) -> str:
+        return rfc3339(self.epoch)
+
+
+def plan(req: BuildRequest, env: Mapping[str, str] = os.environ) -> BuildPlan:
+    toolchain = find_toolchain(req.go)
+    target = resolve(req.target, toolchain)
+    cfg = config_mod.load(target.module_root).build.overlay(req.settings)
+    # GOOS/GOARCH/GOARM in the environment become the platform (or are refused), so the binary, the image
+    # config and the summary can never disagree.
+    cfg.env, cfg.platforms = config_mod.platform_from_env(cfg.env, cfg.platforms, "--env/build.env")
+    flags = DEFAULT.flags.with_user(ldflags=cfg.ldflags, gcflags=cfg.gcflags,
+                                    tags=tuple(cfg.tags) if cfg.tags is not None else None, env=cfg.env)
+    compression = cfg.compression or "gzip"
+    level = compress.check(compression, cfg.compression_level)
+    notes = ["zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image"] \
+        if compression == "zstd" else []
+    tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
+    return BuildPlan(
+        toolchain=toolchain, target=target, flags=flags,
+        platforms=_platforms(cfg.platforms, toolchain), base_name=cfg.base or "static",
+        compression=compression, level=level, epoch=source_date_epoch(env), tags=tags,
+        outputs=_outputs(req, target, tags, env.get("SLIMGO_REPO", "")),
+        data_dir=_data_dir(cfg, req.settings, target),
+        user=config_mod.check_user(cfg.user) if cfg.user is not None else None,
+        reference_build=req.reference_build, cache=req.cache, notes=tuple(notes))
+
+
+def _platforms(wanted: list[str] | None, toolchain: Toolchain) -> tuple[Platform, ...]:
+    if wanted == ["all"]:
+        return ()
+    platforms = [Platform.parse(p) for p in (wanted or [f"linux/{toolchain.goarch}"])]
+    if len(set(platforms)) != len(platforms):
+        raise BadInput("a platform is listed twice")
+    return tuple(platforms)
+
+
+def _data_dir(cfg: BuildConfig, cli: BuildConfig, target: Target) -> Path | None:
+    data_dir = Path(cfg.data) if cfg.data else None
+    if data_dir is not None and cli.data is None and not data_dir.is_absolute() and target.module_root:
+        data_dir = target.module_root / data_dir  # a path in .slimgo.yaml is relative to the module
+    if data_dir is not None:
+        config_mod.check_data_dir(data_dir, "--data" if cli.data is not None else "build.data")
+    return data_dir
+
+
+def _outputs(req: BuildRequest, target: Target, tags: tuple[Reference, ...], repo_prefix: str) -> Outputs:
+    tarball = req.tarball
+    default = req.oci_layout is None and tarball is None and req.push is None and not req.load
+    if default:
+        tarball = Path("dist") / f"{target.name}.tar"  # the default output, like `docker build -o`
+    pushes = push_refs(req.push, target.name, tags, repo_prefix) if req.push is not None else []
+    return Outputs(req.oci_layout, tarball, req.image_refs, req.load, tuple(pushes), default)

@@ -1,0 +1,61 @@
+"""publish(artifact, sinks): the image or index to every destination the plan names, and the refs to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..fsutil import check_writable, write_bytes
+from ..oci.model import Image, Index
+from ..oci.reference import Reference
+from ..registries import RegistryPool
+from ..sinks.archive import ArchiveSink
+from ..sinks.content import Published
+from ..sinks.daemon import DaemonSink
+from ..sinks.layout import LayoutSink
+from ..sinks.registry import RegistrySink
+from ..sinks.sink import MultiSink, Sink
+from .plan import Outputs
+
+Progress = Callable[[str], None]
+
+
+def sinks_for(outputs: Outputs, host_arch: str, pushes: RegistryPool) -> MultiSink:
+    sinks: list[Sink] = []
+    if outputs.push:
+        sinks.append(RegistrySink(outputs.push, pushes))
+    if outputs.load:
+        sinks.append(DaemonSink(host_arch))
+    if outputs.oci_layout is not None:
+        sinks.append(LayoutSink(outputs.oci_layout))
+    if outputs.tarball is not None:
+        sinks.append(ArchiveSink(outputs.tarball, host_arch, create_parent=outputs.default_tarball))
+    return MultiSink(sinks)
+
+
+def check_outputs(outputs: Outputs, sinks: MultiSink) -> None:
+    if outputs.image_refs is not None:
+        check_writable(outputs.image_refs)
+    sinks.check()
+
+
+@dataclass(frozen=True)
+class Publication:
+    published: Published
+    outputs: dict[str, str]
+    image_refs: list[str]  # NAME@DIGEST: what was pushed, else each tag pinned to the digest
+    push_stats: dict[str, Any] | None
+    seconds: dict[str, float]
+
+
+def publish(artifact: Image | Index, tags: tuple[Reference, ...], sinks: MultiSink, outputs: Outputs,
+            progress: Progress) -> Publication:
+    pub = Published(artifact, tags)
+    r = sinks.publish(pub, progress)
+    refs = list(r.pushed) if outputs.push else [ref.with_digest(pub.digest) for ref in tags]
+    written = dict(r.outputs)
+    if outputs.image_refs is not None:
+        write_bytes(outputs.image_refs, ("\n".join(refs) + "\n").encode())
+        written["image_refs"] = str(outputs.image_refs)
+    return Publication(pub, written, refs, r.push_stats, r.seconds)
