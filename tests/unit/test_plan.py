@@ -27,7 +27,9 @@ def test_defaults() -> None:
     assert p.platforms == (Platform.parse(f"linux/{p.toolchain.goarch}"),) and p.base_name == "static"
     assert (p.compression, p.level, p.epoch, p.created) == ("gzip", 6, 0, "1970-01-01T00:00:00Z")
     assert p.flags.command_line() == "CGO_ENABLED=0 go build -trimpath '-ldflags=-s -w -buildid='"
-    assert p.outputs.tarball == Path("dist/go-httpbin.tar") and Path("dist").is_dir()
+    assert p.outputs.tarball == Path("dist/go-httpbin.tar") and p.outputs.default_tarball
+    assert not Path("dist").exists()  # made only when the archive is written
+    assert not p.reference_build  # the plain `go build` is opt-in
     assert [str(t) for t in p.tags] == ["go-httpbin:latest"] and p.notes == ()
     assert p.post_compile == () and p.extra_layers == ()
 
@@ -65,5 +67,6 @@ def test_a_local_module_reads_its_config_relative_to_the_module(tmp_path: Path) 
     mod = tmp_path / "m"
     shutil.copytree(HELLO, mod)
     (mod / ".slimgo.yaml").write_text("build:\n  data: assets\n  base: scratch\n")
+    (mod / "assets").mkdir()
     p = plan(BuildRequest(target=str(mod)), {})
     assert p.data_dir == mod / "assets" and p.base_name == "scratch" and p.target.module_root == mod

@@ -23,6 +23,7 @@ from ..fsutil import check_writable, user_cache_dir
 from ..gobuild.target import Target, resolve
 from ..gobuild.toolchain import find_toolchain
 from ..oci.cache import LayerCache
+from ..oci.views import ConfigView
 from ..platform import Platform
 from ..registries import RegistryPool
 from ..report.units import human_bytes
@@ -310,7 +311,7 @@ def _engine_checks(engine: Engine, r: VariantResult, req: CompareRequest, work: 
 def _diff_ids(r: VariantResult) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     if r.built.image is None or r.built.probe is None:
         return None
-    return tuple(r.built.image.config_view.diff_ids), tuple(r.built.probe.config_view.diff_ids)
+    return tuple(ConfigView(r.built.image.config).diff_ids), tuple(ConfigView(r.built.probe.config).diff_ids)
 
 
 def _carry_over(results: list[VariantResult]) -> None:
