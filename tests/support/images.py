@@ -60,3 +60,38 @@ def ensure_static_image(tag: str) -> str:
                         "--platform", "linux/amd64"], check=True, capture_output=True)
         subprocess.run([DOCKER, "load", "-i", str(archive)], check=True, capture_output=True)
     return tag
+
+
+SHELL_APPLETS = ("sh", "echo", "mkdir", "ln", "chmod", "chown", "cp", "rm", "mv", "touch", "cat", "true", "ls",
+                 "adduser", "addgroup", "id", "env")
+
+
+def ensure_shell_image(tag: str) -> str:
+    """A tiny distro stand-in (busybox as /bin/sh and friends, /etc/passwd and /etc/group) for building
+    real-world Dockerfiles offline whose steps only need a shell."""
+    if image_exists(tag):
+        return tag
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        raise RuntimeError("busybox is needed for the stand-in shell image (apt-get install busybox-static)")
+    with tempfile.TemporaryDirectory() as tmp:
+        rootfs = Path(tmp) / "rootfs.tar"
+        with tarfile.open(rootfs, "w") as tar:
+            tar.add(busybox, arcname="bin/busybox")
+            for tool in SHELL_APPLETS:
+                info = tarfile.TarInfo(f"bin/{tool}")
+                info.type, info.linkname = tarfile.SYMTYPE, "busybox"
+                tar.addfile(info)
+            for d, mode in (("tmp", 0o1777), ("root", 0o700), ("etc", 0o755), ("usr/bin", 0o755),
+                            ("usr/local/bin", 0o755), ("usr/sbin", 0o755), ("home", 0o755)):
+                info = tarfile.TarInfo(d)
+                info.type, info.mode = tarfile.DIRTYPE, mode
+                tar.addfile(info)
+            for name, text in (("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"), ("etc/group", "root:x:0:\n")):
+                data = text.encode()
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, __import__("io").BytesIO(data))
+        subprocess.run([DOCKER, "import", "--change", "ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin",
+                        "--change", 'CMD ["/bin/sh"]', str(rootfs), tag], check=True, capture_output=True)
+    return tag

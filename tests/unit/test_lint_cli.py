@@ -11,6 +11,7 @@ from slimgo.dockerfile.fix import fix_text
 from slimgo.dockerfile.lint import LintSettings, lint_dockerfile
 from slimgo.dockerfile.parse import parse
 from tests.support.cli import run as slimgo
+from tests.support.cli import slimgo as slimgo_process
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BAD = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go mod download\nRUN apk add git\nRUN go build -o /app .\nCMD /app --serve\n"
@@ -60,7 +61,7 @@ def test_github_annotations(tmp_path: Path) -> None:
     run = slimgo("lint", _file(tmp_path, BAD), "--format", "github")
     lines = run.out.strip().splitlines()
     assert lines and all(line.startswith(("::error file=", "::warning file=", "::notice file=")) for line in lines)
-    assert any(",line=6,title=SG102::" in line for line in lines)
+    assert any(",line=6,endLine=6,title=SG102::" in line for line in lines)
 
 
 def test_explain() -> None:
@@ -107,3 +108,53 @@ def test_fix_rewrites_what_is_safe(tmp_path: Path) -> None:
     run = slimgo("lint", path, "--fix", "--json")
     assert path.read_text() == fixed
     assert {f["rule"] for f in run.json()["findings"]} == remaining
+
+
+def test_one_malformed_file_does_not_hide_the_others(tmp_path: Path) -> None:
+    a = _file(tmp_path, BAD, "a.Dockerfile")
+    b = _file(tmp_path, "FROM alpine:3.20\nRUN echo ok\nRUNN echo\n", "b.Dockerfile")
+    c = _file(tmp_path, CLEAN, "c.Dockerfile")
+    for fmt in ("json", "sarif", "github", "text"):
+        run = slimgo("lint", "--format", fmt, a, b, c)
+        assert run.code == 2 and "Traceback" not in run.err, (fmt, run.err)
+        assert run.err.count("slimgo: error:") == 1 and "b.Dockerfile:3: unknown instruction RUNN" in run.err
+        if fmt == "json":
+            found = run.json()["findings"]
+            assert {f["file"] for f in found} == {str(a), str(b)}
+            bad = [f for f in found if f["rule"] == "SG000"]
+            assert bad == [{**bad[0], "file": str(b), "line": 3, "severity": "error"}]
+        elif fmt == "sarif":
+            results = json.loads(run.out)["runs"][0]["results"]
+            assert any(r["ruleId"] == "SG000" and r["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+                       for r in results)
+            assert any(r["ruleId"] == "SG102" for r in results)
+        elif fmt == "github":
+            assert any(line.startswith("::error file=") and ",line=3,endLine=3,title=SG000::" in line
+                       for line in run.out.splitlines())
+        else:
+            assert "SG000" in run.out and "SG102" in run.out
+
+
+def test_stdin(tmp_path: Path) -> None:
+    run = slimgo("lint", "--json", "-", stdin=BAD)
+    assert run.code == 1
+    doc = json.loads(run.out)
+    assert {f["file"] for f in doc["findings"]} == {"-"} and any(f["rule"] == "SG102" for f in doc["findings"])
+    assert slimgo("lint", "--fix", "-").code == 2
+
+
+def test_sarif_uri_is_relative_to_the_checkout(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    sub = tmp_path / "cmd" / "a,b:c"
+    sub.mkdir(parents=True)
+    path = _file(sub, BAD)
+    run = slimgo_process("lint", "--format", "sarif", path, cwd=tmp_path)
+    doc = json.loads(run.out)
+    loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert loc == {"uri": "cmd/a,b:c/Dockerfile", "uriBaseId": "%SRCROOT%"}
+    assert doc["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
+    names = {r["id"]: r["name"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert names["SG201"] == "CopyBeforeGoModDownload" and all(n.isalnum() for n in names.values())
+    run = slimgo_process("lint", "--format", "github", path, cwd=tmp_path)
+    line = run.out.splitlines()[0]
+    assert "file=" + str(path).replace(":", "%3A").replace(",", "%2C") + ",line=" in line

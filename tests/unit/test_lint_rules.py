@@ -53,6 +53,16 @@ CASES: dict[str, tuple[str, str]] = {
     "SG304": (GOOD.replace("golang:1.22", "golang"), GOOD),
     "SG305": (GOOD.replace("WORKDIR /src\n", "WORKDIR /src\nARG GITHUB_TOKEN\n"), GOOD),
     "SG401": (GOOD.replace("CGO_ENABLED=0 go build", "go build"), GOOD),
+    "SG109": (GOOD.replace("COPY --from=build /out/app /app", "COPY --from=build /src /app"), GOOD),
+    "SG110": (GOOD.replace("gcr.io/distroless/static-debian12:nonroot", "alpine:3.20"), GOOD),
+    "SG205": (GOOD.replace("go build -trimpath", "go build -a -trimpath"), GOOD),
+    "SG307": (GOOD.replace("USER 65532:65532\n", "RUN chmod -R 777 /app\nUSER 65532:65532\n")
+              .replace(":nonroot", "").replace("distroless/static-debian12", "distroless/base-debian12"),
+              GOOD.replace("USER 65532:65532\n", "RUN chmod 755 /app\nUSER 65532:65532\n")),
+    "SG308": (GOOD.replace("WORKDIR /src\n", "WORKDIR /src\nRUN curl -fsSLo /usr/local/bin/tool "
+                           "https://example.com/releases/download/v1/tool-linux-amd64\n"),
+              GOOD.replace("WORKDIR /src\n", "WORKDIR /src\nRUN curl -fsSLo /t https://example.com/releases/download/"
+                           "v1/tool-linux-amd64 && echo \"abc  /t\" | sha256sum -c -\n")),
     "SG402": (GOOD.replace("FROM golang:1.22 AS build", "FROM --platform=$BUILDPLATFORM golang:1.22 AS build"),
               GOOD.replace("FROM golang:1.22 AS build", "FROM --platform=$BUILDPLATFORM golang:1.22 AS build")
               .replace("CGO_ENABLED=0 go build", "CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build")),

@@ -1,0 +1,3 @@
+ARG ARCH
+FROM docker.io/${ARCH}/alpine
+ADD mybin /
