@@ -20,9 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.support.lintcorpus import corpus_findings, dockerfiles  # noqa: E402
-
 from slimgo.dockerfile.lint import LintSettings, lint_text  # noqa: E402
+from tests.support.lintcorpus import corpus_findings, dockerfiles  # noqa: E402
 
 SYNTHETIC = REPO / "tests" / "data" / "dockerfiles"
 REAL = REPO / "tests" / "data" / "dockerfiles-real"

@@ -20,8 +20,8 @@ import pytest
 from slimgo.dockerfile.fix import fix_text
 from slimgo.dockerfile.parse import parse
 from slimgo.dockerfile.rules.model import commands
-from tests.support.parts import require, unique_tag
 from tests.support.images import SHELL_APPLETS, ensure_shell_image
+from tests.support.parts import require, unique_tag
 
 pytestmark = pytest.mark.integration
 REAL = Path(__file__).resolve().parent.parent / "data" / "dockerfiles-real"

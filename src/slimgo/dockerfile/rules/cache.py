@@ -22,8 +22,8 @@ def copy_all_before_download(ctx: Context) -> Iterator[Hit]:
         for inst in stage.instructions:
             if copies_whole_context(inst) and copied is None:
                 copied = inst
-            elif inst.keyword == "RUN" and copied is not None and GO_MOD_DOWNLOAD.search(inst.script()):
-                what = "go mod download" if "mod" in GO_MOD_DOWNLOAD.search(inst.script()).group(0) else "go get"
+            elif inst.keyword == "RUN" and copied is not None and (m := GO_MOD_DOWNLOAD.search(inst.script())):
+                what = "go mod download" if "mod" in m.group(0) else "go get"
                 yield copied, f"COPY . . before `{what}`: every source change re-downloads all modules", \
                     "COPY go.mod go.sum ./ then RUN go mod download, and only then COPY . ."
                 break

@@ -18,7 +18,7 @@ def _cgo_on(ctx: Context, b: GoBuild) -> bool:
         return True
     builder = ctx.root_image(b.stage)
     if libc_of_image(builder) == "musl":  # golang:*-alpine ships no gcc unless the Dockerfile adds one
-        return ctx.memo(("c_compiler", b.stage.index),  # type: ignore[no-any-return]
+        return ctx.memo(("c_compiler", b.stage.index),
                         lambda: any(C_COMPILER.search(i.script()) for s in ctx.stage_chain(b.stage) for i in runs(s)))
     return libc_of_image(builder) == "glibc" or "golang" in builder
 
@@ -56,7 +56,7 @@ def _wraps_cross(ctx: Context, b: GoBuild) -> bool:
     """xx-go (tonistiigi/xx) sets GOOS/GOARCH from TARGETPLATFORM; so does `xx-go --wrap`."""
     if b.words[0].endswith("xx-go"):
         return True
-    return ctx.memo(("xx_wrap", b.stage.index),  # type: ignore[no-any-return]
+    return ctx.memo(("xx_wrap", b.stage.index),
                     lambda: any(w[:2] == ["xx-go", "--wrap"] for s in ctx.stage_chain(b.stage) for i in runs(s)
                                 if "xx-go" in i.script() for w in commands(i.script())))
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from ..parse import Dockerfile, Instruction, Stage, shell_words, unquote
 
+T = TypeVar("T")
 SEVERITIES = ("error", "warning", "info", "style")
 MAX_CHAIN = 16
 
@@ -54,11 +56,11 @@ class Context:
     _env: dict[int, dict[str, str]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
-    def memo(self, key: tuple[str, int], compute: Callable[[], Any]) -> Any:
+    def memo(self, key: tuple[str, int], compute: Callable[[], T]) -> T:
         """Facts several rules ask for, computed once per Dockerfile."""
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]
+        return self._memo[key]  # type: ignore[no-any-return]  # the key names what compute returns
 
     def __post_init__(self) -> None:
         for inst in self.df.global_args:
@@ -104,7 +106,7 @@ class Context:
                 for inst in s.instructions:
                     if inst.keyword in ("ENV", "ARG"):
                         env.update(self.memo(("assignments", inst.line),
-                                             lambda i=inst: parse_assignments(i.args, i.keyword)))
+                                             functools.partial(parse_assignments, inst.args, inst.keyword)))
             self._env[stage.index] = env
         return self._env[stage.index]
 
@@ -289,7 +291,7 @@ class _Copied:
         if self.patterns:  # a glob matches a build only in the directory the binary is written to
             dirs = {build.output.rstrip("/").rpartition("/")[0]} if build.output else \
                 {build.env.get("GOBIN", "/go/bin"), "/go/bin", "/root/go/bin"} if build.verb == "install" else set()
-            relative = bool(build.output) and not build.output.startswith("/")
+            relative = build.output is not None and not build.output.startswith("/")
             if any((d in dirs or relative and (d + "/").endswith("/" + next(iter(dirs)) + "/"))
                    and re.fullmatch(p, n) for d, p in self.patterns for n in names):
                 return True

@@ -7,8 +7,17 @@ from typing import Iterator
 
 from ..parse import Instruction, Stage
 from .model import (
-    Context, Hit, Rule, commands, copied_from, go_builds, installs_packages, kind_of_image,
-    libc_of_image, runs, shipped_builds,
+    Context,
+    Hit,
+    Rule,
+    commands,
+    copied_from,
+    go_builds,
+    installs_packages,
+    kind_of_image,
+    libc_of_image,
+    runs,
+    shipped_builds,
 )
 
 TOOLCHAIN_USERS = re.compile(r"(^|/)(go|goreleaser|golangci-lint|ko|hugo|gopls|dlv|air|buffalo|mage|task)$")
@@ -62,7 +71,7 @@ def _stripped_later(ctx: Context, inst: Instruction) -> bool:
                  any(w and w[0].rsplit("/", 1)[-1] in ("strip", "llvm-strip") or
                      w[:1] == ["objcopy"] and "--strip-all" in w for w in commands(i.script()))]
         return max(lines, default=0)
-    return ctx.memo(("last_strip", stage.index), last_strip) >= inst.line  # type: ignore[no-any-return]
+    return ctx.memo(("last_strip", stage.index), last_strip) >= inst.line
 
 
 def missing_strip_flags(ctx: Context) -> Iterator[Hit]:
@@ -205,7 +214,7 @@ def _context_dirs(ctx: Context, stage: Stage) -> tuple[set[str], str]:
                         full = dest if dest.startswith("/") else wd.rstrip("/") + "/" + dest
                         dirs.add(re.sub(r"(/\.)+/?$", "", full).rstrip("/") or "/")
         return dirs, wd.rstrip("/") or "/"
-    return ctx.memo(("context_dirs", stage.index), compute)  # type: ignore[no-any-return]
+    return ctx.memo(("context_dirs", stage.index), compute)
 
 
 def source_tree_shipped(ctx: Context) -> Iterator[Hit]:
