@@ -55,6 +55,11 @@ class BuildResult:
     def base_name(self) -> str:
         return self.primary.base.name
 
+    @property
+    def outputs(self) -> dict[str, str]:
+        """What was written where (JSON `outputs`): oci_layout, tarball, pushed, loaded, image_refs."""
+        return self.publication.outputs
+
     def unique_layers(self) -> list[Layer]:
         seen: dict[str, Layer] = {}
         for p in self.platforms:

@@ -38,7 +38,7 @@ def render(result: BuildResult, console: Console) -> None:
     t = result.timings
     console.print(f"[dim]go build {t.get('go_build', 0):.2f}s · assemble {t.get('assemble', 0):.2f}s · "
                   f"write {t.get('write', 0):.2f}s · total {t.get('total', 0):.2f}s[/]")
-    if "tarball" in result.publication.outputs:
-        console.print(f"load it: [bold]docker load -i {result.publication.outputs['tarball']}[/]")
-    if "oci_layout" in result.publication.outputs:
-        console.print(f"OCI layout: {result.publication.outputs['oci_layout']}")
+    if "tarball" in result.outputs:
+        console.print(f"load it: [bold]docker load -i {result.outputs['tarball']}[/]")
+    if "oci_layout" in result.outputs:
+        console.print(f"OCI layout: {result.outputs['oci_layout']}")
