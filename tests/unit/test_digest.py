@@ -6,6 +6,9 @@ import hashlib
 import io
 
 import pytest
+
+pytest.importorskip("hypothesis", reason="hypothesis (a test extra) is not installed")
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
