@@ -6,6 +6,10 @@ Whatever the bytes, parsing either succeeds or raises DockerfileError with a lin
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("hypothesis", reason="hypothesis (a test extra) is not installed")
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
