@@ -14,6 +14,7 @@ from .commands.build import build
 from .commands.compare import compare
 from .commands.dockerfile import dockerfile
 from .commands.edge import run_command
+from .commands.inspect import inspect_cmd
 from .commands.lint import lint
 
 
@@ -27,7 +28,7 @@ def cli(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (build, compare, base, analyze, dockerfile, lint):
+for _command in (build, compare, base, analyze, dockerfile, lint, inspect_cmd):
     cli.add_command(_command)
 
 

@@ -53,6 +53,7 @@ class Config:
     build: BuildConfig = field(default_factory=BuildConfig)
     lint: dict[str, Any] = field(default_factory=dict)
     strategies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    inspect: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_env(items: list[str] | dict[str, Any], where: str) -> dict[str, str]:
@@ -136,9 +137,9 @@ def load(module_root: Path | None) -> Config:
         return Config(path=path)
     if not isinstance(doc, dict):
         raise BadInput(f"{path}: expected a mapping at the top level")
-    unknown = set(doc) - {"build", "lint", "strategies"}
+    unknown = set(doc) - {"build", "lint", "strategies", "inspect"}
     if unknown:
-        raise BadInput(f"{path}: unknown key {sorted(unknown)[0]!r} (known: build, lint, strategies)")
+        raise BadInput(f"{path}: unknown key {sorted(unknown)[0]!r} (known: build, lint, strategies, inspect)")
     cfg = Config(path=path)
     build = doc.get("build") or {}
     if not isinstance(build, dict):
@@ -159,7 +160,7 @@ def load(module_root: Path | None) -> Config:
             setattr(cfg.build, key, [str(v) for v in cast(list[Any], value)])
         else:
             setattr(cfg.build, key, value)
-    for section in ("lint", "strategies"):
+    for section in ("lint", "strategies", "inspect"):
         value = doc.get(section) or {}
         if not isinstance(value, dict):
             raise BadInput(f"{path}: '{section}' must be a mapping")

@@ -1,0 +1,199 @@
+"""One streaming pass over each layer of an image: entry metadata, content hashes, ELF summaries.
+
+The image is hostile input. Nothing is written to disk; every path is normalised and one that would
+leave the image root is refused; tar extension headers (PAX, GNU long names) are bounded before they
+are read into memory; the number of entries, an ELF's size and the decompression ratio are bounded,
+so a tar bomb or a gzip bomb fails with a one-line error instead of eating the machine. Each layer's
+decompressed stream is hashed and checked against the config's `diff_ids`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import posixpath
+import tarfile
+from dataclasses import dataclass
+from typing import IO, Any, Callable, cast
+
+from ..errors import ImageFormatError
+from ..sources.files import decompressed_stream, safe_path
+from ..sources.local import SourceImage
+from . import elfinfo
+from .model import DIR, FILE, HARDLINK, NOT_WHITEOUT, OPAQUE, OTHER, SYMLINK, WHITEOUT, Entry, ImageScan, LayerScan
+
+CHUNK = 1 << 20
+CAPABILITY_XATTR = "SCHILY.xattr.security.capability"
+TEXT_PATHS = frozenset({"/etc/passwd", "/etc/group", "/etc/ld.so.conf", "/etc/nsswitch.conf", "/etc/os-release",
+                        "/usr/lib/os-release"})
+TEXT_PREFIXES = ("/etc/ld.so.conf.d/", "/etc/ld-musl-")
+MAX_TEXT = 256 << 10
+PEM_KEY = b"PRIVATE KEY-----"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on hostile input; each is far above what a real image needs."""
+
+    max_entries: int = 3_000_000  # entries over all layers (each costs ~200 bytes of memory)
+    max_header: int = 1 << 20  # one PAX / GNU long-name header
+    max_path: int = 4096  # Linux PATH_MAX
+    max_elf: int = 1 << 30  # an ELF larger than this is listed but not parsed
+    max_ratio: int = 1100  # decompressed / compressed: gzip cannot exceed ~1032, so more is a bomb
+    ratio_floor: int = 1 << 30  # the ratio is only checked past this many decompressed bytes
+    max_layer_bytes: int = 256 << 30  # decompressed bytes of one layer
+
+
+class _GuardedTarInfo(tarfile.TarInfo):
+    """Refuses oversized extension headers before tarfile reads them whole into memory."""
+
+    limit = 1 << 20
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+        if self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
+                         tarfile.GNUTYPE_LONGLINK) and self.size > self.limit:
+            raise tarfile.HeaderError(f"extension header of {self.size} bytes")
+        return super()._proc_member(tarfile_)  # type: ignore[misc, no-any-return]
+
+
+class _Counting(io.RawIOBase):
+    """Counts and hashes the decompressed stream; stops a bomb as soon as it crosses the bounds."""
+
+    def __init__(self, inner: IO[bytes], compressed: int, limits: Limits, what: str) -> None:
+        self.inner, self.compressed, self.limits, self.what = inner, compressed, limits, what
+        self.count = 0
+        self.h = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        data = self.inner.read(CHUNK if n is None or n < 0 else n)
+        self.count += len(data)
+        self.h.update(data)
+        lim = self.limits
+        if self.count > lim.max_layer_bytes or (
+                self.count > lim.ratio_floor and self.count > lim.max_ratio * max(self.compressed, 1)):
+            raise ImageFormatError(f"{self.what}: decompresses to more than {self.count} bytes "
+                                   f"from {self.compressed} (a decompression bomb?)")
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
+def scan(image: SourceImage, limits: Limits = Limits(), progress: Callable[[str], None] | None = None) -> ImageScan:
+    diff_ids = list((image.config.get("rootfs") or {}).get("diff_ids") or [])
+    if diff_ids and len(diff_ids) != len(image.layers):
+        raise ImageFormatError(f"{image.ref}: config lists {len(diff_ids)} diff_ids for {len(image.layers)} layers")
+    budget = [limits.max_entries]
+    layers = []
+    for i, src in enumerate(image.layers):
+        if progress:
+            progress(f"reading layer {i + 1}/{len(image.layers)} ({src.size} bytes)")
+        layer = LayerScan(i, src.digest, src.media_type, src.size)
+        what = f"layer {i} ({src.digest})"
+        try:
+            counting = _Counting(decompressed_stream(src.open), src.size, limits, what)
+            _read_layer(cast(IO[bytes], counting), layer, limits, budget, what)
+            while counting.read(CHUNK):  # the end-of-archive padding, and the blob's digest check at EOF
+                pass
+        except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+            raise ImageFormatError(f"{what}: unreadable ({exc})") from None
+        layer.uncompressed_bytes = counting.count
+        if diff_ids and diff_ids[i] != "sha256:" + counting.h.hexdigest():
+            raise ImageFormatError(f"{what}: content does not match the config's diff_id {diff_ids[i]}")
+        if not src.digest.startswith("sha256:"):  # docker-archive names layers by file: use the diff_id
+            layer.digest = diff_ids[i] if diff_ids else "sha256:" + counting.h.hexdigest()
+        layers.append(layer)
+    _attach_history(image.config, layers)
+    return ImageScan(image.ref, image.platform, image.config, layers, image.manifest_digest)
+
+
+def _attach_history(config: dict[str, Any], layers: list[LayerScan]) -> None:
+    """History entries that made a layer (empty_layer unset), in order, as dive and `docker history` pair them."""
+    history = [h for h in (config.get("history") or []) if isinstance(h, dict)]
+    made = [(i, h) for i, h in enumerate(history) if not h.get("empty_layer")]
+    for layer, (hi, h) in zip(layers, made):
+        layer.created_by = str(h.get("created_by", ""))[:4096]
+        layer.history_index = hi
+
+
+def _read_layer(stream: IO[bytes], layer: LayerScan, limits: Limits, budget: list[int], what: str) -> None:
+    _GuardedTarInfo.limit = limits.max_header
+    tar = tarfile.open(fileobj=stream, mode="r|", tarinfo=_GuardedTarInfo)  # type: ignore[call-overload]
+    while True:
+        m = tar.next()
+        if m is None:
+            break
+        tar.members = []  # type: ignore[attr-defined]  # stream mode keeps every member otherwise: memory would grow with the entry count
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ImageFormatError(f"{what}: more than {limits.max_entries} entries in the image")
+        if len(m.name) > limits.max_path:
+            raise ImageFormatError(f"{what}: an entry name is {len(m.name)} bytes long")
+        path = safe_path(m.name)
+        if path is None:
+            raise ImageFormatError(f"{what}: entry {m.name!r} escapes the image root")
+        layer.dive_bytes += m.size
+        if path == "/":
+            continue
+        entry = _entry(m, path, layer.index, what)
+        layer.entries.append(entry)
+        if entry.kind == FILE and entry.whiteout == NOT_WHITEOUT:
+            fh = tar.extractfile(m)
+            if fh is not None:
+                _read_content(fh, m, entry, layer, limits)
+
+
+def _entry(m: tarfile.TarInfo, path: str, index: int, what: str) -> Entry:
+    base = posixpath.basename(path)
+    parent = posixpath.dirname(path)
+    whiteout, dive_name = NOT_WHITEOUT, ""
+    if base == ".wh..wh..opq":
+        whiteout, path = OPAQUE, parent
+    elif base.startswith(".wh."):
+        whiteout, dive_name, path = WHITEOUT, base, posixpath.join(parent, base[4:])
+    if m.isreg():
+        kind = FILE
+    elif m.isdir():
+        kind = DIR
+    elif m.issym():
+        kind = SYMLINK
+    elif m.islnk():
+        kind = HARDLINK
+    else:
+        kind = OTHER
+    link = m.linkname
+    if kind == HARDLINK:
+        target = safe_path(link)
+        if target is None:
+            raise ImageFormatError(f"{what}: hard link {m.name!r} points outside the image root")
+        link = target
+    return Entry(path, kind, m.size, m.mode, m.uid, m.gid, link[:4096], None,
+                 CAPABILITY_XATTR in m.pax_headers, whiteout, index, dive_name)
+
+
+def _read_content(fh: IO[bytes], m: tarfile.TarInfo, entry: Entry, layer: LayerScan, limits: Limits) -> None:
+    h = hashlib.sha256()
+    head = fh.read(min(CHUNK, m.size) if m.size else 0)
+    h.update(head)
+    path = entry.path
+    elf_buf: bytearray | None = None
+    if head[:4] == b"\x7fELF" and m.size <= limits.max_elf and m.size >= 64:
+        elf_buf = bytearray(head)
+    if head[:2] == b"#!" and entry.mode & 0o111:
+        layer.shebangs[path] = head[:256].split(b"\n", 1)[0][2:].decode("utf-8", "replace").strip()
+    if b"-----BEGIN" in head[:4096] and PEM_KEY in head[:8192]:
+        layer.private_keys.add(path)
+    if m.size <= MAX_TEXT and (path in TEXT_PATHS or path.startswith(TEXT_PREFIXES)):
+        layer.texts[path] = head
+    while chunk := fh.read(CHUNK):
+        h.update(chunk)
+        if elf_buf is not None:
+            elf_buf += chunk
+    entry.digest = h.digest()
+    if elf_buf is not None:
+        layer.elfs[path] = elfinfo.summarise(memoryview(bytes(elf_buf)))
