@@ -2,7 +2,7 @@
 
 The image is hostile input. Nothing is written to disk; every path is normalised and one that would
 leave the image root is refused; tar extension headers (PAX, GNU long names) are bounded before they
-are read into memory; the number of entries, an ELF's size and the decompression ratio are bounded,
+are read into memory (tarstream.py); the number of entries, an ELF's size and the decompression ratio are bounded,
 so a tar bomb or a gzip bomb fails with a one-line error instead of eating the machine. Each layer's
 decompressed stream is hashed and checked against the config's `diff_ids`.
 """
@@ -12,18 +12,21 @@ from __future__ import annotations
 import hashlib
 import io
 import posixpath
-import tarfile
+import queue
+import struct
+import threading
 from dataclasses import dataclass
-from typing import IO, Any, Callable, cast
+from typing import IO, Any, Callable
 
 from ..errors import ImageFormatError
 from ..sources.files import decompressed_stream, safe_path
 from ..sources.local import SourceImage
 from . import elfinfo
+from .tarstream import Header, TarStream
 from .model import DIR, FILE, HARDLINK, NOT_WHITEOUT, OPAQUE, OTHER, SYMLINK, WHITEOUT, Entry, ImageScan, LayerScan
 
 CHUNK = 1 << 20
-CAPABILITY_XATTR = "SCHILY.xattr.security.capability"
+CAPABILITY_XATTR = "security.capability"
 TEXT_PATHS = frozenset({"/etc/passwd", "/etc/group", "/etc/ld.so.conf", "/etc/nsswitch.conf", "/etc/os-release",
                         "/usr/lib/os-release"})
 TEXT_PREFIXES = ("/etc/ld.so.conf.d/", "/etc/ld-musl-")
@@ -44,25 +47,34 @@ class Limits:
     max_layer_bytes: int = 256 << 30  # decompressed bytes of one layer
 
 
-class _GuardedTarInfo(tarfile.TarInfo):
-    """Refuses oversized extension headers before tarfile reads them whole into memory."""
-
-    limit = 1 << 20
-
-    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
-        if self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
-                         tarfile.GNUTYPE_LONGLINK) and self.size > self.limit:
-            raise tarfile.HeaderError(f"extension header of {self.size} bytes")
-        return super()._proc_member(tarfile_)  # type: ignore[misc, no-any-return]
-
-
 class _Counting(io.RawIOBase):
-    """Counts and hashes the decompressed stream; stops a bomb as soon as it crosses the bounds."""
+    """Counts the decompressed stream and stops a bomb as soon as it crosses the bounds; optionally hashes
+    it on a second thread (hashlib releases the GIL), so the diff_id check costs little wall time."""
 
-    def __init__(self, inner: IO[bytes], compressed: int, limits: Limits, what: str) -> None:
+    def __init__(self, inner: IO[bytes], compressed: int, limits: Limits, what: str, hash_it: bool) -> None:
         self.inner, self.compressed, self.limits, self.what = inner, compressed, limits, what
         self.count = 0
         self.h = hashlib.sha256()
+        self.queue: queue.Queue[bytes | None] | None = None
+        self.thread: threading.Thread | None = None
+        if hash_it:
+            self.queue = queue.Queue(maxsize=16)
+            self.thread = threading.Thread(target=self._hash, args=(self.queue,), daemon=True)
+            self.thread.start()
+
+    def _hash(self, q: "queue.Queue[bytes | None]") -> None:
+        while (chunk := q.get()) is not None:
+            self.h.update(chunk)
+
+    def digest(self) -> str:
+        self.finish()
+        return "sha256:" + self.h.hexdigest()
+
+    def finish(self) -> None:
+        if self.queue is not None and self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.queue = None
 
     def readable(self) -> bool:
         return True
@@ -70,7 +82,8 @@ class _Counting(io.RawIOBase):
     def read(self, n: int = -1) -> bytes:  # type: ignore[override]
         data = self.inner.read(CHUNK if n is None or n < 0 else n)
         self.count += len(data)
-        self.h.update(data)
+        if self.queue is not None and data:
+            self.queue.put(data)
         lim = self.limits
         if self.count > lim.max_layer_bytes or (
                 self.count > lim.ratio_floor and self.count > lim.max_ratio * max(self.compressed, 1)):
@@ -95,18 +108,24 @@ def scan(image: SourceImage, limits: Limits = Limits(), progress: Callable[[str]
             progress(f"reading layer {i + 1}/{len(image.layers)} ({src.size} bytes)")
         layer = LayerScan(i, src.digest, src.media_type, src.size)
         what = f"layer {i} ({src.digest})"
+        # A blob named by its sha256 is verified by the source as it is read; an uncompressed one then is its
+        # own diff_id. Others (docker save's <id>/layer.tar, compressed blobs) are checked against diff_ids.
+        verified_plain = src.digest.startswith("sha256:") and diff_ids and src.digest == diff_ids[i]
+        counting = _Counting(decompressed_stream(src.open), src.size, limits, what, bool(diff_ids) and not verified_plain)
         try:
-            counting = _Counting(decompressed_stream(src.open), src.size, limits, what)
-            _read_layer(cast(IO[bytes], counting), layer, limits, budget, what)
-            while counting.read(CHUNK):  # the end-of-archive padding, and the blob's digest check at EOF
+            buffered = io.BufferedReader(counting, CHUNK)  # type: ignore[arg-type]
+            _read_layer(TarStream(buffered, limits.max_header), layer, limits, budget, what)
+            while buffered.read(CHUNK):  # the end-of-archive padding, and the blob's digest check at EOF
                 pass
-        except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        except (OSError, EOFError, ValueError) as exc:
             raise ImageFormatError(f"{what}: unreadable ({exc})") from None
+        finally:
+            counting.finish()
         layer.uncompressed_bytes = counting.count
-        if diff_ids and diff_ids[i] != "sha256:" + counting.h.hexdigest():
+        if counting.thread is not None and diff_ids[i] != counting.digest():
             raise ImageFormatError(f"{what}: content does not match the config's diff_id {diff_ids[i]}")
-        if not src.digest.startswith("sha256:"):  # docker-archive names layers by file: use the diff_id
-            layer.digest = diff_ids[i] if diff_ids else "sha256:" + counting.h.hexdigest()
+        if not src.digest.startswith("sha256:") and diff_ids:  # docker save names layers by file
+            layer.digest = diff_ids[i]
         layers.append(layer)
     _attach_history(image.config, layers)
     return ImageScan(image.ref, image.platform, image.config, layers, image.manifest_digest)
@@ -121,14 +140,11 @@ def _attach_history(config: dict[str, Any], layers: list[LayerScan]) -> None:
         layer.history_index = hi
 
 
-def _read_layer(stream: IO[bytes], layer: LayerScan, limits: Limits, budget: list[int], what: str) -> None:
-    _GuardedTarInfo.limit = limits.max_header
-    tar = tarfile.open(fileobj=stream, mode="r|", tarinfo=_GuardedTarInfo)  # type: ignore[call-overload]
+def _read_layer(tar: TarStream, layer: LayerScan, limits: Limits, budget: list[int], what: str) -> None:
     while True:
         m = tar.next()
         if m is None:
             break
-        tar.members = []  # type: ignore[attr-defined]  # stream mode keeps every member otherwise: memory would grow with the entry count
         budget[0] -= 1
         if budget[0] < 0:
             raise ImageFormatError(f"{what}: more than {limits.max_entries} entries in the image")
@@ -143,12 +159,13 @@ def _read_layer(stream: IO[bytes], layer: LayerScan, limits: Limits, budget: lis
         entry = _entry(m, path, layer.index, what)
         layer.entries.append(entry)
         if entry.kind == FILE and entry.whiteout == NOT_WHITEOUT:
-            fh = tar.extractfile(m)
-            if fh is not None:
-                _read_content(fh, m, entry, layer, limits)
+            _read_content(tar, m, entry, layer, limits)
 
 
-def _entry(m: tarfile.TarInfo, path: str, index: int, what: str) -> Entry:
+KINDS = {"0": FILE, "\0": FILE, "7": FILE, "5": DIR, "2": SYMLINK, "1": HARDLINK}
+
+
+def _entry(m: Header, path: str, index: int, what: str) -> Entry:
     base = posixpath.basename(path)
     parent = posixpath.dirname(path)
     whiteout, dive_name = NOT_WHITEOUT, ""
@@ -156,16 +173,7 @@ def _entry(m: tarfile.TarInfo, path: str, index: int, what: str) -> Entry:
         whiteout, path = OPAQUE, parent
     elif base.startswith(".wh."):
         whiteout, dive_name, path = WHITEOUT, base, posixpath.join(parent, base[4:])
-    if m.isreg():
-        kind = FILE
-    elif m.isdir():
-        kind = DIR
-    elif m.issym():
-        kind = SYMLINK
-    elif m.islnk():
-        kind = HARDLINK
-    else:
-        kind = OTHER
+    kind = KINDS.get(m.type, OTHER)
     link = m.linkname
     if kind == HARDLINK:
         target = safe_path(link)
@@ -173,16 +181,16 @@ def _entry(m: tarfile.TarInfo, path: str, index: int, what: str) -> Entry:
             raise ImageFormatError(f"{what}: hard link {m.name!r} points outside the image root")
         link = target
     return Entry(path, kind, m.size, m.mode, m.uid, m.gid, link[:4096], None,
-                 CAPABILITY_XATTR in m.pax_headers, whiteout, index, dive_name)
+                 CAPABILITY_XATTR in m.xattrs, whiteout, index, dive_name)
 
 
-def _read_content(fh: IO[bytes], m: tarfile.TarInfo, entry: Entry, layer: LayerScan, limits: Limits) -> None:
+def _read_content(tar: TarStream, m: Header, entry: Entry, layer: LayerScan, limits: Limits) -> None:
     h = hashlib.sha256()
-    head = fh.read(min(CHUNK, m.size) if m.size else 0)
+    head = tar.read(CHUNK)
     h.update(head)
     path = entry.path
     elf_buf: bytearray | None = None
-    if head[:4] == b"\x7fELF" and m.size <= limits.max_elf and m.size >= 64:
+    if head[:4] == b"\x7fELF" and 64 <= m.size <= limits.max_elf and _is_program(head):
         elf_buf = bytearray(head)
     if head[:2] == b"#!" and entry.mode & 0o111:
         layer.shebangs[path] = head[:256].split(b"\n", 1)[0][2:].decode("utf-8", "replace").strip()
@@ -190,10 +198,36 @@ def _read_content(fh: IO[bytes], m: tarfile.TarInfo, entry: Entry, layer: LayerS
         layer.private_keys.add(path)
     if m.size <= MAX_TEXT and (path in TEXT_PATHS or path.startswith(TEXT_PREFIXES)):
         layer.texts[path] = head
-    while chunk := fh.read(CHUNK):
+    while chunk := tar.read(CHUNK):
         h.update(chunk)
         if elf_buf is not None:
             elf_buf += chunk
     entry.digest = h.digest()
     if elf_buf is not None:
-        layer.elfs[path] = elfinfo.summarise(memoryview(bytes(elf_buf)))
+        layer.elfs[path] = elfinfo.summarise(memoryview(elf_buf))
+
+
+def _is_program(head: bytes) -> bool:
+    """An ELF that can be exec'd: an executable, or a shared object with an interpreter (PIE). Shared
+    libraries are not started, so their bytes are not kept. Undecidable from the head: kept."""
+    try:
+        bits64, little = head[4] == 2, head[5] == 1
+        e = "<" if little else ">"
+        etype = struct.unpack_from(e + "H", head, 16)[0]
+        if etype != 3:  # ET_DYN
+            return etype == 2  # ET_EXEC
+        if bits64:
+            phoff, = struct.unpack_from(e + "Q", head, 32)
+            phentsize, phnum = struct.unpack_from(e + "HH", head, 54)
+        else:
+            phoff, = struct.unpack_from(e + "I", head, 28)
+            phentsize, phnum = struct.unpack_from(e + "HH", head, 42)
+        for k in range(phnum):
+            off = phoff + k * phentsize
+            if off + 4 > len(head):
+                return True
+            if struct.unpack_from(e + "I", head, off)[0] == 3:  # PT_INTERP
+                return True
+        return False
+    except struct.error:
+        return True
