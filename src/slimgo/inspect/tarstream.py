@@ -126,6 +126,7 @@ class TarStream:
         self._skip()
         pax: dict[str, bytes] = {}
         long_name = long_link = None
+        kind, size, block = "", 0, b""
         while True:
             block = self._exact(BLOCK)
             if len(block) < BLOCK:

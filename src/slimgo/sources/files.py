@@ -61,10 +61,17 @@ class _Prefixed(io.RawIOBase):
 
 
 def safe_path(name: str) -> str | None:
-    norm = posixpath.normpath("/" + name.lstrip("/"))
-    if norm.startswith("/.."):
-        return None
-    return norm
+    """The absolute, normalised path of a layer entry, or None if its `..` parts climb above the root
+    (normpath alone would silently clamp `/../x` to `/x`)."""
+    depth = 0
+    for part in name.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif part not in ("", "."):
+            depth += 1
+    return posixpath.normpath("/" + name.lstrip("/"))
 
 
 def elf_files(image: SourceImage) -> Iterator[ImageFile]:
