@@ -14,6 +14,7 @@ command -v skopeo >/dev/null || missing+=(skopeo)
 command -v busybox >/dev/null || missing+=(busybox-static)      # shell of the test's Go builder image
 command -v chromium >/dev/null || missing+=(chromium)           # renders slimgo compare's HTML report
 command -v curl >/dev/null || missing+=(curl)
+[ -e /lib/ld-musl-x86_64.so.1 ] || missing+=(musl)            # the musl base of inspect's "will not start" test
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   as_root apt-get update -q >/dev/null
@@ -33,6 +34,12 @@ if [ -d /proc/sys/fs/binfmt_misc ] && [ ! -e /proc/sys/fs/binfmt_misc/register ]
   as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
 fi
 as_root update-binfmts --enable qemu-aarch64 2>/dev/null || true
+
+# dive, the oracle for slimgo inspect's waste numbers (built from the Go module proxy, ~1 min cold).
+if command -v go >/dev/null && ! command -v dive >/dev/null && [ ! -x "$(go env GOPATH)/bin/dive" ]; then
+  echo "installing dive" >&2
+  go install github.com/wagoodman/dive@v0.13.1 || echo "dive could not be installed" >&2
+fi
 
 python3 -m pip install -q -e '.[test]' 2>&1 | grep -v -e "Running pip as the 'root' user" -e "notice" || true
 # Static checks first: they take seconds and catch what a long run would only find late.
