@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import tarfile
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from slimgo.errors import ImageFormatError
-from slimgo.inspect import fs as fs_mod, goview, read, startcheck, surface, waste
+from slimgo.inspect import fs as fs_mod
+from slimgo.inspect import goview, read, startcheck, surface, waste
 from tests.unit.test_inspect import image, tar_bytes
 
 ELF_HEAD = b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x02\x00\x3e\x00" + bytes(44)

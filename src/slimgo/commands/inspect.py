@@ -28,9 +28,9 @@ def inspect_cmd(ref: str, json_out: bool, html: Path | None, layer: int | None, 
                 ci_config: Path | None) -> int:
     """What an image ships, wastes and exposes, and whether it will start (oci:DIR[:tag], docker-archive:FILE,
     docker-daemon:NAME or a registry REF)."""
+    from ..errors import SlimgoError
     from ..fsutil import check_writable, write_bytes
     from ..inspect import ci as ci_mod
-    from ..errors import SlimgoError
     from ..inspect.core import SCHEMA_VERSION, inspect
     from ..platform import Platform
 

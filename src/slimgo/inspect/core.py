@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..platform import Platform
-from . import fs as fs_mod, goview, read, startcheck, surface as surface_mod, waste
+from . import fs as fs_mod
+from . import goview, read, startcheck, waste
+from . import surface as surface_mod
 from .model import DIR, FILE, Entry, ImageScan
 from .source import labels, open_ref
 

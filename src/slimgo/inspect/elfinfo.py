@@ -6,7 +6,9 @@ Go binaries also get their run-time needs from the same function-table rule `sli
 
 from __future__ import annotations
 
-from ..binary import buildinfo, elf as elf_mod, needs as needs_mod, pclntab
+from ..binary import buildinfo, pclntab
+from ..binary import elf as elf_mod
+from ..binary import needs as needs_mod
 from ..errors import BinaryFormatError
 from .model import ElfInfo, GoInfo
 

@@ -2,9 +2,10 @@
 
 The image is hostile input. Nothing is written to disk; every path is normalised and one that would
 leave the image root is refused; tar extension headers (PAX, GNU long names) are bounded before they
-are read into memory (tarstream.py); the number of entries, an ELF's size and the decompression ratio are bounded,
-so a tar bomb or a gzip bomb fails with a one-line error instead of eating the machine. Each layer's
-decompressed stream is hashed and checked against the config's `diff_ids`.
+are read into memory (tarstream.py); the number of entries, an ELF's size and the decompression ratio
+are bounded, so a tar bomb or a gzip bomb fails with a one-line error instead of eating the machine. A
+layer its source does not verify by digest is checked against the config's `diff_ids` with
+oci/digest.py's reader.
 """
 
 from __future__ import annotations
@@ -12,18 +13,17 @@ from __future__ import annotations
 import hashlib
 import io
 import posixpath
-import queue
 import struct
-import threading
 from dataclasses import dataclass
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, cast
 
 from ..errors import ImageFormatError
+from ..oci.digest import Digest, DigestingReader
 from ..sources.files import decompressed_stream, safe_path
 from ..sources.local import SourceImage
 from . import elfinfo
-from .tarstream import Header, TarStream
 from .model import DIR, FILE, HARDLINK, NOT_WHITEOUT, OPAQUE, OTHER, SYMLINK, WHITEOUT, Entry, ImageScan, LayerScan
+from .tarstream import Header, TarStream
 
 CHUNK = 1 << 20
 CAPABILITY_XATTR = "security.capability"
@@ -48,51 +48,23 @@ class Limits:
 
 
 class _Counting(io.RawIOBase):
-    """Counts the decompressed stream and stops a bomb as soon as it crosses the bounds; optionally hashes
-    it on a second thread (hashlib releases the GIL), so the diff_id check costs little wall time."""
+    """Counts the decompressed stream and stops a bomb as soon as it crosses the bounds."""
 
-    def __init__(self, inner: IO[bytes], compressed: int, limits: Limits, what: str, hash_it: bool) -> None:
+    def __init__(self, inner: IO[bytes], compressed: int, limits: Limits, what: str) -> None:
         self.inner, self.compressed, self.limits, self.what = inner, compressed, limits, what
         self.count = 0
-        self.h = hashlib.sha256()
-        self.queue: queue.Queue[bytes | None] | None = None
-        self.thread: threading.Thread | None = None
-        if hash_it:
-            self.queue = queue.Queue(maxsize=16)
-            self.thread = threading.Thread(target=self._hash, args=(self.queue,), daemon=True)
-            self.thread.start()
-
-    def _hash(self, q: "queue.Queue[bytes | None]") -> None:
-        while (chunk := q.get()) is not None:
-            self.h.update(chunk)
-
-    def digest(self) -> str:
-        self.finish()
-        return "sha256:" + self.h.hexdigest()
-
-    def finish(self) -> None:
-        if self.queue is not None and self.thread is not None:
-            self.queue.put(None)
-            self.thread.join()
-            self.queue = None
 
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
-        data = self.inner.read(CHUNK if n is None or n < 0 else n)
+    def readinto(self, b: Any) -> int:
+        data = self.inner.read(len(b))
         self.count += len(data)
-        if self.queue is not None and data:
-            self.queue.put(data)
         lim = self.limits
         if self.count > lim.max_layer_bytes or (
                 self.count > lim.ratio_floor and self.count > lim.max_ratio * max(self.compressed, 1)):
             raise ImageFormatError(f"{self.what}: decompresses to more than {self.count} bytes "
                                    f"from {self.compressed} (a decompression bomb?)")
-        return data
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
         b[:len(data)] = data
         return len(data)
 
@@ -108,22 +80,21 @@ def scan(image: SourceImage, limits: Limits = Limits(), progress: Callable[[str]
             progress(f"reading layer {i + 1}/{len(image.layers)} ({src.size} bytes)")
         layer = LayerScan(i, src.digest, src.media_type, src.size)
         what = f"layer {i} ({src.digest})"
-        # A blob named by its sha256 is verified by the source as it is read; an uncompressed one then is its
-        # own diff_id. Others (docker save's <id>/layer.tar, compressed blobs) are checked against diff_ids.
-        verified_plain = src.digest.startswith("sha256:") and diff_ids and src.digest == diff_ids[i]
-        counting = _Counting(decompressed_stream(src.open), src.size, limits, what, bool(diff_ids) and not verified_plain)
+        # A blob named by its digest is verified by its source as it is read. Docker's manifest.json archives
+        # name layers by path: their uncompressed bytes are checked against the config's diff_id instead.
+        stream = decompressed_stream(src.open)
+        if not src.digest.startswith("sha256:") and diff_ids:
+            stream = cast(IO[bytes], DigestingReader(stream, Digest.parse(diff_ids[i], f"{what} diff_id"),
+                                                     limit=limits.max_layer_bytes, what=what))
+        counting = _Counting(stream, src.size, limits, what)
         try:
-            buffered = io.BufferedReader(counting, CHUNK)  # type: ignore[arg-type]
+            buffered = io.BufferedReader(counting, CHUNK)
             _read_layer(TarStream(buffered, limits.max_header), layer, limits, budget, what)
-            while buffered.read(CHUNK):  # the end-of-archive padding, and the blob's digest check at EOF
+            while buffered.read(CHUNK):  # the end-of-archive padding, and the digest checks at EOF
                 pass
         except (OSError, EOFError, ValueError) as exc:
             raise ImageFormatError(f"{what}: unreadable ({exc})") from None
-        finally:
-            counting.finish()
         layer.uncompressed_bytes = counting.count
-        if counting.thread is not None and diff_ids[i] != counting.digest():
-            raise ImageFormatError(f"{what}: content does not match the config's diff_id {diff_ids[i]}")
         if not src.digest.startswith("sha256:") and diff_ids:  # docker save names layers by file
             layer.digest = diff_ids[i]
         layers.append(layer)
@@ -213,7 +184,7 @@ def _is_program(head: bytes) -> bool:
     try:
         bits64, little = head[4] == 2, head[5] == 1
         e = "<" if little else ">"
-        etype = struct.unpack_from(e + "H", head, 16)[0]
+        etype: int = struct.unpack_from(e + "H", head, 16)[0]
         if etype != 3:  # ET_DYN
             return etype == 2  # ET_EXEC
         if bits64:

@@ -11,7 +11,8 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from ..base.remote import _choose, _matches, resolve as resolve_remote
+from ..base.remote import _choose, _matches
+from ..base.remote import resolve as resolve_remote
 from ..errors import BadInput
 from ..platform import Platform
 from ..sources.local import SourceImage, SourceLayer, open_image
@@ -56,8 +57,8 @@ def open_ref(spec: str, platform: Platform | None) -> Iterator[SourceImage]:
             yield _pick(spec, [SourceImage(spec, i.platform, i.config, i.layers, i.manifest_digest) for i in images],
                         platform)
         return
-    from ..oci.cache import LayerCache
     from ..fsutil import user_cache_dir
+    from ..oci.cache import LayerCache
 
     bases = resolve_remote(spec, [platform or Platform.parse(DEFAULT_PLATFORM)], LayerCache(user_cache_dir()),
                            _registry)
