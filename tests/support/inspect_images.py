@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import HELLO
+from tests.support.parts import HELLO
 from tests.support.images import DOCKER, ensure_builder_image
 
 BUSYBOX_TOOLS = ("sh", "rm", "mkdir", "dd", "cp", "chmod", "touch", "ln", "echo", "cat", "true", "mv")
