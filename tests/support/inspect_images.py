@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.parts import HELLO
 from tests.support.images import DOCKER, ensure_builder_image
+from tests.support.parts import HELLO
 
 BUSYBOX_TOOLS = ("sh", "rm", "mkdir", "dd", "cp", "chmod", "touch", "ln", "echo", "cat", "true", "mv")
 MUSL_LOADER = "/lib/ld-musl-x86_64.so.1"

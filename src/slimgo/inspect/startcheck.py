@@ -14,6 +14,7 @@ from typing import Any
 from ..binary.linking import LIB_DIRS
 from .fs import FileSystem
 from .model import FILE, ElfInfo, ImageScan
+from .surface import image_text, users
 
 TRIPLETS = {"amd64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu", "386": "i386-linux-gnu",
             "arm": "arm-linux-gnueabihf", "ppc64": "powerpc64le-linux-gnu", "s390x": "s390x-linux-gnu",
@@ -65,17 +66,11 @@ class StartCheck:
                 "binaries_not_starting": sum(1 for b in self.binaries if not b.starts)}
 
 
-def _text(scan: ImageScan, fs: FileSystem, path: str) -> str:
-    real = fs.resolve(path)
-    e = fs.entries.get(real) if real else None
-    return scan.layers[e.layer].texts.get(real, b"").decode("utf-8", "replace") if e and real else ""
-
-
 def _ld_conf_dirs(scan: ImageScan, fs: FileSystem) -> list[str]:
     dirs: list[str] = []
     for path in fs.entries:
         if path.startswith(("/etc/ld.so.conf.d/", "/etc/ld-musl-")) or path == "/etc/ld.so.conf":
-            for line in _text(scan, fs, path).replace(":", "\n").splitlines():
+            for line in image_text(scan, fs, path).replace(":", "\n").splitlines():
                 line = line.split("#", 1)[0].strip()
                 if line.startswith("/"):
                     dirs.append(line)
@@ -178,10 +173,7 @@ def check(scan: ImageScan, fs: FileSystem) -> StartCheck:
 
 def _missing_user(scan: ImageScan, fs: FileSystem) -> str:
     user = str((scan.config.get("config") or {}).get("User") or "").split(":", 1)[0]
-    if not user or user.isdigit():
-        return ""
-    passwd = _text(scan, fs, "/etc/passwd")
-    if any(line.split(":", 1)[0] == user for line in passwd.splitlines()):
+    if not user or user.isdigit() or user in users(scan, fs):
         return ""
     return f"USER {user} is not in the image's /etc/passwd: the runtime refuses to start the container"
 

@@ -31,7 +31,7 @@ SECRET_PATHS = {"/.aws/credentials": "AWS credentials", "/.docker/config.json": 
 SECRET_SUFFIXES = {".pem": "PEM file", ".key": "private key file", ".p12": "PKCS#12 bundle", ".pfx": "PKCS#12 bundle",
                    ".jks": "Java keystore", ".keystore": "Java keystore"}
 SECRET_VAR = re.compile(r"(?i)(token|secret|passw(or)?d|passwd|api[_-]?key|private[_-]?key|access[_-]?key|"
-                        r"credential|auth)")
+                        r"credential)")
 SECRET_VALUE = re.compile(r"(AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|glpat-[A-Za-z0-9_-]{20}|xox[baprs]-[A-Za-z0-9-]{10,}|"
                           r"-----BEGIN [A-Z ]*PRIVATE KEY-----|sk_live_[A-Za-z0-9]{16,})")
 ASSIGN = re.compile(r"(?:^|[\s|;&])([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
@@ -74,11 +74,9 @@ class Surface:
                 "exposed_ports": self.ports, "secrets": [s.to_json() for s in self.secrets]}
 
 
-def _passwd(fs: FileSystem, scan: ImageScan) -> dict[str, int]:
-    real = fs.resolve("/etc/passwd")
-    if real is None:
-        return {}
-    text = _text(scan, fs, real)
+def users(scan: ImageScan, fs: FileSystem) -> dict[str, int]:
+    """The image's /etc/passwd: name -> uid."""
+    text = image_text(scan, fs, "/etc/passwd")
     users: dict[str, int] = {}
     for line in text.splitlines():
         parts = line.split(":")
@@ -87,12 +85,13 @@ def _passwd(fs: FileSystem, scan: ImageScan) -> dict[str, int]:
     return users
 
 
-def _text(scan: ImageScan, fs: FileSystem, real: str) -> str:
-    e = fs.entries.get(real)
-    if e is None:
+def image_text(scan: ImageScan, fs: FileSystem, path: str) -> str:
+    """A small config file's text as the image has it (symlinks followed), "" if absent or not kept."""
+    real = fs.resolve(path)
+    e = fs.entries.get(real) if real else None
+    if e is None or real is None:
         return ""
-    data = scan.layers[e.layer].texts.get(real, b"")
-    return data.decode("utf-8", "replace")
+    return scan.layers[e.layer].texts.get(real, b"").decode("utf-8", "replace")
 
 
 def _user(surface: Surface, fs: FileSystem, scan: ImageScan) -> None:
@@ -104,7 +103,7 @@ def _user(surface: Surface, fs: FileSystem, scan: ImageScan) -> None:
     elif name.isdigit():
         surface.root, surface.numeric_user = int(name) == 0, True
     else:
-        uid = _passwd(fs, scan).get(name)
+        uid = users(scan, fs).get(name)
         surface.root = name == "root" or uid == 0
         if uid is None and name != "root":
             surface.user_note = f"user {name!r} is not in the image's /etc/passwd: the container will not start"
