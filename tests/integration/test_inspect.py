@@ -253,3 +253,18 @@ def test_escaping_layer_is_refused(tmp_path: Path) -> None:
             tar.addfile(info, io.BytesIO(data))
     r = slimgo("inspect", f"docker-archive:{archive}")
     assert r.code == 2 and "escapes the image root" in r.err
+
+
+def test_registry_ref(images: dict[str, Path], tmp_path: Path, skopeo: str) -> None:
+    """A registry reference is read through base/remote.py: same numbers as the archive it was pushed from."""
+    from tests.support.registry import have_registry, registry
+
+    require(have_registry(), "docker-registry is not installed (apt-get install docker-registry)")
+    with registry(tmp_path / "r") as host:
+        subprocess.run([skopeo, "copy", "--dest-tls-verify=false", f"docker-archive:{images['multi']}",
+                        f"docker://{host}/multi:1"], check=True, capture_output=True, timeout=120)
+        r = slimgo("inspect", f"{host}/multi:1", "--json", env={"SLIMGO_CACHE": str(tmp_path / "cache")})
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert doc["waste"]["dive"]["wasted_bytes"] == 819200 and doc["totals"]["layers"] == 4
+    assert doc["manifest_digest"].startswith("sha256:")
