@@ -90,7 +90,7 @@ def inspect(ref: str, platform: Platform | None = None, tree: bool = False, laye
     }
     if tree or layer is not None:
         entries = list(fs.entries.values()) if layer is None else scan.layers[layer].entries
-        doc["tree"] = {"scope": "final filesystem" if layer is None else f"layer {layer}", "entries": _tree(entries)}
+        doc["tree"] = {"scope": "the final filesystem" if layer is None else f"layer {layer}", "entries": _tree(entries)}
     doc["timings"] = {"scan_seconds": round(scanned - started, 3),
                       "analysis_seconds": round(time.perf_counter() - scanned, 3)}
     return Inspection(scan, fs, doc)

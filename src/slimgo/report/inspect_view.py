@@ -105,7 +105,7 @@ def render(doc: dict[str, Any], console: Console) -> None:
                                                                                         "debug")))
         console.print(gt)
     if "tree" in doc:
-        console.print(f"[bold]Tree[/] of the {doc['tree']['scope']}")
+        console.print(f"[bold]Tree[/] of {doc['tree']['scope']}")
         for row in doc["tree"]["entries"]:
             link = f" → {row['link']}" if "link" in row else ""
             gone = f" [red]({row['whiteout']})[/]" if "whiteout" in row else ""
