@@ -268,3 +268,60 @@ def test_registry_ref(images: dict[str, Path], tmp_path: Path, skopeo: str) -> N
     doc = r.json()
     assert doc["waste"]["dive"]["wasted_bytes"] == 819200 and doc["totals"]["layers"] == 4
     assert doc["manifest_digest"].startswith("sha256:")
+
+
+def _archive(path: Path, layers: list[list[tuple[str, bytes | None]]]) -> Path:
+    """A `docker save`-format archive made by hand (names with a trailing / are directories)."""
+    import hashlib
+    import io
+    import tarfile
+
+    blobs = []
+    for members in layers:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name, data in members:
+                info = tarfile.TarInfo(name.rstrip("/"))
+                if name.endswith("/"):
+                    info.type, info.mode = tarfile.DIRTYPE, 0o755
+                else:
+                    info.size = len(data or b"")
+                tar.addfile(info, io.BytesIO(data or b""))
+        blobs.append(buf.getvalue())
+    diff_ids = ["sha256:" + hashlib.sha256(b).hexdigest() for b in blobs]
+    history = [{"created_by": f"layer {i}"} for i in range(len(blobs))]
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/b"]}, "history": history,
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    names = [f"l{i}/layer.tar" for i in range(len(blobs))]
+    manifest = json.dumps([{"Config": "c.json", "RepoTags": ["x:1"], "Layers": names}]).encode()
+    with tarfile.open(path, "w") as tar:
+        for name, data in [*zip(names, blobs), ("c.json", config), ("manifest.json", manifest)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_dive_corner_cases_agree(tmp_path: Path) -> None:
+    """Implicit parents, a whiteout of a directory, of a missing path (dive stops scoring that layer), an
+    opaque directory, and a path deleted and re-added in one layer: the numbers still equal dive's."""
+    dive = _dive()
+    require(dive is not None, "dive is not installed (scripts/test.sh installs it with go install)")
+    archive = _archive(tmp_path / "corner.tar", [
+        [("a/", None), ("a/f", b"x" * 10), ("b", b"y" * 5), ("c/x", b"z" * 7), ("d/", None), ("d/old", b"o" * 3)],
+        [(".wh.a", None), (".wh.nothere", None), ("b", b"y" * 20), ("c/x", b"z" * 9)],
+        [("d/", None), ("d/.wh..wh..opq", None), ("d/y", b"n" * 4), ("c/.wh.x", None), ("b", b"y" * 30),
+         ("e/f", b"e" * 6)],
+        [(".wh.b", None), ("b", b"q" * 2), ("e/", None)],
+    ])
+    out = tmp_path / "dive.json"
+    subprocess.run([dive, "--source", "docker-archive", "--json", str(out), str(archive)], check=True,
+                   capture_output=True, timeout=120)
+    d = json.loads(out.read_text())
+    r = slimgo("inspect", f"docker-archive:{archive}", "--json")
+    assert r.code == 0, r.err
+    w = r.json()["waste"]["dive"]
+    assert (w["size_bytes"], w["wasted_bytes"]) == (d["image"]["sizeBytes"], d["image"]["inefficientBytes"])
+    assert abs(w["efficiency"] - d["image"]["efficiencyScore"]) < 1e-12
+    assert {(f["path"], f["count"], f["bytes"]) for f in w["inefficient_files"]} == \
+        {(f["file"], f["count"], f["sizeBytes"]) for f in d["image"]["fileReference"]}

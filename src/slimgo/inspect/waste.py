@@ -9,10 +9,12 @@ below it. Per path: the sum of its sizes over every layer it is a leaf in, and t
   deleted file is counted in every layer it appears in, its first copy included);
 - a layer's size is the sum of its entries' header sizes; user wasted percent = wasted / the size of
   every layer but the first.
-dive stacks the layers below a whiteout by replaying each layer's nodes; an implicit parent (a directory
-with no entry of its own in that layer) replaces the directory's size and type with empty ones. That is
-reproduced. Two corner cases are not: dive applies a layer's whiteouts and additions in name order (here
-deletions come first), and it stops scoring a layer at a whiteout of a path that does not exist below.
+dive stacks the layers below a whiteout by replaying each layer's nodes in its visiting order (children by
+name, a directory after its children); an implicit parent (a directory with no entry of its own in that
+layer) replaces the directory's size and type with empty ones; the layers below the first one are a copy
+of the first one; and a whiteout of a path that does not exist below stops the scoring of the rest of its
+layer, leaving that path's record at count 0 and minimum -1 (which dive then adds into its sum). All of
+that is reproduced, so the numbers agree on malformed images too (tests/integration/test_inspect.py).
 """
 
 from __future__ import annotations
@@ -114,34 +116,50 @@ def _layer_tree(entries: list[Entry]) -> tuple[dict[str, Entry | None], set[str]
     return nodes, parents
 
 
+def _post_order(key: str) -> tuple[str, ...]:
+    """dive's visiting order: children by name, each directory after its children."""
+    return (*key.split("/")[1:], "\U0010ffff")
+
+
+def _stack_layer(stack: _DiveStack, nodes: dict[str, Entry | None], order: list[str], copy: bool = False) -> None:
+    """dive's Stack: every node in visiting order; a whiteout removes, anything else (an implicit parent
+    too, with an empty payload) replaces. `copy` adds the nodes as they are, whiteout nodes by their own name."""
+    for key in order:
+        e = nodes[key]
+        if e is None:
+            stack.add(key, 0, False)
+        elif e.whiteout == WHITEOUT and not copy:
+            stack.remove(e.path)
+        else:
+            stack.add(key, e.size, e.kind == DIR)
+
+
 def dive_waste(scan: ImageScan) -> DiveWaste:
     per_path: dict[str, list[int]] = {}  # path -> [count, cumulative, minimum]
     stack = _DiveStack()
     layer_bytes = [layer.dive_bytes for layer in scan.layers]
     for layer in scan.layers:
         nodes, parents = _layer_tree(layer.entries)
-        for key, e in nodes.items():
+        order = sorted(nodes, key=_post_order)
+        if layer.index == 0:  # dive's "layers below" the first layer are a copy of the first layer itself
+            _stack_layer(stack, nodes, order, copy=True)
+        for key in order:
             if key in parents:
                 continue
+            e = nodes[key]
+            path = e.path if e is not None and e.whiteout == WHITEOUT else key
+            rec = per_path.setdefault(path, [0, 0, -1])  # dive's record starts with "no minimum yet" (-1)
             if e is not None and e.whiteout == WHITEOUT:
-                path, size = e.path, stack.deleted_size(e.path)
+                if path not in stack.info:
+                    break  # dive's visit fails here: the -1 stays in its sum, and the layer's remaining leaves are skipped
+                size = stack.deleted_size(path)
             else:
-                path, size = key, e.size if e is not None else 0
-            rec = per_path.get(path)
-            if rec is None:
-                per_path[path] = [1, size, size]
-            else:
-                rec[0] += 1
-                rec[1] += size
-                rec[2] = min(rec[2], size)
-        for e in nodes.values():
-            if e is not None and e.whiteout == WHITEOUT:
-                stack.remove(e.path)
-        for key, e in sorted(nodes.items()):
-            if e is None:
-                stack.add(key, 0, False)
-            elif e.whiteout == NOT_WHITEOUT:
-                stack.add(key, e.size, e.kind == DIR)
+                size = e.size if e is not None else 0
+            rec[0] += 1
+            rec[1] += size
+            if rec[2] < 0 or size < rec[2]:
+                rec[2] = size
+        _stack_layer(stack, nodes, order)
     minimum = sum(r[2] for r in per_path.values())
     discovered = sum(r[1] for r in per_path.values())
     ineff = sorted((Inefficiency(p, r[0], r[1]) for p, r in per_path.items() if r[0] >= 2),
