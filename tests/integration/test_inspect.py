@@ -325,3 +325,19 @@ def test_dive_corner_cases_agree(tmp_path: Path) -> None:
     assert abs(w["efficiency"] - d["image"]["efficiencyScore"]) < 1e-12
     assert {(f["path"], f["count"], f["bytes"]) for f in w["inefficient_files"]} == \
         {(f["file"], f["count"], f["sizeBytes"]) for f in d["image"]["fileReference"]}
+
+
+def test_oci_layout_index_and_platform(tmp_path: Path, go_bin: str) -> None:
+    """An index with two platforms: --platform picks one; the default is linux/amd64."""
+    from tests.support.parts import HELLO
+
+    layout = tmp_path / "layout"
+    b = slimgo("build", str(HELLO), "--platform", "linux/amd64,linux/arm64", "--oci-layout", str(layout),
+               "--no-reference")
+    assert b.code == 0, b.err
+    arm = slimgo("inspect", f"oci:{layout}", "--platform", "linux/arm64", "--json").json()
+    amd = slimgo("inspect", f"oci:{layout}", "--json").json()
+    assert (arm["platform"], amd["platform"]) == ("linux/arm64", "linux/amd64")
+    assert arm["start"]["will_start"] and amd["start"]["will_start"]
+    assert [b["wrong_arch"] for b in arm["start"]["binaries"]] == [""]
+    assert slimgo("inspect", f"oci:{layout}", "--platform", "linux/s390x").code == 2

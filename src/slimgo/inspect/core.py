@@ -61,6 +61,7 @@ def inspect(ref: str, platform: Platform | None = None, tree: bool = False, laye
     fs, deltas = fs_mod.build(scan)
     dive = waste.dive_waste(scan)
     dup_bytes, dup_groups = waste.duplicates(scan)
+    clutter = waste.clutter(fs)
     surf = surface_mod.surface(scan, fs)
     start = startcheck.check(scan, fs)
     gos = goview.go_binaries(scan, fs)
@@ -83,7 +84,8 @@ def inspect(ref: str, platform: Platform | None = None, tree: bool = False, laye
                     "size_bytes": x.dive_bytes, "entries": len(x.entries), **d.to_json()}
                    for x, d in zip(scan.layers, deltas)],
         "waste": {"dive": dive.to_json(), "duplicates": {"bytes": dup_bytes, "groups": [g.to_json() for g in dup_groups]},
-                  "clutter": [g.to_json() for g in waste.clutter(fs)]},
+                  "clutter": [g.to_json() for g in clutter[:50]], "clutter_groups": len(clutter),
+                  "clutter_bytes": sum(g.bytes for g in clutter)},
         "surface": surf.to_json(),
         "start": start.to_json(),
         "go_binaries": [g.to_json() for g in gos],

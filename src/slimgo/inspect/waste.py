@@ -211,13 +211,22 @@ GO_CACHES = (("go build cache", "/.cache/go-build/"), ("go module cache", "/pkg/
 
 
 def _goroots(fs: FileSystem) -> list[str]:
+    """Toolchain trees (bin/go next to src/runtime), with the real path of a symlinked src (Debian's
+    /usr/lib/go-1.19/src -> /usr/share/go-1.19/src): their sources are the toolchain, not clutter."""
     roots = []
     for path, e in fs.entries.items():
         if path.endswith("/bin/go") and e.kind in (FILE, SYMLINK, HARDLINK):
             root = path[:-len("/bin/go")]
-            if fs.is_dir(root + "/src/runtime"):
-                roots.append(root + "/")
+            src = fs.resolve(root + "/src")
+            if src is not None and fs.is_dir(src + "/runtime"):
+                roots += [root + "/", src + "/"]
     return roots
+
+
+def _source_root(path: str) -> str:
+    """Go sources are grouped by their first three directories (/app, /usr/local/go, /src/github.com)."""
+    parts = path.split("/")[1:-1]
+    return "/" + "/".join(parts[:3])
 
 
 def _root_of(path: str, marker: str) -> str:
@@ -256,7 +265,7 @@ def clutter(fs: FileSystem) -> list[Group]:
         elif "/testdata/" in path:
             count("test data", _root_of(path, "/testdata/"), e)
         elif path.endswith(".go"):
-            count("Go source", posixpath.dirname(path), e)
+            count("Go source", _source_root(path), e)
         elif posixpath.basename(path) in ("go.sum", "go.mod", "Dockerfile", ".dockerignore"):
             count("build file", path, e)
     return sorted(groups.values(), key=lambda g: (-g.bytes, g.kind, g.path))
