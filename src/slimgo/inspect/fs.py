@@ -107,6 +107,18 @@ class FileSystem:
     def exists(self, path: str) -> bool:
         return self.resolve(path) is not None
 
+    def goroots(self) -> list[str]:
+        """Toolchain trees (bin/go next to src/runtime), with the real path of a symlinked src (Debian's
+        /usr/lib/go-1.19/src -> /usr/share/go-1.19/src): their sources and test data are the toolchain."""
+        roots = []
+        for path, e in self.entries.items():
+            if path.endswith("/bin/go") and e.kind in (FILE, SYMLINK, HARDLINK):
+                root = path[:-len("/bin/go")]
+                src = self.resolve(root + "/src")
+                if src is not None and self.is_dir(src + "/runtime"):
+                    roots += [root + "/", src + "/"]
+        return roots
+
     def files(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind == FILE]
 

@@ -149,7 +149,7 @@ def check(scan: ImageScan, fs: FileSystem) -> StartCheck:
     dirs = _search_dirs(scan, fs, arch)
     checks: dict[str, BinaryCheck] = {}
     for path, e in sorted(fs.entries.items()):
-        if e.kind != FILE:
+        if e.kind != FILE or not e.mode & 0o111:  # only what can be exec'd (test fixtures are 0644)
             continue
         info = scan.layers[e.layer].elfs.get(path)
         if info is None or (info.dynamic and not info.interpreter):  # shared libraries are not started

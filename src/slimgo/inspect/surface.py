@@ -131,9 +131,15 @@ def _secret_file(path: str) -> str | None:
 
 def _secrets(scan: ImageScan, fs: FileSystem) -> list[Secret]:
     out: list[Secret] = []
+    # Test keys that ship with a Go toolchain or a module (crypto/tls/testdata, ...) are public fixtures.
+    goroots = tuple(fs.goroots())
+
+    def fixture(path: str) -> bool:
+        return path.startswith(goroots) or "/pkg/mod/" in path or "/testdata/" in path
+
     for layer in scan.layers:
         for e in layer.entries:
-            if e.kind != FILE or e.whiteout != NOT_WHITEOUT:
+            if e.kind != FILE or e.whiteout != NOT_WHITEOUT or fixture(e.path):
                 continue
             kind = "PEM private key" if e.path in layer.private_keys else _secret_file(e.path)
             if kind is None or (kind in ("PEM file",) and e.path not in layer.private_keys):

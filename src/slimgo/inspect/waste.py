@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .fs import FileSystem
-from .model import DIR, FILE, HARDLINK, NOT_WHITEOUT, OPAQUE, SYMLINK, WHITEOUT, Entry, ImageScan
+from .model import DIR, FILE, NOT_WHITEOUT, OPAQUE, WHITEOUT, Entry, ImageScan
 
 
 @dataclass
@@ -210,19 +210,6 @@ HOME_PKG_CACHES = ("/.cache/pip/", "/.npm/_cacache/", "/.cache/yarn/", "/.cargo/
 GO_CACHES = (("go build cache", "/.cache/go-build/"), ("go module cache", "/pkg/mod/"))
 
 
-def _goroots(fs: FileSystem) -> list[str]:
-    """Toolchain trees (bin/go next to src/runtime), with the real path of a symlinked src (Debian's
-    /usr/lib/go-1.19/src -> /usr/share/go-1.19/src): their sources are the toolchain, not clutter."""
-    roots = []
-    for path, e in fs.entries.items():
-        if path.endswith("/bin/go") and e.kind in (FILE, SYMLINK, HARDLINK):
-            root = path[:-len("/bin/go")]
-            src = fs.resolve(root + "/src")
-            if src is not None and fs.is_dir(src + "/runtime"):
-                roots += [root + "/", src + "/"]
-    return roots
-
-
 def _source_root(path: str) -> str:
     """Go sources are grouped by their first three directories (/app, /usr/local/go, /src/github.com)."""
     parts = path.split("/")[1:-1]
@@ -236,7 +223,7 @@ def _root_of(path: str, marker: str) -> str:
 
 def clutter(fs: FileSystem) -> list[Group]:
     """Files a .dockerignore or a cache clean-up would normally keep out, grouped by where they live."""
-    goroots = tuple(_goroots(fs))
+    goroots = tuple(fs.goroots())
     groups: dict[tuple[str, str], Group] = {}
 
     def count(kind: str, root: str, e: Entry) -> None:

@@ -16,7 +16,8 @@ TOP = 10
 
 
 def _short(text: str, n: int = 70) -> str:
-    text = " ".join(text.split())
+    """One line, without the builder's `/bin/sh -c #(nop) ` noise, cut to n characters."""
+    text = " ".join(text.split()).removeprefix("/bin/sh -c ").removeprefix("#(nop) ")
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -173,6 +174,10 @@ def _layer_chart(doc: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _table(header: str, rows: str, empty: str) -> str:
+    return f"<table>{header}{rows}</table>" if rows else f'<p class="note">{html.escape(empty)}</p>'
+
+
 def html_report(doc: dict[str, Any]) -> str:
     e = html.escape
     t = doc["totals"]
@@ -217,10 +222,14 @@ def html_report(doc: dict[str, Any]) -> str:
             f"wasted {w['user_wasted_percent'] * 100:.4f}% (dive's definitions) · duplicate content "
             f"{e(human_bytes(doc['waste']['duplicates']['bytes']))} · share of the image wasted "
             f"{e(pct(w['wasted_bytes'], w['size_bytes']))}</p>"
-            f'<table><tr><th class="l">path</th><th>copies</th><th>bytes</th></tr>{ineff}</table>'
-            f'<table><tr><th class="l">kind</th><th class="l">where</th><th>files</th><th>bytes</th></tr>{clutter}</table>'
+            + _table('<tr><th class="l">path</th><th>copies</th><th>bytes</th></tr>', ineff,
+                     "no path is stored in more than one layer")
+            + _table('<tr><th class="l">kind</th><th class="l">where</th><th>files</th><th>bytes</th></tr>', clutter,
+                     "no caches, sources or build files found") +
             f"<h2>Attack surface</h2><table>{surf}</table><h2>Will it start?</h2>{start}"
-            f'<h2>Go binaries</h2><table><tr><th class="l">path</th><th>go</th><th class="l">main module</th><th>deps</th>'
-            f"<th>trimpath</th><th>-s -w</th><th>cgo</th><th>debug</th></tr>{gos}</table>{ci}"
+            + "<h2>Go binaries</h2>"
+            + _table('<tr><th class="l">path</th><th>go</th><th class="l">main module</th><th>deps</th>'
+                     "<th>trimpath</th><th>-s -w</th><th>cgo</th><th>debug</th></tr>", gos, "no Go binaries")
+            + f"{ci}"
             f'<p class="note">Every number on this page was read from the image\'s layers; secrets are named, never '
             f"shown.</p></body></html>\n")
