@@ -6,11 +6,14 @@ problems."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,17 +35,44 @@ def _dive() -> str | None:
     return str(cand) if cand.is_file() else None
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory, go_bin: str) -> dict[str, Path]:
+def images(tmp_path_factory: pytest.TempPathFactory, go_bin: str) -> Iterator[dict[str, Path]]:
+    """Built once per session: xdist workers share them through a lock, and the last one out removes them."""
     require(Path(DOCKER).exists() and subprocess.run([DOCKER, "info"], capture_output=True).returncode == 0,
             "the Docker engine is not running")
     require(shutil.which("busybox") is not None, "busybox-static is not installed")
     require(Path("/lib/ld-musl-x86_64.so.1").exists(), "musl is not installed (its loader makes the musl base)")
-    work = tmp_path_factory.mktemp("inspect-images")
-    built = build_all(f"slimgo-inspect-{uuid.uuid4().hex[:8]}", work)
-    yield {**built.archives, **{f"tag:{n}": Path(t) for n, t in zip(("busybox", "musl", "alpine-cgo", "secret",
-                                                                        "multi"), built.tags)}}
-    remove(built.tags)
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "slimgo-inspect-images"
+    shared.mkdir(exist_ok=True)
+    state = shared / "state.json"
+    with _locked(shared / "lock"):
+        if state.exists():
+            doc = json.loads(state.read_text())
+        else:
+            built = build_all(f"slimgo-inspect-{uuid.uuid4().hex[:8]}", shared)
+            doc = {"archives": {k: str(v) for k, v in built.archives.items()}, "tags": built.tags, "users": 0}
+        doc["users"] += 1
+        state.write_text(json.dumps(doc))
+    names = ("busybox", "musl", "alpine-cgo", "secret", "multi")
+    yield {**{k: Path(v) for k, v in doc["archives"].items()},
+           **{f"tag:{n}": Path(t) for n, t in zip(names, doc["tags"])}}
+    with _locked(shared / "lock"):
+        doc = json.loads(state.read_text())
+        doc["users"] -= 1
+        state.write_text(json.dumps(doc))
+        if doc["users"] == 0:
+            remove(doc["tags"])
 
 
 @pytest.fixture(scope="module")
