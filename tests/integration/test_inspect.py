@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from slimgo.inspect.surface import redact
 from tests.support.cli import slimgo
 from tests.support.inspect_images import FAKE_KEY, build_all, docker, remove
 from tests.support.parts import DOCKER, require
@@ -99,9 +100,9 @@ def test_waste_numbers_equal_dive(images: dict[str, Path], docs: dict[str, dict]
     assert w["wasted_bytes"] == d["image"]["inefficientBytes"]
     assert abs(w["efficiency"] - d["image"]["efficiencyScore"]) < 1e-12
     assert [x["size_bytes"] for x in docs[name]["layers"]] == [x["sizeBytes"] for x in d["layer"]]
-    # dive shows the history's created_by without its "/bin/sh -c " prefix
+    # dive shows the history's created_by without its "/bin/sh -c " prefix (and slimgo redacts secrets in it)
     assert [x["created_by"].removeprefix("/bin/sh -c ") for x in docs[name]["layers"]] == \
-        [x["command"] for x in d["layer"]]
+        [redact(x["command"]) for x in d["layer"]]
     theirs = {(f["file"], f["count"], f["sizeBytes"]) for f in d["image"]["fileReference"]}
     ours = {(f["path"], f["count"], f["bytes"]) for f in w["inefficient_files"]}
     assert w["inefficient_file_count"] == len(theirs)
@@ -160,6 +161,7 @@ def test_planted_secrets_and_permissions(images: dict[str, Path], docs: dict[str
     assert ("dotenv file", "/app/.env", True) in secrets  # deleted by a later layer, still pulled
     assert ("secret in ENV", "API_TOKEN", False) in secrets
     assert any(k == "secret in build history" and n == "API_TOKEN" for k, n, _ in secrets)
+    assert any(k == "secret in build history" and n == "DB_PASSWORD" for k, n, _ in secrets)
     assert s["setuid"] == ["/bin/suidtool"]
     assert "/shared" in s["world_writable"] and "/tmp" not in s["world_writable"]  # /tmp has the sticky bit
     assert s["capabilities"] == ["/bin/pinger"]
@@ -168,6 +170,7 @@ def test_planted_secrets_and_permissions(images: dict[str, Path], docs: dict[str
         r = slimgo("inspect", f"docker-archive:{images['secret']}", "--ci", *args)
         text = r.out + r.err
         assert "abc123notreal" not in text and "hunter2" not in text and FAKE_KEY.decode().splitlines()[1] not in text
+        assert "hunter3notreal" not in text  # a build ARG, recorded in the RUN layer's history
         assert r.code == 1
     failed = {x["rule"] for x in r_json(images)["ci"]["rules"] if x["status"] == "fail"}
     assert {"no_shell", "no_root", "no_secrets"} <= failed

@@ -127,7 +127,8 @@ def build_all(prefix: str, work: Path) -> Images:
     ctx.mkdir()
     (ctx / "id_rsa").write_bytes(FAKE_KEY)
     (ctx / "env").write_text("DB_PASSWORD=hunter2\n")
-    build(tag("secret"), ctx, f"FROM {base}\nCOPY id_rsa /root/.ssh/id_rsa\nCOPY env /app/.env\n"
+    build(tag("secret"), ctx, f"FROM {base}\nARG DB_PASSWORD=hunter3notreal\nCOPY id_rsa /root/.ssh/id_rsa\n"
+                              "COPY env /app/.env\n"
                               "RUN cp /bin/busybox /bin/suidtool && chmod 4755 /bin/suidtool && rm /app/.env "
                               "&& mkdir /shared && chmod 777 /shared\n"
                               "ENV API_TOKEN=abc123notreal\nEXPOSE 8080\nCMD [\"/bin/sh\"]\n")

@@ -137,3 +137,12 @@ def test_byte_syntax_and_threshold_precedence(tmp_path: Path) -> None:
     (tmp_path / ".slimgo.yaml").write_text("inspect:\n  lowestEfficency: 0.8\n")
     with pytest.raises(BadInput, match="unknown key"):
         ci.load(tmp_path, {}, None)
+
+
+def test_history_is_redacted() -> None:
+    from slimgo.inspect.surface import redact
+
+    line = '|2 DB_PASSWORD=hunter3 MODE=prod /bin/sh -c echo AKIAABCDEFGHIJKLMNOP && export API_TOKEN="a b"'
+    out = redact(line)
+    assert "hunter3" not in out and "AKIA" not in out and '"a b"' not in out
+    assert "MODE=prod" in out and "DB_PASSWORD=<redacted>" in out

@@ -79,7 +79,7 @@ def inspect(ref: str, platform: Platform | None = None, tree: bool = False, laye
         "totals": {"layers": len(scan.layers), "compressed_bytes": sum(x.compressed_bytes for x in scan.layers),
                    "uncompressed_bytes": sum(x.uncompressed_bytes for x in scan.layers),
                    "files": len(final_files), "file_bytes": sum(e.size for e in final_files)},
-        "layers": [{"index": x.index, "digest": x.digest, "created_by": x.created_by,
+        "layers": [{"index": x.index, "digest": x.digest, "created_by": surface_mod.redact(x.created_by),
                     "compressed_bytes": x.compressed_bytes, "uncompressed_bytes": x.uncompressed_bytes,
                     "size_bytes": x.dive_bytes, "entries": len(x.entries), **d.to_json()}
                    for x, d in zip(scan.layers, deltas)],

@@ -35,6 +35,7 @@ SECRET_VAR = re.compile(r"(?i)(token|secret|passw(or)?d|passwd|api[_-]?key|priva
 SECRET_VALUE = re.compile(r"(AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|glpat-[A-Za-z0-9_-]{20}|xox[baprs]-[A-Za-z0-9-]{10,}|"
                           r"-----BEGIN [A-Z ]*PRIVATE KEY-----|sk_live_[A-Za-z0-9]{16,})")
 ASSIGN = re.compile(r"(?:^|[\s|;&])([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
+SECRET_ASSIGN = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S+)")
 # Files with 'key' in the name that only ever hold public material.
 NOT_SECRET_DIRS = ("/usr/share/", "/usr/lib/python", "/etc/ssl/certs/", "/usr/local/go/", "/usr/lib/go")
 
@@ -127,6 +128,13 @@ def _secret_file(path: str) -> str | None:
         if base.endswith(suffix):
             return kind
     return None
+
+
+def redact(text: str) -> str:
+    """A history line fit to print: values of secret-looking variables and credential-shaped strings removed."""
+    text = SECRET_ASSIGN.sub(lambda m: f"{m.group(1)}=<redacted>" if SECRET_VAR.search(m.group(1)) else m.group(0),
+                             text)
+    return SECRET_VALUE.sub("<redacted>", text)
 
 
 def _secrets(scan: ImageScan, fs: FileSystem) -> list[Secret]:
