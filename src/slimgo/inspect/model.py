@@ -65,6 +65,7 @@ class LayerScan:
     shebangs: dict[str, str] = field(default_factory=dict)
     private_keys: set[str] = field(default_factory=set)  # paths whose content is a PEM private key
     texts: dict[str, bytes] = field(default_factory=dict)  # small config files (passwd, ld.so.conf, ...)
+    text_bytes: int = 0  # what `texts` is charged against Limits.max_texts
     created_by: str = ""
     history_index: int | None = None
 

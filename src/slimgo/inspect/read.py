@@ -38,7 +38,8 @@ PEM_KEY = b"PRIVATE KEY-----"
 class Limits:
     """Bounds on hostile input; each is far above what a real image needs."""
 
-    max_entries: int = 3_000_000  # entries over all layers (each costs ~200 bytes of memory)
+    max_entries: int = 1_000_000  # entries over all layers (each costs ~250 bytes of memory)
+    max_texts: int = 8 << 20  # small config files kept per layer (passwd, ld.so.conf.d/*, ...)
     max_header: int = 1 << 20  # one PAX / GNU long-name header
     max_path: int = 4096  # Linux PATH_MAX
     max_elf: int = 1 << 30  # an ELF larger than this is listed but not parsed
@@ -168,6 +169,10 @@ def _read_content(tar: TarStream, m: Header, entry: Entry, layer: LayerScan, lim
     if b"-----BEGIN" in head[:4096] and PEM_KEY in head[:8192]:
         layer.private_keys.add(path)
     if m.size <= MAX_TEXT and (path in TEXT_PATHS or path.startswith(TEXT_PREFIXES)):
+        layer.text_bytes += max(len(head), 512)  # each file counts at least a block, so their number is bounded too
+        if layer.text_bytes > limits.max_texts:
+            raise ImageFormatError(f"layer {layer.index}: more than {limits.max_texts} bytes of loader and user "
+                                   "configuration files")
         layer.texts[path] = head
     while chunk := tar.read(CHUNK):
         h.update(chunk)
