@@ -146,3 +146,10 @@ def test_history_is_redacted() -> None:
     out = redact(line)
     assert "hunter3" not in out and "AKIA" not in out and '"a b"' not in out
     assert "MODE=prod" in out and "DB_PASSWORD=<redacted>" in out
+
+
+def test_kept_config_text_is_bounded() -> None:
+    many = tar_bytes([(f"etc/ld.so.conf.d/{i}.conf", b"/usr/lib\n", {}) for i in range(20)])
+    with pytest.raises(ImageFormatError, match="configuration files"):
+        read.scan(image(many), read.Limits(max_texts=4096))
+    assert len(read.scan(image(many)).layers[0].texts) == 20
