@@ -63,6 +63,7 @@ class LayerScan:
     entries: list[Entry] = field(default_factory=list)
     elfs: dict[str, ElfInfo] = field(default_factory=dict)
     shebangs: dict[str, str] = field(default_factory=dict)
+    libraries: set[str] = field(default_factory=set)  # ELF files that are not programs (shared objects)
     private_keys: set[str] = field(default_factory=set)  # paths whose content is a PEM private key
     texts: dict[str, bytes] = field(default_factory=dict)  # small config files (passwd, ld.so.conf, ...)
     text_bytes: int = 0  # what `texts` is charged against Limits.max_texts

@@ -162,8 +162,11 @@ def _read_content(tar: TarStream, m: Header, entry: Entry, layer: LayerScan, lim
     h.update(head)
     path = entry.path
     elf_buf: bytearray | None = None
-    if head[:4] == b"\x7fELF" and 64 <= m.size <= limits.max_elf and _is_program(head):
-        elf_buf = bytearray(head)
+    if head[:4] == b"\x7fELF":
+        if 64 <= m.size <= limits.max_elf and _is_program(head):
+            elf_buf = bytearray(head)
+        else:
+            layer.libraries.add(path)
     if head[:2] == b"#!" and entry.mode & 0o111:
         layer.shebangs[path] = head[:256].split(b"\n", 1)[0][2:].decode("utf-8", "replace").strip()
     if b"-----BEGIN" in head[:4096] and PEM_KEY in head[:8192]:

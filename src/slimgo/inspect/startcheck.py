@@ -54,6 +54,7 @@ class StartCheck:
     problems: list[str]  # reasons the entrypoint will not start
     warnings: list[str]  # it starts, but something will fail later
     binaries: list[BinaryCheck]
+    libraries: int = 0  # ELF shared objects in the image: loaded, never started, so not checked
 
     @property
     def will_start(self) -> bool:
@@ -63,7 +64,8 @@ class StartCheck:
         return {"will_start": self.will_start, "argv": self.argv, "resolved": self.resolved,
                 "problems": self.problems, "warnings": self.warnings,
                 "binaries": [b.to_json() for b in self.binaries],
-                "binaries_not_starting": sum(1 for b in self.binaries if not b.starts)}
+                "binaries_not_starting": sum(1 for b in self.binaries if not b.starts),
+                "shared_libraries": self.libraries}
 
 
 def _ld_conf_dirs(scan: ImageScan, fs: FileSystem) -> list[str]:
@@ -168,7 +170,8 @@ def check(scan: ImageScan, fs: FileSystem) -> StartCheck:
     user_note = _missing_user(scan, fs)
     if user_note:
         problems.append(user_note)
-    return StartCheck(argv, resolved, problems, warnings, list(checks.values()))
+    libraries = sum(1 for path, e in fs.entries.items() if e.kind == FILE and path in scan.layers[e.layer].libraries)
+    return StartCheck(argv, resolved, problems, warnings, list(checks.values()), libraries)
 
 
 def _missing_user(scan: ImageScan, fs: FileSystem) -> str:

@@ -92,7 +92,8 @@ def render(doc: dict[str, Any], console: Console) -> None:
     for p in st["warnings"]:
         console.print(f"  [yellow]![/] {p}")
     failing = [b for b in st["binaries"] if not b["starts"]]
-    console.print(f"  {len(st['binaries'])} programs checked, {len(failing)} would not start")
+    console.print(f"  {len(st['binaries'])} programs checked, {len(failing)} would not start "
+                  f"({st['shared_libraries']} shared libraries)")
     for b in failing[:TOP]:
         why = b["wrong_arch"] or f"missing {', '.join(b['missing'])}"
         console.print(f"  [red]✗[/] {b['path']}: {why}")
