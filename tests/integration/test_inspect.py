@@ -166,6 +166,11 @@ def test_planted_secrets_and_permissions(images: dict[str, Path], docs: dict[str
     assert "/shared" in s["world_writable"] and "/tmp" not in s["world_writable"]  # /tmp has the sticky bit
     assert s["capabilities"] == ["/bin/pinger"]
     assert s["user"]["root"] and s["exposed_ports"] == ["8080/tcp"]
+    clutter = {(g["kind"], g["path"]) for g in docs["secret"]["waste"]["clutter"]}
+    assert clutter == {(".git directory", "/src/.git"), ("node_modules", "/src/node_modules"),
+                       ("test data", "/src/testdata"), ("Go source", "/src"), ("build file", "/src/go.sum"),
+                       ("go build cache", "/root/.cache/go-build"), ("go module cache", "/go/pkg/mod"),
+                       ("package manager cache", "/var/cache/apt")}
     for args in (("--json",), ()):
         r = slimgo("inspect", f"docker-archive:{images['secret']}", "--ci", *args)
         text = r.out + r.err

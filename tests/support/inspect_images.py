@@ -131,6 +131,14 @@ def build_all(prefix: str, work: Path) -> Images:
                               "COPY env /app/.env\n"
                               "RUN cp /bin/busybox /bin/suidtool && chmod 4755 /bin/suidtool && rm /app/.env "
                               "&& mkdir /shared && chmod 777 /shared\n"
+                              # what a .dockerignore or a cache clean-up would have kept out
+                              "RUN mkdir -p /src/.git /src/node_modules/x /src/testdata /root/.cache/go-build/ab "
+                              "/go/pkg/mod/example.com/m@v1 /var/cache/apt/archives "
+                              "&& echo ref > /src/.git/HEAD && echo m > /src/node_modules/x/i.js "
+                              "&& echo d > /src/testdata/in.txt && echo package main > /src/main.go "
+                              "&& echo sum > /src/go.sum && echo o > /root/.cache/go-build/ab/obj "
+                              "&& echo package m > /go/pkg/mod/example.com/m@v1/m.go "
+                              "&& echo deb > /var/cache/apt/archives/x.deb\n"
                               "ENV API_TOKEN=abc123notreal\nEXPOSE 8080\nCMD [\"/bin/sh\"]\n")
     out["secret"] = save(tags[-1], work / "secret.tar")
     # 5. Layers that overwrite and delete: a file rewritten, a file deleted, a directory deleted, an opaque dir.
