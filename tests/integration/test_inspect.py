@@ -258,7 +258,7 @@ def test_daemon_ref_and_debug_label(images: dict[str, Path], tmp_path: Path) -> 
 
 def test_bad_input_is_one_line(tmp_path: Path) -> None:
     r = slimgo("inspect", f"docker-archive:{tmp_path / 'nope.tar'}", "--json")
-    assert r.code == 2 and r.json()["error"].endswith("no such file")
+    assert r.code == 2 and r.json()["error"]["message"].endswith("no such file")
     junk = tmp_path / "junk.tar"
     junk.write_bytes(os.urandom(4096))
     r = slimgo("inspect", f"docker-archive:{junk}")

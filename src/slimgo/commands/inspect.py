@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from .edge import Ui, emit_json
+from .edge import Ui, emit_json, json_options
 
 
 @click.command("inspect")
 @click.argument("ref")
-@click.option("--json", "json_out", is_flag=True, help="Print one JSON document on stdout.")
+@json_options
 @click.option("--html", type=click.Path(path_type=Path), help="Also write a self-contained HTML report.")
 @click.option("--layer", type=int, help="Show the file tree of layer N (0 is the base).")
 @click.option("--tree", is_flag=True, help="Show the file tree of the final filesystem, with sizes.")
@@ -19,7 +19,8 @@ from .edge import Ui, emit_json
 @click.option("--diff", "other", metavar="OTHER", help="Compare with another image: what changed from REF to OTHER.")
 @click.option("--platform", help="For an index: which image (default linux/amd64).")
 @click.option("--lowest-efficiency", help="CI: lowest allowed efficiency, 0-1 (dive's lowestEfficiency).")
-@click.option("--highest-wasted-bytes", help="CI: most wasted bytes allowed, e.g. 20MB or 20MiB, or 'disabled'.")
+@click.option("--highest-wasted-bytes",
+              help="CI: most wasted bytes allowed, e.g. 20MiB (IEC) or 20M (SI, as dive), or 'disabled'.")
 @click.option("--highest-user-wasted-percent", help="CI: highest wasted/user-bytes ratio, 0-1.")
 @click.option("--ci-config", type=click.Path(path_type=Path), help="A dive .dive-ci file (default ./.dive-ci).")
 def inspect_cmd(ref: str, json_out: bool, html: Path | None, layer: int | None, tree: bool, ci: bool,
@@ -28,10 +29,9 @@ def inspect_cmd(ref: str, json_out: bool, html: Path | None, layer: int | None, 
                 ci_config: Path | None) -> int:
     """What an image ships, wastes and exposes, and whether it will start (oci:DIR[:tag], docker-archive:FILE,
     docker-daemon:NAME or a registry REF)."""
-    from ..errors import SlimgoError
     from ..fsutil import check_writable, write_bytes
     from ..inspect import ci as ci_mod
-    from ..inspect.core import SCHEMA_VERSION, inspect
+    from ..inspect.core import inspect
     from ..platform import Platform
 
     plat = Platform.parse(platform) if platform else None
@@ -45,15 +45,9 @@ def inspect_cmd(ref: str, json_out: bool, html: Path | None, layer: int | None, 
     if html is not None:
         check_writable(html)
     ui = Ui(json_out)
-    try:
-        with ui.progress(f"inspecting {ref}") as progress:
-            result = inspect(ref, plat, tree=tree, layer=layer, progress=progress)
-            other_result = inspect(other, plat, progress=progress) if other else None
-    except SlimgoError as exc:
-        if json_out:  # one JSON document on stdout, also on failure
-            emit_json({"schema_version": SCHEMA_VERSION, "image": ref, "error": exc.message,
-                       "exit_code": exc.exit_code})
-        raise
+    with ui.progress(f"inspecting {ref}") as progress:  # under --json, a failure's document comes from the edge
+        result = inspect(ref, plat, tree=tree, layer=layer, progress=progress)
+        other_result = inspect(other, plat, progress=progress) if other else None
     doc = result.doc
     code = 0
     if thresholds is not None:

@@ -26,11 +26,11 @@ BYTES = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
 
 
 def parse_bytes(text: str, where: str) -> int:
-    """dive's byte syntax (go-humanize): `20MB` is 20,000,000 and `20MiB` is 20,971,520."""
+    """dive's byte syntax (go-humanize): SI `20M` is 20,000,000 and IEC `20MiB` is 20,971,520."""
     m = BYTES.match(text)
     unit = m.group(2).lower() if m else ""
     if m is None or unit not in UNITS:
-        raise BadInput(f"{where}: {text!r} is not a byte count (e.g. 20MB, 20MiB, 1000)")
+        raise BadInput(f"{where}: {text!r} is not a byte count (e.g. 20MiB, 20M, 1000)")
     return int(float(m.group(1)) * UNITS[unit])
 
 
