@@ -146,7 +146,11 @@ def render_diff(d: dict[str, Any], console: Console) -> None:
     for r in f["top_changed"][:TOP]:
         console.print(f"    ~ {human_bytes(r['delta']):>11} {r['path']}")
     for key, v in d["surface"].items():
-        console.print(f"  surface {key}: {v}")
+        if "added" in v:
+            changes = [f"+{x}" for x in v["added"]] + [f"-{x}" for x in v["removed"]]
+            console.print(f"  {key.replace('_', ' ')}: {', '.join(changes)}")
+        else:
+            console.print(f"  {key}: {v['old'] or '(unset)'} → {v['new'] or '(unset)'}")
     ws = d["will_start"]
     if ws["old"] != ws["new"]:
         console.print(f"  will start: {ws['old']} → {ws['new']}")
