@@ -379,3 +379,23 @@ def test_oci_layout_index_and_platform(tmp_path: Path, go_bin: str) -> None:
     assert arm["start"]["will_start"] and amd["start"]["will_start"]
     assert [b["wrong_arch"] for b in arm["start"]["binaries"]] == [""]
     assert slimgo("inspect", f"oci:{layout}", "--platform", "linux/s390x").code == 2
+
+
+def test_zstd_layers_agree_with_dive(tmp_path: Path, go_bin: str) -> None:
+    """zstd-compressed layers (slimgo build --compression zstd) stream the same; dive reads them too."""
+    from tests.support.parts import HELLO
+
+    dive = _dive()
+    require(dive is not None, "dive is not installed (scripts/test.sh installs it with go install)")
+    archive = tmp_path / "zstd.tar"
+    b = slimgo("build", str(HELLO), "--compression", "zstd", "--compression-level", "3", "--tarball", str(archive),
+               "--no-reference")
+    assert b.code == 0, b.err
+    doc = slimgo("inspect", f"docker-archive:{archive}", "--json").json()
+    assert doc["totals"]["compressed_bytes"] < doc["totals"]["uncompressed_bytes"]
+    out = tmp_path / "dive.json"
+    subprocess.run([dive, "--source", "docker-archive", "--json", str(out), str(archive)], check=True,
+                   capture_output=True, timeout=120)
+    d = json.loads(out.read_text())
+    assert [x["size_bytes"] for x in doc["layers"]] == [x["sizeBytes"] for x in d["layer"]]
+    assert doc["waste"]["dive"]["efficiency"] == d["image"]["efficiencyScore"] == 1
