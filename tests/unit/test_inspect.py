@@ -15,6 +15,7 @@ from slimgo.errors import BadInput, ImageFormatError
 from slimgo.inspect import ci, read, waste
 from slimgo.inspect import fs as fs_mod
 from slimgo.inspect.tarstream import TarStream
+from slimgo.platform import Platform
 from slimgo.sources.local import SourceImage, SourceLayer
 
 
@@ -43,7 +44,7 @@ def image(*layers: bytes, config: dict | None = None, compress: bool = False) ->
                 for b in blobs)
     cfg = {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": diff_ids},
            "config": {}, **(config or {})}
-    return SourceImage("test", "linux/amd64", cfg, src)
+    return SourceImage("test", Platform("linux", "amd64"), cfg, src)
 
 
 @pytest.mark.parametrize("fmt", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT])

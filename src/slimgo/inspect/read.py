@@ -100,7 +100,7 @@ def scan(image: SourceImage, limits: Limits = Limits(), progress: Callable[[str]
             layer.digest = diff_ids[i]
         layers.append(layer)
     _attach_history(image.config, layers)
-    return ImageScan(image.ref, image.platform, image.config, layers, image.manifest_digest)
+    return ImageScan(image.ref, image.platform.key, image.config, layers, image.manifest_digest)
 
 
 def _attach_history(config: dict[str, Any], layers: list[LayerScan]) -> None:

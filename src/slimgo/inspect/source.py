@@ -1,30 +1,25 @@
 """An image reference to the SourceImage to scan, through the image sources slimgo already has:
-`oci:DIR[:tag]` and `docker-archive:FILE` are streamed in place (sources/local.py); `docker-daemon:NAME`
-is saved from the engine to a temporary archive first; a registry reference is fetched into the
+`oci:DIR[:tag]` and `docker-archive:FILE` are streamed in place, `docker-daemon:NAME` is saved from the
+engine into a temporary directory first (sources/local.py), and a registry reference is fetched into the
 content-addressed cache by base/remote.py, which verifies every blob."""
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
-from ..base.remote import _choose, _matches
+from ..base.remote import _choose
 from ..base.remote import resolve as resolve_remote
 from ..errors import BadInput
+from ..oci.transports import is_local
 from ..platform import Platform
 from ..sources.local import SourceImage, SourceLayer, open_image
 
 DEFAULT_PLATFORM = "linux/amd64"
-
-
-def _registry(host: str):  # type: ignore[no-untyped-def]
-    from ..registry.auth import CredentialSource
-    from ..registry.client import Registry
-
-    return Registry(host, credentials=CredentialSource())
 
 
 def _pick(spec: str, images: list[SourceImage], platform: Platform | None) -> SourceImage:
@@ -35,37 +30,30 @@ def _pick(spec: str, images: list[SourceImage], platform: Platform | None) -> So
         raise BadInput(f"{spec}: no image in it")
     if platform is None:
         default = Platform.parse(DEFAULT_PLATFORM)
-        key = next((k for k in offered if _matches(k, default)), None)
-        if key is None:
-            raise BadInput(f"{spec}: holds {', '.join(sorted(offered))}; choose one with --platform")
-        return offered[key]
+        found = next((p for p in offered if p.satisfies(default)), None)
+        if found is None:
+            raise BadInput(f"{spec}: holds {', '.join(sorted(p.key for p in offered))}; choose one with --platform")
+        return offered[found]
     return offered[_choose(spec, offered, [platform])[0]]
 
 
 @contextlib.contextmanager
 def open_ref(spec: str, platform: Platform | None) -> Iterator[SourceImage]:
     """The image to inspect; temporary files (a saved daemon image) live until the block ends."""
-    if spec.startswith(("oci:", "docker-archive:")):
-        yield _pick(spec, open_image(spec), platform)
-        return
-    if spec.startswith("docker-daemon:"):
-        from ..sinks.daemon import save_image
-
+    if is_local(spec):
         with tempfile.TemporaryDirectory(prefix="slimgo-inspect-") as tmp:
-            archive = save_image(spec[len("docker-daemon:"):], Path(tmp) / "image.tar")
-            images = open_image(f"docker-archive:{archive}")
-            yield _pick(spec, [SourceImage(spec, i.platform, i.config, i.layers, i.manifest_digest) for i in images],
-                        platform)
+            yield _pick(spec, open_image(spec, Path(tmp)), platform)
         return
     from ..fsutil import user_cache_dir
     from ..oci.cache import LayerCache
+    from ..registries import RegistryPool
 
     bases = resolve_remote(spec, [platform or Platform.parse(DEFAULT_PLATFORM)], LayerCache(user_cache_dir()),
-                           _registry)
+                           RegistryPool())
     b = bases[0]
     layers = tuple(SourceLayer(layer.digest, layer.descriptor.media_type, layer.size, partial(_open_blob, layer.path))
                    for layer in b.layers)
-    yield SourceImage(spec, b.platform_key, b.config, layers, b.digest)
+    yield SourceImage(spec, b.platform, b.config, layers, b.digest)
 
 
 def _open_blob(path: Path) -> IO[bytes]:
