@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ..errors import BadInput
+from .elf import ElfFile
+
 
 @dataclass(frozen=True)
 class Needs:
@@ -58,3 +61,18 @@ def detect(func_names: set[str], packages: set[str], dynamic: bool) -> Needs:
     return Needs(ca_roots=ca, zoneinfo=loads_zones and not tzdata, tzdata_embedded=tzdata,
                  loads_zones=loads_zones, user_db=user, dns=dns, cgo_resolver=cgo_resolver, cgo=cgo,
                  dynamic=dynamic, plugins=plugins)
+
+
+def of_elf(e: ElfFile) -> Needs | None:
+    """A binary's needs from its function table; None when the table is unreadable or inconsistent (a packed
+    or damaged binary): then nothing is known, rather than "needs nothing"."""
+    from . import pclntab
+
+    try:
+        table = pclntab.read(e)
+    except BadInput:
+        return None
+    if table is None or table.partial:
+        return None
+    names = {f.name for f in table.funcs}
+    return detect(names, {pclntab.package_of(n) for n in names}, e.is_dynamic)

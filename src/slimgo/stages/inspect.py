@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..base.model import Base, base_files
-from ..binary import buildinfo, elf, pclntab
+from ..binary import buildinfo, elf
 from ..binary.buildinfo import BuildInfo
 from ..binary.linking import missing_runtime_files
-from ..binary.needs import Needs, detect
+from ..binary.needs import Needs, of_elf
 from ..errors import BadInput
 from ..gobuild.build import BuiltBinary
 
@@ -42,16 +42,6 @@ def inspect(binary: BuiltBinary, *, with_needs: bool = True) -> BinaryFacts:
     with elf.MappedFile(binary.path) as mf:
         e = elf.parse(mf.view)
         info = buildinfo.read(e)
-        needs = _needs(e) if with_needs else None
+        needs = of_elf(e) if with_needs else None
         return BinaryFacts(binary, e.is_dynamic, e.interpreter, tuple(e.needed), info, needs)
 
-
-def _needs(e: elf.ElfFile) -> Needs | None:
-    try:
-        table = pclntab.read(e)
-    except BadInput:
-        return None
-    if table is None or table.partial:
-        return None
-    names = {f.name for f in table.funcs}
-    return detect(names, {pclntab.package_of(n) for n in names}, e.is_dynamic)
