@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.images import DOCKER, ensure_builder_image
-from tests.support.parts import HELLO
+from tests.support.images import _add_busybox, ensure_builder_image
+from tests.support.parts import DOCKER, HELLO
 
 BUSYBOX_TOOLS = ("sh", "rm", "mkdir", "dd", "cp", "chmod", "touch", "ln", "echo", "cat", "true", "mv")
 MUSL_LOADER = "/lib/ld-musl-x86_64.so.1"
@@ -43,26 +43,15 @@ def _add_file(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644, p
 
 
 def _rootfs(extra: list[tuple[str, bytes, int]], loader: str | None, caps: bool = False) -> bytes:
-    busybox = shutil.which("busybox")
-    if busybox is None:
-        raise RuntimeError("busybox is needed (apt-get install busybox-static)")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for d, mode in (("bin", 0o755), ("etc", 0o755), ("lib", 0o755), ("tmp", 0o1777), ("root", 0o700)):
-            info = tarfile.TarInfo(d)
-            info.type, info.mode = tarfile.DIRTYPE, mode
-            tar.addfile(info)
-        _add_file(tar, "bin/busybox", Path(busybox).read_bytes(), 0o755)
-        for tool in BUSYBOX_TOOLS:
-            info = tarfile.TarInfo(f"bin/{tool}")
-            info.type, info.linkname = tarfile.SYMTYPE, "busybox"
-            tar.addfile(info)
+        _add_busybox(tar, BUSYBOX_TOOLS, (("etc", 0o755), ("lib", 0o755), ("tmp", 0o1777), ("root", 0o700)))
         _add_file(tar, "etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
         _add_file(tar, "etc/group", b"root:x:0:\nnogroup:x:65534:\n")
         if loader:
             _add_file(tar, loader.lstrip("/"), Path(loader).read_bytes(), 0o755)
-        if caps:
-            _add_file(tar, "bin/pinger", Path(busybox).read_bytes(), 0o755,
+        if caps:  # a copy of busybox carrying a file capability, as `setcap` would leave it
+            _add_file(tar, "bin/pinger", Path(shutil.which("busybox") or "/bin/busybox").read_bytes(), 0o755,
                       {"SCHILY.xattr.security.capability": CAP_NET_BIND.decode("latin-1")})
         for name, data, mode in extra:
             _add_file(tar, name, data, mode)
