@@ -6,6 +6,10 @@ from __future__ import annotations
 import io
 import tarfile
 
+import pytest
+
+pytest.importorskip("hypothesis", reason="hypothesis (a test extra) is not installed")
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
