@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -64,3 +66,16 @@ def remove_images(tags: list[str]) -> None:
 
 def docker_run(docker: str, image: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([docker, "run", "--rm", image, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def http_get(url: str, timeout: float = 30) -> tuple[int, bytes]:
+    """GET url once something answers (a container's server starting up), or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return resp.status, resp.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing answered at {url} within {timeout:.0f} s") from None
+            time.sleep(0.3)

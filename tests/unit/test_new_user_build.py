@@ -99,9 +99,12 @@ def test_cgo_package_under_cgo_off_says_how_to_turn_cgo_on(tmp_path: Path) -> No
 
 
 def test_generated_dockerfile_header_names_the_flags_it_builds_with(tmp_path: Path) -> None:  # wording
-    from slimgo.dockerfile.generate import ModuleFacts, render
+    from slimgo.dockerfile.generate import render
+    from slimgo.dockerfile.project import GoRelease, ModuleFacts
+    from slimgo.dockerfile.runtime import DEFAULT_RUNTIME, Runtime
 
-    text = render(ModuleFacts(tmp_path, "1.22", ".", "app", True, False))
+    facts = ModuleFacts(tmp_path, ".", ".", "app", GoRelease("1.22", "go 1.22"), ((".", ("go.mod",)),), False, False)
+    text = render(facts, Runtime(DEFAULT_RUNTIME, "distroless static"))
     header = text.splitlines()[0]
-    assert '-ldflags "-s -w -buildid="' in header
-    assert 'ldflags="-s -w -buildid="' in text  # the RUN line says the same
+    assert '-ldflags="-s -w -buildid="' in header
+    assert 'ldflags="-s -w -buildid="' in text.split("\n", 1)[1]  # the RUN line says the same
