@@ -38,13 +38,14 @@ from tests.support.images import (  # noqa: E402
     ensure_builder_image,
     ensure_static_image,
     find_upx,
+    image_exists,
     serve_on_bridge,
     upx_release,
 )
 
 REPO = Path(__file__).resolve().parent.parent
 HELLO = REPO / "examples" / "hello"
-BUILDER, STATIC = "slimgo-test/gobuilder:2", "slimgo-test/static:1"
+BUILDER, STATIC = "slimgo-bench/df-gobuilder:1", "slimgo-bench/df-static:1"
 MIB = 1024 * 1024
 
 
@@ -77,8 +78,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     upx = find_upx(REPO.parent / "shared" / "tools" / "upx" / "upx")
+    made = [tag for tag in (BUILDER, STATIC) if not image_exists(tag)]  # removed at the end if made here
     builder, static = ensure_builder_image(BUILDER), ensure_static_image(STATIC)
-    made: list[str] = []
     rows: list[tuple[str, int, int, float | None]] = []
     with tempfile.TemporaryDirectory(prefix="slimgo-dfbench-") as tmp:
         work = Path(tmp)
