@@ -14,6 +14,7 @@ from slimgo.dockerfile.generate import Options, render
 from slimgo.dockerfile.project import GoRelease, ModuleFacts
 from slimgo.dockerfile.write import dockerignore_for
 from slimgo.errors import BadInput
+from slimgo.strategy import GoFlags
 from tests.support.cli import run as run_cli
 
 FACTS = ModuleFacts(root=Path("."), module_dir=".", package="./cmd/app", name="app",
@@ -28,9 +29,8 @@ def _needs(**kw: bool) -> Needs:
     return Needs(**{**base, **kw})
 
 
-class _Analysis:
-    def __init__(self, needs: Needs | None = None, needed: list[str] | None = None) -> None:
-        self.needs, self.needed = needs, needed or []
+def _probed(needs: Needs | None = None, needed: list[str] | None = None) -> runtime.Probe:
+    return lambda flags: runtime.Probed(needs, tuple(needed or []))
 
 
 def test_builder_pinned_from_toolchain_directive_not_the_go_patch_line() -> None:
@@ -101,12 +101,12 @@ def test_refused_combinations(opts: Options, match: str) -> None:
 
 def test_scratch_copies_what_the_binary_needs_and_nothing_else() -> None:
     both = runtime.choose("scratch", cgo=False, flags=generate.go_flags(Options()),
-                          probe=lambda f: _Analysis(_needs(ca_roots=True, zoneinfo=True)))  # type: ignore[arg-type,return-value]
+                          probe=_probed(_needs(ca_roots=True, zoneinfo=True)))
     text = render(FACTS, both)
     assert "COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt" in text
     assert "ENV ZONEINFO=/zoneinfo.zip" in text and "lib/time/zoneinfo.zip\" /out/zoneinfo.zip" in text
     none = runtime.choose("scratch", cgo=False, flags=generate.go_flags(Options()),
-                          probe=lambda f: _Analysis(_needs(tzdata_embedded=True, loads_zones=True)))  # type: ignore[arg-type,return-value]
+                          probe=_probed(_needs(tzdata_embedded=True, loads_zones=True)))
     bare = render(FACTS, none)
     assert "ca-certificates" not in bare and "ZONEINFO" not in bare and "ARG RUNTIME_IMAGE=scratch" in bare
 
@@ -117,21 +117,22 @@ def test_cgo_runtime_follows_the_libraries_the_binary_links() -> None:
 
     def pick(libs: list[str]) -> str:
         return runtime.choose(None, cgo=True, flags=flags,
-                              probe=lambda f: _Analysis(needed=libs)).image  # type: ignore[arg-type,return-value]
+                              probe=_probed(needed=libs)).image
 
     assert pick(["libc.so.6", "libm.so.6"]) == runtime.GLIBC_RUNTIME
     assert pick(["libc.so.6", "libstdc++.so.6"]) == runtime.CXX_RUNTIME
     with pytest.raises(BadInput, match="libsqlite3.so.0, which no distroless image has"):
         pick(["libc.so.6", "libsqlite3.so.0"])
-    def no_compiler(f: object) -> _Analysis:
+
+    def no_compiler(f: GoFlags) -> runtime.Probed:
         raise BadInput("cannot build: exec: \"gcc\": executable file not found in $PATH")
 
     with pytest.raises(BadInput, match="install a C compiler, or give --base IMAGE"):
-        runtime.choose(None, cgo=True, flags=flags, probe=no_compiler)  # type: ignore[arg-type]
+        runtime.choose(None, cgo=True, flags=flags, probe=no_compiler)
     assert runtime.choose("debian:bookworm-slim", cgo=True, flags=flags, probe=no_compiler).image == \
-        "debian:bookworm-slim"  # type: ignore[arg-type]
+        "debian:bookworm-slim"
     with pytest.raises(BadInput, match="lacks"):
-        runtime.choose("scratch", cgo=True, flags=flags, probe=lambda f: _Analysis())  # type: ignore[arg-type,return-value]
+        runtime.choose("scratch", cgo=True, flags=flags, probe=_probed())
     text = render(FACTS, runtime.Runtime(runtime.GLIBC_RUNTIME, "glibc"), Options(cgo=True))
     assert "FROM ${BUILDER_IMAGE} AS build" in text and "$BUILDPLATFORM" not in text
     assert "CGO_ENABLED=1 " in text and "GOARCH=" not in text

@@ -1,7 +1,7 @@
 """The runtime stage of a generated Dockerfile: which image, and what it needs copied into it.
 
 The answer comes from the program itself: slimgo compiles it once on the host with the Dockerfile's
-flags and reads the binary with the same code as `slimgo analyze` (binary/needs.py for CA roots and
+flags and reads the binary with the same code as `analyze`, `build` and `inspect` (binary/needs.of_elf for CA roots and
 zoneinfo, the ELF's DT_NEEDED for a cgo build's libraries). Reading imports would say "crypto/x509 is
 imported" for every program that imports net/http; the linked functions say whether system roots are
 ever loaded. The cost is one `go build` with a warm cache, and only for `--base scratch` and cgo.
@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..binary.analysis import Analysis, analyze_file
+from ..binary import elf
+from ..binary.needs import Needs
+from ..binary.needs import of_elf as needs_of_elf
 from ..errors import BadInput
 from ..gobuild.build import compile_binary
 from ..gobuild.target import Target
@@ -30,6 +32,14 @@ CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 @dataclass(frozen=True)
+class Probed:
+    """What the host build of the program says about its runtime."""
+
+    needs: Needs | None  # None: the function table was unreadable, so nothing is known
+    needed: tuple[str, ...]  # DT_NEEDED
+
+
+@dataclass(frozen=True)
 class Runtime:
     image: str
     why: str  # one line for the header
@@ -37,15 +47,17 @@ class Runtime:
     env: tuple[tuple[str, str], ...] = ()
 
 
-Probe = Callable[[GoFlags], Analysis]
+Probe = Callable[[GoFlags], Probed]
 
 
 def host_probe(toolchain: Toolchain, target: Target) -> Probe:
-    """Compile the program on the host for linux/<host arch> and analyze it."""
-    def probe(flags: GoFlags) -> Analysis:
+    """Compile the program on the host for linux/<host arch> and read it as build and inspect do."""
+    def probe(flags: GoFlags) -> Probed:
         with tempfile.TemporaryDirectory(prefix="slimgo-df-") as tmp:
             built = compile_binary(toolchain, target, flags, Platform("linux", toolchain.goarch), Path(tmp))
-            return analyze_file(built.path)
+            with elf.MappedFile(built.path) as mf:
+                e = elf.parse(mf.view)
+                return Probed(needs_of_elf(e), tuple(e.needed))
     return probe
 
 
