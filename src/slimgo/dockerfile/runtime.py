@@ -1,8 +1,8 @@
 """The runtime stage of a generated Dockerfile: which image, and what it needs copied into it.
 
 The answer comes from the program itself: slimgo compiles it once on the host with the Dockerfile's
-flags and reads the binary with the same code as `analyze`, `build` and `inspect` (binary/needs.of_elf for CA roots and
-zoneinfo, the ELF's DT_NEEDED for a cgo build's libraries). Reading imports would say "crypto/x509 is
+flags and reads the binary with the same code as `analyze`, `build` and `inspect` (binary/needs.of_elf
+for CA roots and zoneinfo, the ELF's DT_NEEDED for a cgo build's libraries). Reading imports would say "crypto/x509 is
 imported" for every program that imports net/http; the linked functions say whether system roots are
 ever loaded. The cost is one `go build` with a warm cache, and only for `--base scratch` and cgo.
 """
