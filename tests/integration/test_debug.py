@@ -171,6 +171,9 @@ def test_debug_image_contents_labels_and_analyze(default_image: dict[str, Any], 
     assert by_path["/app/debugapp"]["debug_build"] is True
     assert by_path["/app/debugapp"]["stripped"] == {"symbols": False, "dwarf": False}
     assert by_path["/usr/local/bin/dlv"]["debug_build"] is False
+    inspected = slimgo("inspect", f"docker-archive:{image['archive']}", "--json")
+    assert inspected.code == 0, inspected.err
+    assert inspected.json()["debug_image"] is True  # slimgo inspect reads the same label
 
 
 def test_debug_index_shares_the_delve_blob_and_arm64_under_qemu(tmp_path: Path, docker: str, skopeo: str,
