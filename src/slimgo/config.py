@@ -18,6 +18,7 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.I)
 _BUILD_KEYS: dict[str, type | tuple[type, ...]] = {
     "ldflags": str, "gcflags": str, "tags": list, "env": (dict, list), "base": str, "user": str,
     "platforms": (list, str), "compression": str, "compression_level": int, "data": str,
+    "debug": bool, "debug_continue": bool, "delve_version": str, "trimpath": bool,
 }
 
 
@@ -35,6 +36,10 @@ class BuildConfig:
     compression: str | None = None
     compression_level: int | None = None
     data: str | None = None
+    debug: bool | None = None
+    debug_continue: bool | None = None
+    delve_version: str | None = None
+    trimpath: bool | None = None
 
     def overlay(self, top: "BuildConfig") -> "BuildConfig":
         """This config with every key that `top` sets taken from `top` (env is merged, top wins)."""
@@ -148,7 +153,7 @@ def load(module_root: Path | None) -> Config:
         expected = _BUILD_KEYS.get(key)
         if expected is None:
             raise BadInput(f"{path}: unknown build key {key!r} (known: {', '.join(sorted(_BUILD_KEYS))})")
-        if not isinstance(value, expected) or isinstance(value, bool):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise BadInput(f"{path}: build.{key} has the wrong type ({type(value).__name__})")
         if key == "env":
             cfg.build.env = parse_env(cast("list[str] | dict[str, Any]", value), f"{path}: build.env")

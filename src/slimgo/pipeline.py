@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .fsutil import user_cache_dir
+from .gobuild.build import BuiltBinary
 from .oci.cache import LayerCache
 from .oci.model import Layer
 from .registries import RegistryPool
@@ -46,6 +47,7 @@ class BuildResult:
     reference_binary_bytes: int | None
     timings: dict[str, float]
     notes: list[str]
+    debug: dict[str, Any] | None = None  # --debug: how to run the image and attach a debugger
 
     @property
     def primary(self) -> PlatformImage:
@@ -106,6 +108,7 @@ class BuildResult:
             "push": pub.push_stats,
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "notes": self.notes,
+            "debug": self.debug,
         }
 
 
@@ -156,6 +159,7 @@ def build(req: BuildRequest, progress: Progress = _quiet) -> BuildResult:
             assembled = assemble_build(p, facts, bases.remote, work, cache if p.cache else None, progress)
         with clock("write"):
             publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress)
+            debug = _debug_client(p, assembled.images[0].binary)
         committed = True
         progress("every output is in place")
         shutil.rmtree(work, ignore_errors=True)
@@ -170,4 +174,13 @@ def build(req: BuildRequest, progress: Progress = _quiet) -> BuildResult:
     timings = {"resolve": clock.seconds["resolve"], **compiled.seconds, "assemble": clock.seconds["assemble"],
                **publication.seconds, "write": clock.seconds["write"], "total": time.perf_counter() - started}
     return BuildResult(p, assembled.images, publication, compiled.reference_bytes, timings,
-                       [*p.notes, *bases.notes, *compiled.notes, *assembled.notes, *late_notes])
+                       [*p.notes, *bases.notes, *compiled.notes, *assembled.notes, *late_notes], debug)
+
+
+def _debug_client(p: BuildPlan, binary: BuiltBinary) -> dict[str, Any] | None:
+    """The debugger's client configuration, written to --debug-config DIR (an output like the image)."""
+    if p.debug is None:
+        return None
+    client = p.debug.client(p.target, binary)
+    written = client.write(p.outputs.debug_config) if p.outputs.debug_config is not None else []
+    return p.debug.to_json(client, written, str(p.tags[0]))

@@ -18,6 +18,7 @@ from . import buildinfo, pclntab, symtab
 from . import elf as elf_mod
 from . import needs as needs_mod
 from . import sections as sections_mod
+from .buildinfo import is_debug_build
 from .needs import Needs
 
 SCHEMA_VERSION = 1
@@ -77,6 +78,11 @@ class Analysis:
     recommendations: list[Recommendation] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)
 
+    @property
+    def debug_build(self) -> bool:
+        """Compiled for a debugger (-gcflags all=-N -l), as the build settings record it."""
+        return bool(self.info) and is_debug_build(self.info.settings if self.info else {})
+
     def to_json(self) -> dict[str, Any]:
         info = self.info
         main = info.main if info else None
@@ -97,6 +103,7 @@ class Analysis:
             "pie": self.pie,
             "stripped": {"symbols": self.stripped_symbols, "dwarf": self.stripped_dwarf},
             "upx_packed": self.upx,
+            "debug_build": self.debug_build,
             "sections": [{"name": s.name, "group": s.group, "bytes": s.bytes, "compressed": s.compressed}
                          for s in self.sections],
             "section_groups": [{"name": k, "bytes": v} for k, v in self.groups.items()],
@@ -223,7 +230,7 @@ def _recommend(a: Analysis, table: pclntab.FuncTable | None) -> list[Recommendat
     settings = a.info.settings if a.info else {}
     dwarf = a.groups.get("DWARF", 0)
     syms = sum(s.bytes for s in a.sections if s.name in (".symtab", ".strtab"))
-    if dwarf or syms:
+    if (dwarf or syms) and not a.debug_build:  # a debugger needs both: stripping a debug build defeats it
         out.append(Recommendation(
             f'-ldflags "-s -w" would remove {human_bytes(dwarf + syms)}: DWARF {human_bytes(dwarf)}, '
             f'symbol table {human_bytes(syms)}',

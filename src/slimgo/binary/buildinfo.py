@@ -45,6 +45,13 @@ class BuildInfo:
         return self.settings.get(key, default)
 
 
+def is_debug_build(settings: dict[str, str]) -> bool:
+    """A binary compiled without optimisations and inlining, read from its recorded build settings."""
+    args = settings.get("-gcflags", "").split()  # already unquoted; a hostile value cannot raise here
+    flags = {a.split("=", 1)[1] if "=" in a else a for a in args}
+    return "-N" in flags and "-l" in flags
+
+
 def _uvarint(buf: memoryview, pos: int) -> tuple[int, int]:
     value = shift = 0
     for i in range(10):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +20,13 @@ if TYPE_CHECKING:  # the ELF/pclntab readers load only when a binary is analyzed
 class ImageAnalysis:
     ref: str
     binaries: list[tuple[str, str, Analysis]]  # (platform, path in image, analysis)
+    debug_delve: dict[str, str] = field(default_factory=dict)  # platform -> Delve version, for debug images
 
     def to_json(self) -> dict[str, Any]:
         from ..binary.analysis import SCHEMA_VERSION
 
         return {"schema_version": SCHEMA_VERSION, "image": self.ref,
+                "debug_image": bool(self.debug_delve), "delve_versions": self.debug_delve,
                 "binaries": [{**a.to_json(), "platform": plat, "image_path": path}
                              for plat, path, a in self.binaries]}
 
@@ -61,13 +63,18 @@ def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAn
     if spec is not None:
         import tempfile
 
+        from ..debug.image import debug_image_delve
         from ..sources.files import elf_files
         from ..sources.local import open_image
 
         out: list[tuple[str, str, Analysis]] = []
         seen: list[str] = []
+        debug: dict[str, str] = {}
         with tempfile.TemporaryDirectory(prefix="slimgo-analyze-") as work:
             for image in open_image(spec, Path(work)):
+                version = debug_image_delve(image.config)
+                if version is not None:
+                    debug[str(image.platform)] = version
                 for f in elf_files(image):
                     seen.append(f.path)
                     if binary is not None and f.path != "/" + binary.lstrip("/"):
@@ -78,7 +85,7 @@ def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAn
         if binary is not None and not out:
             listed = ", ".join(sorted(set(seen))) or "none"
             raise BadInput(f"{spec}: no ELF file at {binary} (ELF files in the image: {listed})")
-        return ImageAnalysis(spec, out)
+        return ImageAnalysis(spec, out, debug)
     if binary is not None:
         raise BadInput(f"--binary picks a file inside an image; {target} is not an image")
     path = Path(target)
@@ -139,6 +146,8 @@ def render_or_json(result: Analysis | ImageAnalysis, top: int, by: str, json_out
     if isinstance(result, ImageAnalysis):
         if not result.binaries:
             ui.note(f"no Go binaries found in {result.ref}")
+        for platform, version in result.debug_delve.items():
+            ui.out.print(f"[yellow]debug image[/] ({platform}): Delve {version} (label dev.slimgo.debug)")
         for platform, path, a in result.binaries:
             render(a, ui.out, top, by, title=f"{platform} {path}")
     else:

@@ -62,13 +62,22 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
               help="Also run a plain `go build` of the package, to measure the reduction. [default: off]")
 @click.option("--no-reference", is_flag=True, hidden=True, help="No effect (the reference build is opt-in).")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached base layers.")
+@click.option("--debug", is_flag=True, default=None,
+              help="Debug image: -gcflags 'all=-N -l', symbols kept, Delve headless on :2345 as entrypoint.")
+@click.option("--debug-continue", is_flag=True, default=None,
+              help="Debug image whose program starts at once instead of waiting for a debugger.")
+@click.option("--delve-version", metavar="vX.Y.Z", help="Delve release for --debug (default: slimgo's pinned one).")
+@click.option("--debug-config", type=click.Path(path_type=Path), metavar="DIR",
+              help="With --debug: write launch.json (VS Code) and dlv-init (dlv connect) into DIR.")
+@click.option("--trimpath/--no-trimpath", default=None, help="Build with -trimpath. [default: on]")
 @json_options
 def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
           base: str | None, user: str | None, platforms: str | None, compression: str | None,
           compression_level: int | None, data: Path | None, image_tags: tuple[str, ...], oci_layout: Path | None,
           tarball: Path | None, image_refs: Path | None, push: str | None, load: bool, insecure: tuple[str, ...],
           username: str | None, password_stdin: bool, reference: bool, no_reference: bool, no_cache: bool,
-          json_out: bool) -> None:
+          debug: bool | None, debug_continue: bool | None, delve_version: str | None, debug_config: Path | None,
+          trimpath: bool | None, json_out: bool) -> None:
     """Compile a Go main package (DIR or module/path@version) into a minimal OCI image, daemonlessly."""
     from ..config import BuildConfig, parse_env
     from ..pipeline import BuildRequest
@@ -76,11 +85,13 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
     settings = BuildConfig(
         ldflags=ldflags, gcflags=gcflags, tags=split_list(build_tags), env=parse_env(list(env), "--env"),
         base=base, user=user, platforms=split_list(platforms) or None,
-        compression=compression, compression_level=compression_level, data=str(data) if data else None)
+        compression=compression, compression_level=compression_level, data=str(data) if data else None,
+        debug=debug, debug_continue=debug_continue, delve_version=delve_version, trimpath=trimpath)
     req = BuildRequest(
         target=target, settings=settings,
         image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
         reference_build=reference and not no_reference, cache=not no_cache, push=push, load=load,
         insecure_registries=list(insecure), credentials=credentials(username, password_stdin),
+        debug_config=debug_config,
     )
     run_build(req, Ui(json_out), json_out)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..debug.image import LABEL as DEBUG_LABEL
 from ..platform import Platform
 from . import fs as fs_mod
 from . import goview, read, startcheck, waste
@@ -14,7 +15,6 @@ from .model import DIR, FILE, Entry, ImageScan
 from .source import labels, open_ref
 
 SCHEMA_VERSION = 1
-DEBUG_LABEL = "dev.slimgo.debug"
 
 
 @dataclass

@@ -29,6 +29,8 @@ def render(a: Analysis, console: Console, top: int = 15, by: str = "package", ti
         console.print(f"needs libraries (DT_NEEDED): {', '.join(a.needed)}")
     console.print(f"symbols: {'stripped' if a.stripped_symbols else 'kept'} · "
                   f"DWARF: {'stripped' if a.stripped_dwarf else 'kept'}")
+    if a.debug_build:
+        console.print("[yellow]debug build[/]: compiled with -N -l (no optimisation, no inlining), for a debugger")
     t = Table(title="sections", title_justify="left")
     t.add_column("group")
     t.add_column("bytes", justify="right")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
@@ -42,3 +45,21 @@ def render(result: BuildResult, console: Console) -> None:
         console.print(f"load it: [bold]docker load -i {result.outputs['tarball']}[/]")
     if "oci_layout" in result.outputs:
         console.print(f"OCI layout: {result.outputs['oci_layout']}")
+    if result.debug:
+        render_debug(result.debug, console)
+
+
+def render_debug(debug: dict[str, Any], console: Console) -> None:
+    """The attach workflow, printed so it can be pasted: run, then VS Code's launch.json or dlv connect."""
+    wait = "starts the program at once" if debug["continue"] else "waits for a debugger before starting the program"
+    console.print(f"[bold]debug image[/]: Delve {debug['delve_version']} on :{debug['port']} ({wait})")
+    console.print(f"run it:  {debug['docker_run']}")
+    console.print("VS Code (.vscode/launch.json):")
+    console.print(json.dumps(debug["launch_json"], indent=2), markup=False)
+    if debug["dlv_init"] and not debug["written"]:
+        console.print("dlv CLI: save these lines as dlv-init (the path mapping of the -trimpath build):")
+        console.print(debug["dlv_init"].rstrip("\n"), markup=False)
+    console.print(f"then:    {debug['dlv_connect']}   (detach with `quit -c`, which leaves the program running)")
+    console.print("GoLand: a 'Go Remote' run configuration with the same host and port.")
+    for path in debug["written"]:
+        console.print(f"wrote {path}")

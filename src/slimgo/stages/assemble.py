@@ -23,7 +23,7 @@ from ..platform import Platform
 from .bases import base_for
 from .inspect import BinaryFacts
 from .labels import image_labels
-from .plan import BuildPlan
+from .plan import BuildPlan, ExtraLayer
 
 APP_DIR = "app"
 DATA_DIR = "app/data"
@@ -48,6 +48,18 @@ def binary_layer(binary: BuiltBinary, blob_dir: Path, compression: str, level: i
     entries = [dir_entry(APP_DIR), Entry(f"{APP_DIR}/{binary.name}", "file", 0o755, source=binary.path)]
     return write_layer(entries, blob_dir, compression=compression, level=level, mtime=mtime,
                        comment=f"{binary.name} binary")
+
+
+def shared_layer(x: ExtraLayer, platform: Platform, work: Path, blob_dir: Path, cache: LayerCache | None,
+                 compression: str, level: int) -> Layer:
+    """An extra layer that is the same for every program: mtime 0 and cached, so its blob is shared."""
+    key = f"{x.cache_key(platform)}-layer-{compression}-{level}"
+    cached = cache.get(key) if cache else None
+    if cached is not None:
+        return cached
+    made = write_layer(x.entries(platform, work), blob_dir, compression=compression, level=level, mtime=0,
+                       comment=x.comment)
+    return cache.put(key, made) if cache else made
 
 
 def entrypoint(binary: BuiltBinary) -> list[str]:
@@ -84,12 +96,17 @@ def assemble_build(plan: BuildPlan, facts: Sequence[BinaryFacts], remote_bases: 
         return write_layer(entries, blob_dir, compression=plan.compression, level=plan.level, mtime=plan.epoch,
                            comment=comment)
 
+    def extra_layer(x: ExtraLayer, platform: Platform) -> Layer:
+        key = x.cache_key(platform)
+        if key is None:
+            return layer(x.entries(platform, work), x.comment)
+        return shared_layer(x, platform, work, blob_dir, cache, plan.compression, plan.level)
+
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         data_future: Future[Layer] | None = None
         if plan.data_dir is not None:
             data_future = pool.submit(layer, [dir_entry(APP_DIR), *tree_entries(plan.data_dir, DATA_DIR)], "data")
-        extra_futures = [[pool.submit(layer, x.entries(f.binary.platform, work), x.comment) for x in plan.extra_layers]
-                         for f in facts]
+        extra_futures = [[pool.submit(extra_layer, x, f.binary.platform) for x in plan.extra_layers] for f in facts]
         bin_futures = [pool.submit(binary_layer, f.binary, blob_dir, plan.compression, plan.level, plan.epoch)
                        for f in facts]
         base_futures = [pool.submit(base_for, plan, f, blob_dir, cache) for f in facts] \
@@ -114,6 +131,8 @@ def _platform_image(plan: BuildPlan, facts: BinaryFacts, base: Base, data: list[
     config = ImageConfig(platform=b.platform.oci(), created=plan.created, user=plan.user,
                          env=[f"{DATA_ENV}=/{DATA_DIR}"] if data else [],
                          entrypoint=entrypoint(b), labels=image_labels(plan.target, facts.buildinfo, base))
+    for x in plan.extra_layers:
+        x.configure(config, b, APP_DIR)
     image = assemble(base, [*data, *extras, Addendum(binary, f"slimgo build: {b.flags.command_line()}", f"{b.name} binary")],
                      config)
     return PlatformImage(b.platform, image, b, base)

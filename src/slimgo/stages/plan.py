@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .. import config as config_mod
 from ..base.resolve import EMBEDDED
 from ..config import BuildConfig
+from ..debug.plan import DebugPlan
 from ..epoch import rfc3339, source_date_epoch
 from ..errors import BadInput
+from ..fsutil import user_cache_dir
 from ..gobuild.build import BuiltBinary
 from ..gobuild.target import Target, resolve
 from ..gobuild.toolchain import Toolchain, find_toolchain
 from ..oci import compress
+from ..oci.cache import LayerCache
 from ..oci.layer import Entry
+from ..oci.model import ImageConfig
 from ..oci.reference import Reference
 from ..platform import Platform
 from ..strategy import DEFAULT, GoFlags
@@ -50,6 +54,7 @@ class BuildRequest:
     load: bool = False
     insecure_registries: list[str] = field(default_factory=list)
     credentials: CredentialSource | None = None
+    debug_config: Path | None = None  # --debug-config DIR: launch.json and dlv-init are written here
 
 
 class BinaryTransform(Protocol):
@@ -61,12 +66,20 @@ class BinaryTransform(Protocol):
 
 
 class ExtraLayer(Protocol):
-    """A layer added after the data layer and before the binary's, per platform (e.g. a debugger)."""
+    """A layer added after the data layer and before the binary's, per platform (e.g. a debugger).
+
+    A layer with a `cache_key` is the same for every program (a tool): it is written with mtime 0, not the
+    build's epoch, and cached under that key, so every image that carries it shares one blob and a cached
+    build never calls `entries`. `configure` may change the image config (a debugger's entrypoint)."""
 
     comment: str
     created_by: str
 
     def entries(self, platform: Platform, work: Path) -> list[Entry]: ...
+
+    def cache_key(self, platform: Platform) -> str | None: ...
+
+    def configure(self, config: ImageConfig, binary: BuiltBinary, app_dir: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class Outputs:
     load: bool = False
     push: tuple[Reference, ...] = ()
     default_tarball: bool = False  # dist/NAME.tar, chosen by slimgo: its folder is made only when written
+    debug_config: Path | None = None  # the debugger's client configuration (--debug-config DIR)
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ class BuildPlan:
     notes: tuple[str, ...] = ()
     post_compile: tuple[BinaryTransform, ...] = ()
     extra_layers: tuple[ExtraLayer, ...] = ()
+    debug: DebugPlan | None = None  # --debug: also one of extra_layers
 
     @property
     def all_platforms(self) -> bool:
@@ -123,6 +138,15 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ) -> BuildPlan:
     cfg.env, cfg.platforms = config_mod.platform_from_env(cfg.env, cfg.platforms, "--env/build.env")
     flags = DEFAULT.flags.with_user(ldflags=cfg.ldflags, gcflags=cfg.gcflags,
                                     tags=tuple(cfg.tags) if cfg.tags is not None else None, env=cfg.env)
+    if cfg.trimpath is False:
+        flags = replace(flags, trimpath=False)
+    platforms = _platforms(cfg.platforms, toolchain)
+    debug = DebugPlan.create(bool(cfg.debug or cfg.debug_continue), bool(cfg.debug_continue), cfg.delve_version,
+                             toolchain, platforms, LayerCache(user_cache_dir()) if req.cache else None)
+    if debug is not None:
+        flags = debug.flags(flags, cfg.gcflags)
+    elif req.debug_config is not None:
+        raise BadInput("--debug-config writes the debugger's configuration: it needs --debug")
     compression = cfg.compression or "gzip"
     level = compress.check(compression, cfg.compression_level)
     notes = ["zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image"] \
@@ -130,12 +154,13 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ) -> BuildPlan:
     tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
     return BuildPlan(
         toolchain=toolchain, target=target, flags=flags,
-        platforms=_platforms(cfg.platforms, toolchain), base_name=cfg.base or "static",
+        platforms=platforms, base_name=cfg.base or "static",
         compression=compression, level=level, epoch=source_date_epoch(env), tags=tags,
         outputs=_outputs(req, target, tags, env.get("SLIMGO_REPO", "")),
         data_dir=_data_dir(cfg, req.settings, target),
         user=config_mod.check_user(cfg.user) if cfg.user is not None else None,
-        reference_build=req.reference_build, cache=req.cache, notes=tuple(notes))
+        reference_build=req.reference_build, cache=req.cache, notes=tuple(notes),
+        extra_layers=(debug,) if debug is not None else (), debug=debug)
 
 
 def _platforms(wanted: list[str] | None, toolchain: Toolchain) -> tuple[Platform, ...]:
@@ -162,4 +187,4 @@ def _outputs(req: BuildRequest, target: Target, tags: tuple[Reference, ...], rep
     if default:
         tarball = Path("dist") / f"{target.name}.tar"  # the default output, like `docker build -o`
     pushes = push_refs(req.push, target.name, tags, repo_prefix) if req.push is not None else []
-    return Outputs(req.oci_layout, tarball, req.image_refs, req.load, tuple(pushes), default)
+    return Outputs(req.oci_layout, tarball, req.image_refs, req.load, tuple(pushes), default, req.debug_config)

@@ -37,6 +37,8 @@ def sinks_for(outputs: Outputs, host_arch: str, pushes: RegistryPool) -> MultiSi
 def check_outputs(outputs: Outputs, sinks: MultiSink) -> None:
     if outputs.image_refs is not None:
         check_writable(outputs.image_refs)
+    if outputs.debug_config is not None:
+        check_writable(outputs.debug_config, directory=True)
     sinks.check()
 
 
