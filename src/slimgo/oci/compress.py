@@ -125,6 +125,17 @@ class ParallelGzip:
         return head + body + struct.pack("<II", self._crc, self._size & 0xFFFFFFFF)
 
 
+def codec_id(kind: str) -> str:
+    """What decides the compressed bytes besides the input and the level: the library and its version, and
+    the block layout. Cache keys include it, so a library upgrade never reuses bytes another codec made."""
+    if kind == "gzip":
+        return f"zlib-{zlib.ZLIB_RUNTIME_VERSION}/blocks-{BLOCK}"
+    if kind == "zstd":
+        mod = zstd_module()
+        return f"{mod.__name__}-{getattr(mod, 'zstd_version', '?')}"
+    return kind
+
+
 def compressor(kind: str, level: int) -> Compressor:
     if kind == "gzip":
         return ParallelGzip(level)

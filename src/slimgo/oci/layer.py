@@ -149,6 +149,23 @@ def _tarinfo(e: Entry, mtime: int) -> tarfile.TarInfo:
     return info
 
 
+def write_tar(ordered: list[Entry], mtime: int, out: io.RawIOBase) -> None:
+    """The one tar writer: `ordered` comes from with_parents, so the same entries give the same bytes."""
+    buffered = io.BufferedWriter(out, buffer_size=CHUNK)
+    with tarfile.open(fileobj=buffered, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for e in ordered:
+            info = _tarinfo(e, mtime)
+            if e.kind != "file":
+                tar.addfile(info)
+            elif e.data is not None:
+                tar.addfile(info, io.BytesIO(e.data))
+            else:
+                assert e.source is not None
+                with open(e.source, "rb") as src:
+                    tar.addfile(info, src)
+    buffered.flush()
+
+
 def write_layer(entries: Iterable[Entry], blob_dir: Path, *, compression: str = "gzip", level: int | None = None,
                 mtime: int = 0, comment: str = "") -> Layer:
     """Write one layer as a blob file under blob_dir (named by its digest) and describe it."""
@@ -159,19 +176,7 @@ def write_layer(entries: Iterable[Entry], blob_dir: Path, *, compression: str = 
     try:
         with open(tmp, "wb") as fh:
             sink = _HashingSink(fh, compression, level)
-            buffered = io.BufferedWriter(cast(io.RawIOBase, sink), buffer_size=CHUNK)
-            with tarfile.open(fileobj=buffered, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-                for e in ordered:
-                    info = _tarinfo(e, mtime)
-                    if e.kind != "file":
-                        tar.addfile(info)
-                    elif e.data is not None:
-                        tar.addfile(info, io.BytesIO(e.data))
-                    else:
-                        assert e.source is not None
-                        with open(e.source, "rb") as src:
-                            tar.addfile(info, src)
-            buffered.flush()
+            write_tar(ordered, mtime, cast(io.RawIOBase, sink))
             sink.finish()
         digest = "sha256:" + sink.comp_hash.hexdigest()
         final = blob_dir / digest.split(":", 1)[1]

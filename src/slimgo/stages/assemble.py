@@ -18,6 +18,7 @@ from ..base.model import Base
 from ..gobuild.build import BuiltBinary
 from ..oci.cache import LayerCache
 from ..oci.layer import Entry, dir_entry, tree_entries, write_layer
+from ..oci.layer_cache import cached_layer
 from ..oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
 from ..platform import Platform
 from .bases import base_for
@@ -44,10 +45,12 @@ def assemble(base: Base, addenda: Sequence[Addendum], config: ImageConfig) -> Im
     return make_image(base.config, [*base.layers, *(a.layer for a in addenda)], config, history)
 
 
-def binary_layer(binary: BuiltBinary, blob_dir: Path, compression: str, level: int | None, mtime: int = 0) -> Layer:
+def binary_layer(binary: BuiltBinary, blob_dir: Path, compression: str, level: int | None, mtime: int = 0,
+                 cache: LayerCache | None = None) -> Layer:
+    """The binary's layer; with a cache, an identical binary reuses its compressed blob (no recompression)."""
     entries = [dir_entry(APP_DIR), Entry(f"{APP_DIR}/{binary.name}", "file", 0o755, source=binary.path)]
-    return write_layer(entries, blob_dir, compression=compression, level=level, mtime=mtime,
-                       comment=f"{binary.name} binary")
+    return cached_layer(entries, blob_dir, cache, compression=compression, level=level, mtime=mtime,
+                        comment=f"{binary.name} binary")
 
 
 def shared_layer(x: ExtraLayer, platform: Platform, work: Path, blob_dir: Path, cache: LayerCache | None,
@@ -107,7 +110,7 @@ def assemble_build(plan: BuildPlan, facts: Sequence[BinaryFacts], remote_bases: 
         if plan.data_dir is not None:
             data_future = pool.submit(layer, [dir_entry(APP_DIR), *tree_entries(plan.data_dir, DATA_DIR)], "data")
         extra_futures = [[pool.submit(extra_layer, x, f.binary.platform) for x in plan.extra_layers] for f in facts]
-        bin_futures = [pool.submit(binary_layer, f.binary, blob_dir, plan.compression, plan.level, plan.epoch)
+        bin_futures = [pool.submit(binary_layer, f.binary, blob_dir, plan.compression, plan.level, plan.epoch, cache)
                        for f in facts]
         base_futures = [pool.submit(base_for, plan, f, blob_dir, cache) for f in facts] \
             if remote_bases is None else []

@@ -1,0 +1,73 @@
+"""Reuse a compressed layer when its uncompressed tar is byte-for-byte one slimgo compressed before.
+
+Compressing the binary is most of what an image costs on top of `go build`, and a rebuild that leaves the
+binary unchanged must not pay it again. The key is the tar's own digest (the diff_id: it covers every
+byte of the binary and every tar header, mtime included) plus everything that decides the compressed bytes:
+the compression, its level and the codec (`compress.codec_id`). Hashing the tar costs one read of the
+binary, far less than deflating it.
+
+The blob itself goes through `LayerCache`, which verifies it before handing it out, so a corrupted or
+planted entry costs a recompression, never a wrong image; an unwritable cache only costs speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import compress
+from .cache import LayerCache
+from .layer import Entry, with_parents, write_layer, write_tar
+from .model import Layer
+
+KEY_VERSION = "slimgo-layer-v1"
+
+
+class _TarHasher(io.RawIOBase):
+    """Counts and hashes what the tar writer emits, keeping none of it."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.hash.update(data)
+        self.size += len(data)
+        return len(data)
+
+
+def tar_digest(entries: Iterable[Entry], mtime: int = 0) -> tuple[str, int]:
+    """diff_id and size of the tar `write_layer` would write for these entries (nothing is compressed)."""
+    sink = _TarHasher()
+    write_tar(with_parents(entries), mtime, sink)
+    return "sha256:" + sink.hash.hexdigest(), sink.size
+
+
+def cache_key(diff_id: str, compression: str, level: int) -> str:
+    """A key made only of hex, so it is a safe file name whatever the inputs."""
+    material = "\0".join((KEY_VERSION, diff_id, compression, str(level), compress.codec_id(compression)))
+    return "layer-" + hashlib.sha256(material.encode()).hexdigest()
+
+
+def cached_layer(entries: Iterable[Entry], blob_dir: Path, cache: LayerCache | None, *, compression: str = "gzip",
+                 level: int | None = None, mtime: int = 0, comment: str = "") -> Layer:
+    """`write_layer`, skipped when the cache holds (and verifies) the same tar compressed the same way."""
+    items = list(entries)
+    if cache is None:
+        return write_layer(items, blob_dir, compression=compression, level=level, mtime=mtime, comment=comment)
+    level = compress.check(compression, level)
+    diff_id, size = tar_digest(items, mtime)
+    key = cache_key(diff_id, compression, level)
+    hit = cache.get(key)
+    if hit is not None and hit.diff_id == diff_id and hit.uncompressed_size == size:
+        return Layer(hit.descriptor, hit.diff_id, hit.uncompressed_size, hit.path, comment)
+    layer = write_layer(items, blob_dir, compression=compression, level=level, mtime=mtime, comment=comment)
+    if layer.diff_id != diff_id:  # a file changed between the two reads: build with it, cache nothing
+        return layer
+    cache.put(key, layer)  # the image uses the blob just written: only a verified `get` hands out cached bytes
+    return layer

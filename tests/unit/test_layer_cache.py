@@ -1,0 +1,93 @@
+"""The binary's layer cache: an identical tar reuses its compressed blob, anything else recompresses, and a
+corrupted entry is refused (rebuilt), never handed out."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from slimgo.oci import layer as layer_mod
+from slimgo.oci import layer_cache
+from slimgo.oci.cache import LayerCache
+from slimgo.oci.layer import Entry, dir_entry, write_layer
+from slimgo.oci.layer_cache import cache_key, cached_layer, tar_digest
+
+
+def _entries(binary: Path) -> list[Entry]:
+    return [dir_entry("app"), Entry("app/prog", "file", 0o755, source=binary)]
+
+
+@pytest.fixture
+def binary(tmp_path: Path) -> Path:
+    path = tmp_path / "prog"
+    path.write_bytes(os.urandom(300_000) + b"\0" * 300_000)
+    return path
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times a layer was really compressed."""
+    calls: list[int] = []
+    real = layer_mod.write_layer
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(layer_cache, "write_layer", spy)
+    return calls
+
+
+def test_tar_digest_is_the_layers_diff_id(tmp_path: Path, binary: Path) -> None:
+    written = write_layer(_entries(binary), tmp_path / "blobs", mtime=7)
+    assert tar_digest(_entries(binary), 7) == (written.diff_id, written.uncompressed_size)
+
+
+def test_identical_binary_reuses_the_compressed_blob(tmp_path: Path, binary: Path, counted: list[int]) -> None:
+    cache = LayerCache(tmp_path / "cache")
+    first = cached_layer(_entries(binary), tmp_path / "w1", cache, level=6, comment="prog binary")
+    second = cached_layer(_entries(binary), tmp_path / "w2", cache, level=6, comment="prog binary")
+    assert len(counted) == 1  # the second build compressed nothing
+    assert second.descriptor == first.descriptor and second.diff_id == first.diff_id
+    assert second.comment == "prog binary"
+    data = second.path.read_bytes()
+    assert "sha256:" + hashlib.sha256(data).hexdigest() == second.digest
+    assert "sha256:" + hashlib.sha256(gzip.decompress(data)).hexdigest() == second.diff_id
+    # the cached blob is the very bytes a build without the cache writes
+    plain = write_layer(_entries(binary), tmp_path / "plain", level=6)
+    assert plain.digest == second.digest
+
+
+def test_changed_binary_or_settings_miss(tmp_path: Path, binary: Path, counted: list[int]) -> None:
+    cache = LayerCache(tmp_path / "cache")
+    a = cached_layer(_entries(binary), tmp_path / "w", cache, level=6)
+    b = cached_layer(_entries(binary), tmp_path / "w", cache, level=1)  # other level: other bytes
+    binary.write_bytes(binary.read_bytes() + b"x")
+    c = cached_layer(_entries(binary), tmp_path / "w", cache, level=6)
+    d = cached_layer(_entries(binary), tmp_path / "w", cache, level=6, mtime=1)  # headers are in the key
+    assert len(counted) == 4
+    assert len({a.digest, b.digest, c.digest, d.digest}) == 4
+    assert cache_key(a.diff_id, "gzip", 6) != cache_key(a.diff_id, "gzip", 1) != cache_key(a.diff_id, "zstd", 1)
+
+
+def test_corrupted_entry_is_refused_and_rebuilt(tmp_path: Path, binary: Path, counted: list[int]) -> None:
+    cache = LayerCache(tmp_path / "cache")
+    good = cached_layer(_entries(binary), tmp_path / "w1", cache)
+    blob = cache.blob_path(good.digest)
+    raw = bytearray(blob.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # same size, one byte flipped
+    blob.write_bytes(bytes(raw))
+    again = cached_layer(_entries(binary), tmp_path / "w2", cache)
+    assert len(counted) == 2  # refused, compressed anew
+    assert again.digest == good.digest
+    assert "sha256:" + hashlib.sha256(again.path.read_bytes()).hexdigest() == good.digest
+
+
+def test_no_cache_always_compresses(tmp_path: Path, binary: Path, counted: list[int]) -> None:
+    one = cached_layer(_entries(binary), tmp_path / "w", None)
+    two = cached_layer(_entries(binary), tmp_path / "w", None)
+    assert len(counted) == 2 and one.digest == two.digest
