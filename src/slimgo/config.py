@@ -17,7 +17,8 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.I)
 
 _BUILD_KEYS: dict[str, type | tuple[type, ...]] = {
     "ldflags": str, "gcflags": str, "tags": list, "env": (dict, list), "base": str, "user": str,
-    "platforms": (list, str), "compression": str, "compression_level": int, "data": str,
+    "platforms": (list, str), "compression": str, "compression_level": int,
+    "compression_library": str, "data": str,
     "debug": bool, "debug_continue": bool, "delve_version": str, "trimpath": bool,
 }
 
@@ -35,6 +36,7 @@ class BuildConfig:
     platforms: list[str] | None = None
     compression: str | None = None
     compression_level: int | None = None
+    compression_library: str | None = None  # gzip only: zlib (default), zlib-ng or isal
     data: str | None = None
     debug: bool | None = None
     debug_continue: bool | None = None

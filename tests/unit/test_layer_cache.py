@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from slimgo.errors import BadInput
+from slimgo.oci import compress, layer_cache
 from slimgo.oci import layer as layer_mod
-from slimgo.oci import layer_cache
 from slimgo.oci.cache import LayerCache
 from slimgo.oci.layer import Entry, dir_entry, write_layer
 from slimgo.oci.layer_cache import cache_key, cached_layer, tar_digest
@@ -91,3 +92,33 @@ def test_no_cache_always_compresses(tmp_path: Path, binary: Path, counted: list[
     one = cached_layer(_entries(binary), tmp_path / "w", None)
     two = cached_layer(_entries(binary), tmp_path / "w", None)
     assert len(counted) == 2 and one.digest == two.digest
+
+
+@pytest.mark.parametrize("library", ["zlib", "zlib-ng", "isal"])
+def test_every_gzip_library_is_deterministic_plain_gzip(tmp_path: Path, binary: Path, library: str) -> None:
+    one = write_layer(_entries(binary), tmp_path / "1", library=library)
+    two = write_layer(_entries(binary), tmp_path / "2", library=library)
+    assert one.digest == two.digest
+    data = one.path.read_bytes()
+    assert "sha256:" + hashlib.sha256(gzip.decompress(data)).hexdigest() == one.diff_id  # any gunzip reads it
+    assert compress.describe("gzip", compress.check("gzip", None, library), library).startswith("gzip ")
+
+
+def test_library_is_part_of_the_key_and_checked(tmp_path: Path, binary: Path) -> None:
+    cache = LayerCache(tmp_path / "cache")
+    z = cached_layer(_entries(binary), tmp_path / "w", cache, level=3)
+    i = cached_layer(_entries(binary), tmp_path / "w", cache, level=3, library="isal")
+    assert z.digest != i.digest and z.diff_id == i.diff_id
+    assert compress.codec_id("gzip", "isal").startswith("isal-")
+    with pytest.raises(BadInput, match="out of range for gzip \\(isal\\) \\(0-3\\)"):
+        compress.check("gzip", 6, "isal")
+    with pytest.raises(BadInput, match="gzip compression only"):
+        compress.check("zstd", None, "isal")
+    with pytest.raises(BadInput, match="unknown gzip library"):
+        compress.check("gzip", None, "pigz")
+
+
+def test_missing_library_is_a_one_line_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(compress.DEFLATE_LIBRARIES, "isal", "slimgo_no_such_module")
+    with pytest.raises(BadInput, match="not installed"):
+        compress.compressor("gzip", 3, "isal")

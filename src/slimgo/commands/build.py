@@ -43,7 +43,10 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
 @click.option("--platform", "platforms", help="Comma-separated platforms, e.g. linux/amd64,linux/arm64, or all. "
                                               "[default: the Go toolchain's GOARCH on linux]")
 @click.option("--compression", type=click.Choice(["gzip", "zstd", "none"]), help="Layer compression. [default: gzip]")
-@click.option("--compression-level", type=int, help="gzip 0-9, zstd 1-22. [default: gzip 6, zstd 19]")
+@click.option("--compression-level", type=int, help="gzip 0-9 (isal 0-3), zstd 1-22. [default: gzip 6, isal 3, zstd 19]")
+@click.option("--gzip-library", "compression_library", type=click.Choice(["zlib", "zlib-ng", "isal"]),
+              help="Deflate library for gzip layers: zlib-ng and isal are faster, with other sizes (README: "
+                   "Performance); they need slimgo[fast]. [default: zlib]")
 @click.option("--data", type=click.Path(path_type=Path),
               help="Directory copied to /app/data ($SLIMGO_DATA_PATH). [default: none]")
 @click.option("--tag", "-t", "image_tags", multiple=True, help="Image name[:tag]; repeatable. [default: NAME]")
@@ -61,7 +64,7 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
 @click.option("--reference", is_flag=True,
               help="Also run a plain `go build` of the package, to measure the reduction. [default: off]")
 @click.option("--no-reference", is_flag=True, hidden=True, help="No effect (the reference build is opt-in).")
-@click.option("--no-cache", is_flag=True, help="Do not reuse cached base layers.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse cached layers (the base, and the binary's compressed layer).")
 @click.option("--debug", is_flag=True, default=None,
               help="Debug image: -gcflags 'all=-N -l', symbols kept, Delve headless on :2345 as entrypoint.")
 @click.option("--debug-continue", is_flag=True, default=None,
@@ -73,7 +76,8 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
 @json_options
 def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
           base: str | None, user: str | None, platforms: str | None, compression: str | None,
-          compression_level: int | None, data: Path | None, image_tags: tuple[str, ...], oci_layout: Path | None,
+          compression_level: int | None, compression_library: str | None, data: Path | None,
+          image_tags: tuple[str, ...], oci_layout: Path | None,
           tarball: Path | None, image_refs: Path | None, push: str | None, load: bool, insecure: tuple[str, ...],
           username: str | None, password_stdin: bool, reference: bool, no_reference: bool, no_cache: bool,
           debug: bool | None, debug_continue: bool | None, delve_version: str | None, debug_config: Path | None,
@@ -85,7 +89,8 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
     settings = BuildConfig(
         ldflags=ldflags, gcflags=gcflags, tags=split_list(build_tags), env=parse_env(list(env), "--env"),
         base=base, user=user, platforms=split_list(platforms) or None,
-        compression=compression, compression_level=compression_level, data=str(data) if data else None,
+        compression=compression, compression_level=compression_level, compression_library=compression_library,
+        data=str(data) if data else None,
         debug=debug, debug_continue=debug_continue, delve_version=delve_version, trimpath=trimpath)
     req = BuildRequest(
         target=target, settings=settings,

@@ -1,8 +1,9 @@
 """Streaming compressors with a common shape, so a layer is tarred, hashed and compressed in one pass.
 
-gzip goes through zlib directly (wbits 31): the header then carries mtime 0 and no file name, so the
-same input gives the same bytes on the same zlib. zstd uses the stdlib module on 3.14+, else the
-backports.zstd package.
+gzip is written block by block with a fixed header (mtime 0, no file name), so the same input gives the
+same bytes on the same deflate library: zlib (the default), or zlib-ng or ISA-L (`--gzip-library`, faster,
+other sizes; extra `fast`). The library and its version are part of a layer's identity (`codec_id`).
+zstd uses the stdlib module on 3.14+, else the backports.zstd package.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from ..errors import BadInput
 
 DEFAULT_GZIP_LEVEL = 6
 DEFAULT_ZSTD_LEVEL = 19
+ISAL_DEFAULT_LEVEL = 3  # ISA-L has levels 0-3; 3 is its smallest output
 COMPRESSIONS = ("gzip", "zstd", "none")
+# Deflate libraries with zlib's Python interface. Each writes different (equally valid) bytes, so the one
+# used is part of a layer's identity: see codec_id.
+DEFLATE_LIBRARIES = {"zlib": "zlib", "zlib-ng": "zlib_ng.zlib_ng", "isal": "isal.isal_zlib"}
 
 
 class Compressor(Protocol):
@@ -46,18 +51,25 @@ def zstd_module() -> Any:
             raise BadInput("zstd compression needs Python 3.14 or the backports.zstd package") from None
 
 
-def default_level(kind: str) -> int:
+def default_level(kind: str, library: str = "zlib") -> int:
+    if kind == "gzip" and library == "isal":
+        return ISAL_DEFAULT_LEVEL
     return DEFAULT_ZSTD_LEVEL if kind == "zstd" else DEFAULT_GZIP_LEVEL if kind == "gzip" else 0
 
 
-def check(kind: str, level: int | None) -> int:
+def check(kind: str, level: int | None, library: str = "zlib") -> int:
     if kind not in COMPRESSIONS:
         raise BadInput(f"unknown compression {kind!r} (choose gzip, zstd or none)")
+    if library not in DEFLATE_LIBRARIES:
+        raise BadInput(f"unknown gzip library {library!r} (choose {', '.join(DEFLATE_LIBRARIES)})")
+    if library != "zlib" and kind != "gzip":
+        raise BadInput(f"gzip library {library} applies to gzip compression only, not {kind}")
     if level is None:
-        return default_level(kind)
-    lo, hi = {"gzip": (0, 9), "zstd": (1, 22), "none": (0, 0)}[kind]
+        return default_level(kind, library)
+    lo, hi = {"gzip": (0, 3 if library == "isal" else 9), "zstd": (1, 22), "none": (0, 0)}[kind]
     if not lo <= level <= hi:
-        raise BadInput(f"compression level {level} is out of range for {kind} ({lo}-{hi})")
+        name = f"{kind} ({library})" if library != "zlib" else kind
+        raise BadInput(f"compression level {level} is out of range for {name} ({lo}-{hi})")
     return level
 
 
@@ -67,10 +79,28 @@ WINDOW = 32 << 10
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 
 
-def _deflate_block(block: bytes, dictionary: bytes, level: int, last: bool) -> bytes:
-    comp = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary) if dictionary \
-        else zlib.compressobj(level, zlib.DEFLATED, -15, 9)
-    return comp.compress(block) + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def deflate_library(name: str) -> Any:
+    try:
+        return importlib.import_module(DEFLATE_LIBRARIES[name])
+    except ImportError:
+        raise BadInput(f"gzip library {name} is not installed (pip install 'slimgo[fast]')") from None
+
+
+def library_version(name: str) -> str:
+    lib = deflate_library(name)
+    if name == "zlib":
+        return str(lib.ZLIB_RUNTIME_VERSION)
+    if name == "zlib-ng":
+        return str(lib.ZLIBNG_VERSION)
+    return str(importlib.import_module("isal").__version__)
+
+
+def _deflate_block(block: bytes, dictionary: bytes, level: int, last: bool, lib: Any = zlib) -> bytes:
+    comp = lib.compressobj(level, lib.DEFLATED, -15, 9, lib.Z_DEFAULT_STRATEGY, dictionary) if dictionary \
+        else lib.compressobj(level, lib.DEFLATED, -15, 9)
+    return bytes(comp.compress(block) + comp.flush(lib.Z_FINISH if last else lib.Z_SYNC_FLUSH))
 
 
 class ParallelGzip:
@@ -81,8 +111,9 @@ class ParallelGzip:
     releases the GIL while it compresses, so threads are enough.
     """
 
-    def __init__(self, level: int, workers: int | None = None) -> None:
+    def __init__(self, level: int, workers: int | None = None, library: str = "zlib") -> None:
         self.level = level
+        self._lib = deflate_library(library)
         self._workers = workers or max(1, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=self._workers)
         self._pending: deque[Future[bytes]] = deque()
@@ -93,7 +124,7 @@ class ParallelGzip:
         self._started = False
 
     def _submit(self, block: bytes, last: bool) -> None:
-        self._pending.append(self._pool.submit(_deflate_block, block, self._tail, self.level, last))
+        self._pending.append(self._pool.submit(_deflate_block, block, self._tail, self.level, last, self._lib))
         self._tail = block[-WINDOW:]
 
     def _drain(self, wait_all: bool) -> bytes:
@@ -125,20 +156,28 @@ class ParallelGzip:
         return head + body + struct.pack("<II", self._crc, self._size & 0xFFFFFFFF)
 
 
-def codec_id(kind: str) -> str:
+def codec_id(kind: str, library: str = "zlib") -> str:
     """What decides the compressed bytes besides the input and the level: the library and its version, and
     the block layout. Cache keys include it, so a library upgrade never reuses bytes another codec made."""
     if kind == "gzip":
-        return f"zlib-{zlib.ZLIB_RUNTIME_VERSION}/blocks-{BLOCK}"
+        return f"{library}-{library_version(library)}/blocks-{BLOCK}"
     if kind == "zstd":
         mod = zstd_module()
         return f"{mod.__name__}-{getattr(mod, 'zstd_version', '?')}"
     return kind
 
 
-def compressor(kind: str, level: int) -> Compressor:
+LABEL = "dev.slimgo.compression"  # on every image slimgo builds: how its own layers were compressed
+
+
+def describe(kind: str, level: int, library: str = "zlib") -> str:
+    """The LABEL value: kind, level and codec, e.g. `gzip 6 zlib-1.2.13/blocks-1048576`."""
+    return f"{kind} {level} {codec_id(kind, library)}" if kind != "none" else "none"
+
+
+def compressor(kind: str, level: int, library: str = "zlib") -> Compressor:
     if kind == "gzip":
-        return ParallelGzip(level)
+        return ParallelGzip(level, library=library)
     if kind == "zstd":
         return cast(Compressor, zstd_module().ZstdCompressor(level=level))
     return _Identity()

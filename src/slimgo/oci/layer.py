@@ -102,13 +102,13 @@ def tree_entries(root: Path, dest: str, *, uid: int = 0, gid: int = 0) -> list[E
 class _HashingSink(io.RawIOBase):
     """A write-only stream that hashes, counts and compresses what tarfile writes to it."""
 
-    def __init__(self, out: BinaryIO, kind: str, level: int) -> None:
+    def __init__(self, out: BinaryIO, kind: str, level: int, library: str = "zlib") -> None:
         self.out = out
         self.raw_hash = hashlib.sha256()
         self.raw_size = 0
         self.comp_hash = hashlib.sha256()
         self.comp_size = 0
-        self._comp = compress.compressor(kind, level)
+        self._comp = compress.compressor(kind, level, library)
 
     def writable(self) -> bool:
         return True
@@ -167,15 +167,15 @@ def write_tar(ordered: list[Entry], mtime: int, out: io.RawIOBase) -> None:
 
 
 def write_layer(entries: Iterable[Entry], blob_dir: Path, *, compression: str = "gzip", level: int | None = None,
-                mtime: int = 0, comment: str = "") -> Layer:
+                mtime: int = 0, comment: str = "", library: str = "zlib") -> Layer:
     """Write one layer as a blob file under blob_dir (named by its digest) and describe it."""
-    level = compress.check(compression, level)
+    level = compress.check(compression, level, library)
     ordered = with_parents(entries)
     blob_dir.mkdir(parents=True, exist_ok=True)
     tmp = blob_dir / f".layer-{os.getpid()}-{id(ordered)}.tmp"
     try:
         with open(tmp, "wb") as fh:
-            sink = _HashingSink(fh, compression, level)
+            sink = _HashingSink(fh, compression, level, library)
             write_tar(ordered, mtime, cast(io.RawIOBase, sink))
             sink.finish()
         digest = "sha256:" + sink.comp_hash.hexdigest()

@@ -48,25 +48,27 @@ def tar_digest(entries: Iterable[Entry], mtime: int = 0) -> tuple[str, int]:
     return "sha256:" + sink.hash.hexdigest(), sink.size
 
 
-def cache_key(diff_id: str, compression: str, level: int) -> str:
+def cache_key(diff_id: str, compression: str, level: int, library: str = "zlib") -> str:
     """A key made only of hex, so it is a safe file name whatever the inputs."""
-    material = "\0".join((KEY_VERSION, diff_id, compression, str(level), compress.codec_id(compression)))
+    material = "\0".join((KEY_VERSION, diff_id, compression, str(level), compress.codec_id(compression, library)))
     return "layer-" + hashlib.sha256(material.encode()).hexdigest()
 
 
 def cached_layer(entries: Iterable[Entry], blob_dir: Path, cache: LayerCache | None, *, compression: str = "gzip",
-                 level: int | None = None, mtime: int = 0, comment: str = "") -> Layer:
+                 level: int | None = None, mtime: int = 0, comment: str = "", library: str = "zlib") -> Layer:
     """`write_layer`, skipped when the cache holds (and verifies) the same tar compressed the same way."""
     items = list(entries)
     if cache is None:
-        return write_layer(items, blob_dir, compression=compression, level=level, mtime=mtime, comment=comment)
-    level = compress.check(compression, level)
+        return write_layer(items, blob_dir, compression=compression, level=level, mtime=mtime, comment=comment,
+                           library=library)
+    level = compress.check(compression, level, library)
     diff_id, size = tar_digest(items, mtime)
-    key = cache_key(diff_id, compression, level)
+    key = cache_key(diff_id, compression, level, library)
     hit = cache.get(key)
     if hit is not None and hit.diff_id == diff_id and hit.uncompressed_size == size:
         return Layer(hit.descriptor, hit.diff_id, hit.uncompressed_size, hit.path, comment)
-    layer = write_layer(items, blob_dir, compression=compression, level=level, mtime=mtime, comment=comment)
+    layer = write_layer(items, blob_dir, compression=compression, level=level, mtime=mtime, comment=comment,
+                        library=library)
     if layer.diff_id != diff_id:  # a file changed between the two reads: build with it, cache nothing
         return layer
     cache.put(key, layer)  # the image uses the blob just written: only a verified `get` hands out cached bytes

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..base.model import Base
 from ..gobuild.build import BuiltBinary
+from ..oci import compress
 from ..oci.cache import LayerCache
 from ..oci.layer import Entry, dir_entry, tree_entries, write_layer
 from ..oci.layer_cache import cached_layer
@@ -46,11 +47,11 @@ def assemble(base: Base, addenda: Sequence[Addendum], config: ImageConfig) -> Im
 
 
 def binary_layer(binary: BuiltBinary, blob_dir: Path, compression: str, level: int | None, mtime: int = 0,
-                 cache: LayerCache | None = None) -> Layer:
+                 cache: LayerCache | None = None, library: str = "zlib") -> Layer:
     """The binary's layer; with a cache, an identical binary reuses its compressed blob (no recompression)."""
     entries = [dir_entry(APP_DIR), Entry(f"{APP_DIR}/{binary.name}", "file", 0o755, source=binary.path)]
     return cached_layer(entries, blob_dir, cache, compression=compression, level=level, mtime=mtime,
-                        comment=f"{binary.name} binary")
+                        comment=f"{binary.name} binary", library=library)
 
 
 def shared_layer(x: ExtraLayer, platform: Platform, work: Path, blob_dir: Path, cache: LayerCache | None,
@@ -97,20 +98,21 @@ def assemble_build(plan: BuildPlan, facts: Sequence[BinaryFacts], remote_bases: 
 
     def layer(entries: list[Entry], comment: str) -> Layer:
         return write_layer(entries, blob_dir, compression=plan.compression, level=plan.level, mtime=plan.epoch,
-                           comment=comment)
+                           comment=comment, library=plan.library)
 
     def extra_layer(x: ExtraLayer, platform: Platform) -> Layer:
         key = x.cache_key(platform)
         if key is None:
             return layer(x.entries(platform, work), x.comment)
-        return shared_layer(x, platform, work, blob_dir, cache, plan.compression, plan.level)
+        return shared_layer(x, platform, work, blob_dir, cache, plan.compression, plan.base_level)
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         data_future: Future[Layer] | None = None
         if plan.data_dir is not None:
             data_future = pool.submit(layer, [dir_entry(APP_DIR), *tree_entries(plan.data_dir, DATA_DIR)], "data")
         extra_futures = [[pool.submit(extra_layer, x, f.binary.platform) for x in plan.extra_layers] for f in facts]
-        bin_futures = [pool.submit(binary_layer, f.binary, blob_dir, plan.compression, plan.level, plan.epoch, cache)
+        bin_futures = [pool.submit(binary_layer, f.binary, blob_dir, plan.compression, plan.level, plan.epoch, cache,
+                                   plan.library)
                        for f in facts]
         base_futures = [pool.submit(base_for, plan, f, blob_dir, cache) for f in facts] \
             if remote_bases is None else []
@@ -133,7 +135,9 @@ def _platform_image(plan: BuildPlan, facts: BinaryFacts, base: Base, data: list[
     b = facts.binary
     config = ImageConfig(platform=b.platform.oci(), created=plan.created, user=plan.user,
                          env=[f"{DATA_ENV}=/{DATA_DIR}"] if data else [],
-                         entrypoint=entrypoint(b), labels=image_labels(plan.target, facts.buildinfo, base))
+                         entrypoint=entrypoint(b),
+                         labels={**image_labels(plan.target, facts.buildinfo, base),
+                                 compress.LABEL: compress.describe(plan.compression, plan.level, plan.library)})
     for x in plan.extra_layers:
         x.configure(config, b, APP_DIR)
     image = assemble(base, [*data, *extras, Addendum(binary, f"slimgo build: {b.flags.command_line()}", f"{b.name} binary")],

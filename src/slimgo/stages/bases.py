@@ -59,7 +59,7 @@ def base_for(plan: BuildPlan, facts: BinaryFacts, blob_dir: Path, cache: LayerCa
     """An embedded base for one binary: `static` keeps only what the program can use (its needs)."""
     if plan.base_name != "static":
         return resolve_embedded(plan.base_name, facts.binary.platform.oci(), blob_dir, cache, plan.compression,
-                                plan.level), []
+                                plan.base_level), []
     spec, notes = static_spec_for(facts.needs, facts.binary.name)
-    return resolve_embedded("static", facts.binary.platform.oci(), blob_dir, cache, plan.compression, plan.level,
+    return resolve_embedded("static", facts.binary.platform.oci(), blob_dir, cache, plan.compression, plan.base_level,
                             spec, tuple(notes)), notes

@@ -115,6 +115,7 @@ class BuildPlan:
     post_compile: tuple[BinaryTransform, ...] = ()
     extra_layers: tuple[ExtraLayer, ...] = ()
     debug: DebugPlan | None = None  # --debug: also one of extra_layers
+    library: str = "zlib"  # the deflate library of the program's own gzip layers (--gzip-library)
 
     @property
     def all_platforms(self) -> bool:
@@ -123,6 +124,12 @@ class BuildPlan:
     @property
     def embedded_base(self) -> bool:
         return self.base_name in EMBEDDED
+
+    @property
+    def base_level(self) -> int:
+        """The embedded base stays on zlib (cached per spec, shared by every build): its level is ours only
+        when the program's layers use zlib too."""
+        return self.level if self.library == "zlib" else compress.check(self.compression, None)
 
     @property
     def created(self) -> str:
@@ -148,14 +155,15 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ) -> BuildPlan:
     elif req.debug_config is not None:
         raise BadInput("--debug-config writes the debugger's configuration: it needs --debug")
     compression = cfg.compression or "gzip"
-    level = compress.check(compression, cfg.compression_level)
+    library = cfg.compression_library or "zlib"
+    level = compress.check(compression, cfg.compression_level, library)
     notes = ["zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image"] \
         if compression == "zstd" else []
     tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
     return BuildPlan(
         toolchain=toolchain, target=target, flags=flags,
         platforms=platforms, base_name=cfg.base or "static",
-        compression=compression, level=level, epoch=source_date_epoch(env), tags=tags,
+        compression=compression, level=level, library=library, epoch=source_date_epoch(env), tags=tags,
         outputs=_outputs(req, target, tags, env.get("SLIMGO_REPO", "")),
         data_dir=_data_dir(cfg, req.settings, target),
         user=config_mod.check_user(cfg.user) if cfg.user is not None else None,
