@@ -24,7 +24,6 @@ from .registries import RegistryPool
 from .stages.assemble import PlatformImage, assemble_build
 from .stages.bases import choose_bases
 from .stages.compile import compile_all
-from .stages.inspect import inspect
 from .stages.plan import BuildPlan, BuildRequest, plan
 from .stages.publish import Publication, check_outputs, publish, sinks_for
 
@@ -154,9 +153,8 @@ def build(req: BuildRequest, progress: Progress = _quiet) -> BuildResult:
     committed = False
     try:
         compiled = compile_all(p, bases.platforms, work, progress)
-        facts = [inspect(b, with_needs=p.base_name == "static") for b in compiled.binaries]
         with clock("assemble"):
-            assembled = assemble_build(p, facts, bases.remote, work, cache if p.cache else None, progress)
+            assembled = assemble_build(p, compiled.binaries, bases.remote, work, cache if p.cache else None, progress)
         with clock("write"):
             publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress)
             debug = _debug_client(p, assembled.images[0].binary)

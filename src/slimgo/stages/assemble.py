@@ -23,7 +23,7 @@ from ..oci.layer_cache import cached_layer
 from ..oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
 from ..platform import Platform
 from .bases import base_for
-from .inspect import BinaryFacts
+from .inspect import BinaryFacts, inspect
 from .labels import image_labels
 from .plan import BuildPlan, ExtraLayer
 
@@ -89,9 +89,10 @@ class Assembled:
     notes: tuple[str, ...]  # what the static base left out and why
 
 
-def assemble_build(plan: BuildPlan, facts: Sequence[BinaryFacts], remote_bases: Sequence[Base] | None,
+def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_bases: Sequence[Base] | None,
                    work: Path, cache: LayerCache | None, progress: Progress) -> Assembled:
-    """Layers are written in parallel (data once, extras and the binary per platform); bases too."""
+    """Layers are written in parallel (data once, extras and the binary per platform); bases too. The binary's
+    layer starts first: it is hashed and compressed (threads, GIL released) while its ELF is inspected."""
     progress("assembling image")
     blob_dir = work / "blobs"
     notes: list[str] = []
@@ -107,13 +108,13 @@ def assemble_build(plan: BuildPlan, facts: Sequence[BinaryFacts], remote_bases: 
         return shared_layer(x, platform, work, blob_dir, cache, plan.compression, plan.base_level)
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        bin_futures = [pool.submit(binary_layer, b, blob_dir, plan.compression, plan.level, plan.epoch, cache,
+                                   plan.library) for b in binaries]
+        facts = [inspect(b, with_needs=plan.base_name == "static") for b in binaries]
         data_future: Future[Layer] | None = None
         if plan.data_dir is not None:
             data_future = pool.submit(layer, [dir_entry(APP_DIR), *tree_entries(plan.data_dir, DATA_DIR)], "data")
         extra_futures = [[pool.submit(extra_layer, x, f.binary.platform) for x in plan.extra_layers] for f in facts]
-        bin_futures = [pool.submit(binary_layer, f.binary, blob_dir, plan.compression, plan.level, plan.epoch, cache,
-                                   plan.library)
-                       for f in facts]
         base_futures = [pool.submit(base_for, plan, f, blob_dir, cache) for f in facts] \
             if remote_bases is None else []
         data = [Addendum(data_future.result(), "slimgo build: data", "data")] if data_future else []
