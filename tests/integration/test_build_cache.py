@@ -1,0 +1,77 @@
+"""Issue 12 end to end: a rebuild of an unchanged program reuses the binary's compressed layer from the cache,
+a corrupted cache entry is refused (the image stays right), and `--gzip-library` writes layers that GNU tar
+reads and a label that says how they were compressed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import slimgo
+from tests.support.parts import HELLO
+
+pytestmark = pytest.mark.integration
+
+
+def _build(out: Path, cache: Path, *extra: str) -> dict:
+    run = slimgo("build", HELLO, "--oci-layout", out, "--json", *extra, env={"SLIMGO_CACHE": str(cache)})
+    assert run.code == 0, run.err
+    return run.json()
+
+
+def _binary_layer(doc: dict) -> dict:
+    return next(layer for layer in doc["layers"] if layer["comment"].endswith("binary"))
+
+
+def _config(layout: Path, doc: dict) -> dict:
+    blobs = layout / "blobs" / "sha256"
+    manifest = json.loads((blobs / doc["image_digest"].split(":")[1]).read_text())
+    return json.loads((blobs / manifest["config"]["digest"].split(":")[1]).read_text())
+
+
+def test_unchanged_binary_reuses_the_cached_layer_and_a_corrupt_one_is_refused(tmp_path: Path, go_bin: str) -> None:
+    cache = tmp_path / "cache"
+    first = _build(tmp_path / "a", cache)
+    entries = list((cache / "layers").glob("layer-*.json"))
+    assert len(entries) == 1  # the binary's layer, indexed by its tar digest and compression settings
+    layer = _binary_layer(first)
+    cached_blob = cache / "blobs" / "sha256" / layer["digest"].split(":")[1]
+    assert cached_blob.is_file()
+    stamp = cached_blob.stat().st_mtime_ns
+
+    second = _build(tmp_path / "b", cache)
+    assert second["image_digest"] == first["image_digest"]
+    assert cached_blob.stat().st_mtime_ns == stamp  # reused, not rewritten
+
+    raw = bytearray(cached_blob.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    cached_blob.write_bytes(bytes(raw))
+    third = _build(tmp_path / "c", cache)
+    assert third["image_digest"] == first["image_digest"]  # the corrupted entry was not used
+    written = tmp_path / "c" / "blobs" / "sha256" / layer["digest"].split(":")[1]
+    assert written.read_bytes() != bytes(raw)
+    assert "dev.slimgo.compression" in _config(tmp_path / "a", first)["config"]["Labels"]
+
+
+@pytest.mark.parametrize("library", ["isal", "zlib-ng"])
+def test_gzip_library_layers_are_plain_gzip(tmp_path: Path, go_bin: str, library: str) -> None:
+    doc = _build(tmp_path / "out", tmp_path / "cache", "--gzip-library", library)
+    layer = _binary_layer(doc)
+    blob = tmp_path / "out" / "blobs" / "sha256" / layer["digest"].split(":")[1]
+    listing = subprocess.run(["tar", "-tzvf", str(blob)], capture_output=True, text=True, check=True).stdout
+    assert "app/hello" in listing
+    label = _config(tmp_path / "out", doc)["config"]["Labels"]["dev.slimgo.compression"]
+    assert label.startswith("gzip ") and f" {library}-" in label
+    again = _build(tmp_path / "again", tmp_path / "cache2", "--gzip-library", library)
+    assert again["image_digest"] == doc["image_digest"]  # reproducible with the same library version
+
+
+def test_bad_library_level_is_refused_before_compiling(tmp_path: Path) -> None:
+    run = slimgo("build", HELLO, "--gzip-library", "isal", "--compression-level", "6", "--oci-layout",
+                 tmp_path / "out", env={"SLIMGO_CACHE": str(tmp_path / "cache")})
+    assert run.code == 2
+    assert "out of range for gzip (isal) (0-3)" in run.err
+    assert not (tmp_path / "out").exists()
