@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -16,20 +17,20 @@ from tests.support.parts import HELLO
 pytestmark = pytest.mark.integration
 
 
-def _build(out: Path, cache: Path, *extra: str) -> dict:
+def _build(out: Path, cache: Path, *extra: str) -> dict[str, Any]:
     run = slimgo("build", HELLO, "--oci-layout", out, "--json", *extra, env={"SLIMGO_CACHE": str(cache)})
     assert run.code == 0, run.err
-    return run.json()
+    return cast(dict[str, Any], run.json())
 
 
-def _binary_layer(doc: dict) -> dict:
-    return next(layer for layer in doc["layers"] if layer["comment"].endswith("binary"))
+def _binary_layer(doc: dict[str, Any]) -> dict[str, Any]:
+    return cast(dict[str, Any], next(x for x in doc["layers"] if x["comment"].endswith("binary")))
 
 
-def _config(layout: Path, doc: dict) -> dict:
+def _config(layout: Path, doc: dict[str, Any]) -> dict[str, Any]:
     blobs = layout / "blobs" / "sha256"
     manifest = json.loads((blobs / doc["image_digest"].split(":")[1]).read_text())
-    return json.loads((blobs / manifest["config"]["digest"].split(":")[1]).read_text())
+    return cast(dict[str, Any], json.loads((blobs / manifest["config"]["digest"].split(":")[1]).read_text()))
 
 
 def test_unchanged_binary_reuses_the_cached_layer_and_a_corrupt_one_is_refused(tmp_path: Path, go_bin: str) -> None:

@@ -142,12 +142,11 @@ def package_of(name: str) -> str:
     Generic instantiation brackets are removed first (they can hold dots and slashes); compiler-made
     symbols with a `go:` or `type:` prefix belong to no package and are grouped by that prefix.
     """
-    start = name.find("[")
-    if start >= 0:
-        end = name.rfind("]")
+    if "[" in name:
+        start, end = name.find("["), name.rfind("]")
         if end > start:
             name = name[:start] + name[end + 1:]
-    if name.startswith("go:") or name.startswith("type:"):
+    if name.startswith(("go:", "type:")):
         return name.split(":", 1)[0] + ":*"
     slash = name.rfind("/")
     if slash < 0:
