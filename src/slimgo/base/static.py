@@ -11,7 +11,6 @@ so registries store it once for every service built on it.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +54,7 @@ def data_versions() -> dict[str, str]:
 
     return {
         "ca-bundle": f"certifi {certifi.__version__}",
-        "tzdata": f"IANA {tzdata.IANA_VERSION} (tzdata {importlib.metadata.version('tzdata')})",
+        "tzdata": f"IANA {tzdata.IANA_VERSION} (tzdata {tzdata.__version__})",
     }
 
 

@@ -7,7 +7,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..docker_api import api
 from ..errors import BadInput
 from .archive import write_archive
 from .content import Published
@@ -16,6 +15,8 @@ from .sink import SinkResult
 
 def ping() -> None:
     """Is an engine answering? Asked before compiling, so `--load` fails in a second, not after a build."""
+    from ..docker_api import api  # http.client and socket: imported only when an engine is asked
+
     try:
         status, _ = api("GET", "/_ping", timeout=10)
     except BadInput as exc:
@@ -26,6 +27,8 @@ def ping() -> None:
 
 def load_archive(archive: Path) -> list[str]:
     """POST the docker-archive; returns the engine's 'Loaded image' lines."""
+    from ..docker_api import api
+
     with open(archive, "rb") as fh:
         status, body = api("POST", "/images/load?quiet=1", body=fh,
                            headers={"Content-Type": "application/x-tar",
