@@ -1,6 +1,7 @@
 """Deflate libraries for the binary's layer: zlib vs zlib-ng vs ISA-L, each level, in slimgo's parallel blocks.
 
     python3 benchmarks/compress_bench.py BINARY [BINARY ...] [--runs 3] [--libraries zlib,zlib-ng,isal]
+                                         [--only zlib:1,isal:3]
 
 Each binary is compressed exactly as slimgo compresses a layer (1 MiB blocks on every core, each primed with
 the previous 32 KiB), so the sizes are the layer sizes a build would get. Runs are rotated across libraries
@@ -44,6 +45,7 @@ def main() -> int:
     ap.add_argument("binaries", nargs="+", type=Path)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--libraries", default="zlib,zlib-ng,isal")
+    ap.add_argument("--only", default="", help="library:level pairs, e.g. zlib:6,zlib:1,isal:3 (default: all)")
     args = ap.parse_args()
     console = Console(width=150)
     libraries = [lib for lib in args.libraries.split(",") if lib]
@@ -54,6 +56,9 @@ def main() -> int:
     for binary in args.binaries:
         data = binary.read_bytes()
         combos = [(lib, lvl) for lib in libraries for lvl in LEVELS[lib]]
+        if args.only:
+            wanted = {(c.split(":")[0], int(c.split(":")[1])) for c in args.only.split(",")}
+            combos = [c for c in combos if c in wanted | {("zlib", 6)}]
         times: dict[tuple[str, int], list[float]] = {c: [] for c in combos}
         sizes: dict[tuple[str, int], int] = {}
         for r in range(args.runs):
