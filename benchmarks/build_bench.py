@@ -65,6 +65,7 @@ class Tool:
     split: dict[str, list[float]] = field(default_factory=dict)
     compressed: int | None = None
     note: str = ""
+    archive: Path | None = None  # the docker-archive it wrote, for the compressed size
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
@@ -86,18 +87,21 @@ def bare_go(src: Path, pkg: str, work: Path) -> Tool:
     return Tool("bare go build", lambda: {"wall": timed(cmd, src, env)[0]})
 
 
-def slimgo(src: Path, pkg: str, work: Path) -> Tool:
-    env = {**go_env(work, "slimgo"), "SLIMGO_CACHE": str(work / "slimgo-cache")}
-    out = work / "slimgo.tar"
-    cmd = [sys.executable, "-m", "slimgo", "build", pkg, "--ldflags=-buildid=", "--json", "--tarball", str(out)]
+def slimgo(src: Path, pkg: str, work: Path, library: str = "zlib") -> Tool:
+    name = "slimgo" if library == "zlib" else f"slimgo-{library}"
+    env = {**go_env(work, name), "SLIMGO_CACHE": str(work / f"{name}-cache")}
+    out = work / f"{name}.tar"
+    cmd = [sys.executable, "-m", "slimgo", "build", pkg, "--ldflags=-buildid=", "--json", "--tarball", str(out),
+           "--gzip-library", library]
 
     def run() -> dict[str, float]:
         wall, stdout = timed(cmd, src, env)
         t = json.loads(stdout)["timings_seconds"]
         return {"wall": wall, "go_build": t.get("go_build", 0.0), "assemble": t.get("assemble", 0.0)}
 
-    tool = Tool("slimgo build", run)
+    tool = Tool("slimgo build" if library == "zlib" else f"slimgo build --gzip-library {library}", run)
     tool.note = "tarball output"
+    tool.archive = out
     return tool
 
 
@@ -117,6 +121,7 @@ def ko(src: Path, pkg: str, work: Path, registry: str) -> Tool:
            "--platform", "linux/amd64", "--sbom=none"]
     tool = Tool("ko build", lambda: {"wall": timed(cmd, src, env)[0]})
     tool.note = "tarball output; gzip BestSpeed (go-containerregistry)"
+    tool.archive = work / "ko.tar"
     return tool
 
 
@@ -144,7 +149,8 @@ def docker(src: Path, pkg: str, work: Path) -> Tool:
     return tool
 
 
-def measure(label: str, src: Path, pkg: str, work: Path, runs: int, skip: set[str], console: Console) -> list[Tool]:
+def measure(label: str, src: Path, pkg: str, work: Path, runs: int, skip: set[str], libraries: list[str],
+            console: Console) -> list[Tool]:
     touch(src, pkg, 0)
     warm = work / "gocache-seed"
     t_cold, _ = timed(["go", "build", "-trimpath", f"-ldflags={LDFLAGS}", "-o", str(work / "seed"), pkg], src,
@@ -152,11 +158,12 @@ def measure(label: str, src: Path, pkg: str, work: Path, runs: int, skip: set[st
     console.print(f"  {label}: seeded the Go build cache in {t_cold:.1f} s (bare go build, cold)")
     with local_registry(work / "registry") as registry:
         tools = [bare_go(src, pkg, work), slimgo(src, pkg, work)]
+        tools += [slimgo(src, pkg, work, lib) for lib in libraries]
         if "ko" not in skip:
             tools.append(ko(src, pkg, work, registry))
         if "docker" not in skip:
             tools.append(docker(src, pkg, work))
-        for name in ("go", "slimgo", "ko"):
+        for name in ("go", "slimgo", "ko", *(f"slimgo-{lib}" for lib in libraries)):
             shutil.copytree(warm, work / f"gocache-{name}", symlinks=True)
         for tool in tools:  # first build per tool: fills its own caches (slimgo's layer cache, ko's base)
             tool.run()
@@ -170,9 +177,9 @@ def measure(label: str, src: Path, pkg: str, work: Path, runs: int, skip: set[st
                     for k, v in got.items():
                         tool.split.setdefault(f"{case}:{k}", []).append(v)
             console.print(f"  {label}: round {r + 1}/{runs} done")
-        for tool, archive in ((tools[1], work / "slimgo.tar"), (tools[2] if len(tools) > 2 else None, work / "ko.tar")):
-            if tool is not None and archive.exists():
-                tool.compressed = parts.docker_archive_sizes(archive)[0]
+        for tool in tools:
+            if tool.archive is not None and tool.archive.exists():
+                tool.compressed = parts.docker_archive_sizes(tool.archive)[0]
     return tools
 
 
@@ -197,20 +204,22 @@ def report(label: str, tools: list[Tool], console: Console) -> None:
         size = f"{t.compressed / 2**20:.2f} MiB" if t.compressed else "-"
         table.add_row(t.name, *cells, split, size)
     console.print(table)
-    slim = tools[1]
     kot = next((t for t in tools if t.name.startswith("ko")), None)
-    e_ratio = med(slim.times["edit"]) / med(bare.times["edit"])
-    n_extra = med(slim.times["nochange"]) - med(bare.times["nochange"])
-    console.print(f"  target one-file edit ≤ 1.10× bare go build: {e_ratio:.2f}× "
-                  f"({'holds' if e_ratio <= 1.10 else 'does NOT hold'})")
-    console.print(f"  target no change ≤ bare go build + 0.1 s: +{n_extra:.2f} s "
-                  f"({'holds' if n_extra <= 0.1 else 'does NOT hold'})")
-    if kot is not None:
+    for slim in (t for t in tools if t.name.startswith("slimgo")):
+        console.print(f"  {slim.name}:")
+        e_ratio = med(slim.times["edit"]) / med(bare.times["edit"])
+        n_extra = med(slim.times["nochange"]) - med(bare.times["nochange"])
+        console.print(f"    target one-file edit ≤ 1.10× bare go build: {e_ratio:.2f}× "
+                      f"({'holds' if e_ratio <= 1.10 else 'does NOT hold'})")
+        console.print(f"    target no change ≤ bare go build + 0.1 s: +{n_extra:.2f} s "
+                      f"({'holds' if n_extra <= 0.1 else 'does NOT hold'})")
+        if kot is None:
+            continue
         for case in CASES:
             s, k = med(slim.times[case]), med(kot.times[case])
-            console.print(f"  {case}: slimgo {s:.2f} s vs ko {k:.2f} s ({'faster' if s < k else 'NOT faster'})")
+            console.print(f"    {case}: {s:.2f} s vs ko {k:.2f} s ({'faster' if s < k else 'NOT faster'})")
         if slim.compressed and kot.compressed:
-            console.print(f"  compressed: slimgo {slim.compressed} B vs ko {kot.compressed} B "
+            console.print(f"    compressed: {slim.compressed} B vs ko {kot.compressed} B "
                           f"({slim.compressed / kot.compressed:.3f}×)")
 
 
@@ -219,6 +228,7 @@ def main() -> int:
     ap.add_argument("--programs", default="httpbin", help="comma-separated: " + ",".join(PROGRAMS))
     ap.add_argument("--runs", type=int, default=3, help="rounds per program (medians reported)")
     ap.add_argument("--skip", default="", help="comma-separated: docker,ko")
+    ap.add_argument("--gzip-library", default="", help="also time slimgo with these libraries (e.g. isal,zlib-ng)")
     args = ap.parse_args()
     console = Console(width=170, stderr=False)
     skip = set(filter(None, args.skip.split(",")))
@@ -234,7 +244,9 @@ def main() -> int:
             if src is None:
                 console.print(f"{name}: the module proxy does not serve {module}@{version}: skipped")
                 continue
-            results.append((f"{name} ({module}@{version})", measure(name, src, pkg, work, args.runs, skip, console)))
+            libraries = [lib for lib in args.gzip_library.split(",") if lib]
+            results.append((f"{name} ({module}@{version})",
+                            measure(name, src, pkg, work, args.runs, skip, libraries, console)))
     for label, tools in results:
         report(label, tools, console)
     load = os.getloadavg()
