@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
+from collections.abc import MutableMapping
 
 import click
 
 from . import __version__
-from .commands.analyze import analyze
-from .commands.base import base
-from .commands.build import build
-from .commands.compare import compare
-from .commands.dockerfile import dockerfile
 from .commands.edge import run_command
-from .commands.inspect import inspect_cmd
-from .commands.lint import lint
+
+# Each verb's module is imported only when that verb runs (or help lists them all): `slimgo build` does not
+# pay for analyze's, lint's or inspect's imports at every start.
+VERBS = {
+    "analyze": "analyze:analyze", "base": "base:base", "build": "build:build", "compare": "compare:compare",
+    "dockerfile": "dockerfile:dockerfile", "inspect": "inspect:inspect_cmd", "lint": "lint:lint",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+def _load(name: str) -> click.Command:
+    module, attr = VERBS[name].split(":")
+    command = getattr(importlib.import_module(f".commands.{module}", __package__), attr)
+    assert isinstance(command, click.Command)
+    return command
+
+
+class _VerbGroup(click.Group):
+    """A click group whose verbs are imported on first use; `commands` still maps every verb."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return _load(cmd_name) if cmd_name in VERBS else None
+
+    @property
+    def commands(self) -> MutableMapping[str, click.Command]:
+        return {name: _load(name) for name in VERBS}
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        if value:
+            raise TypeError("slimgo's verbs are listed in VERBS")
+
+
+@click.group(cls=_VerbGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              invoke_without_command=True)
 @click.version_option(__version__, "--version", "-V", prog_name="slimgo")
 @click.pass_context
@@ -26,10 +54,6 @@ def cli(ctx: click.Context) -> None:
     """slimgo: the smallest Go container images that still work, with measurements to prove it."""
     if ctx.invoked_subcommand is None:  # bare `slimgo`: the help, like git, not a usage error
         click.echo(ctx.get_help())
-
-
-for _command in (build, compare, base, analyze, dockerfile, lint, inspect_cmd):
-    cli.add_command(_command)
 
 
 def _interrupt(signum: int, frame: object) -> None:
