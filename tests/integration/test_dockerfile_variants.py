@@ -5,15 +5,12 @@ release, Delve for the target, and --pin against a local registry."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import pytest
 import requests
 
 from tests.support.cli import slimgo
+from tests.support.container import run_container
 from tests.support.images import (
     builder_with_proxy,
     delve_proxy,
@@ -33,8 +31,8 @@ from tests.support.images import (
     serve_on_bridge,
     upx_release,
 )
-from tests.support.parts import HELLO, REPO, http_get, require, unique_tag
-from tests.support.registry import free_port, registry
+from tests.support.parts import HELLO, REPO, require, unique_tag
+from tests.support.registry import registry
 
 pytestmark = pytest.mark.integration
 BUILDER = "slimgo-test/gobuilder:2"
@@ -287,55 +285,39 @@ def _analyze_file(path: Path) -> dict:
     return run.json()
 
 
-def _wait_listening(docker: str, cid: str, port: int) -> str:
-    """Wait for Delve's own "API server listening" line, then for the published port to accept."""
-    deadline = time.monotonic() + 60
-    with subprocess.Popen([docker, "logs", "-f", cid], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as logs:
-        assert logs.stdout is not None
-        for line in logs.stdout:
-            if "API server listening at" in line or time.monotonic() > deadline:
-                logs.kill()
-                break
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-            s.sendall(b'{"method":"RPCServer.GetVersion","params":[{}],"id":1}\n')
-            return s.makefile().readline()
-        time.sleep(0.2)
-    raise AssertionError("Delve never accepted a connection on 2345")
+def test_debug_image_breakpoint_session_over_dap(tmp_path: Path, docker: str, go_bin: str,
+                                                 images: dict[str, str]) -> None:
+    """The --debug Dockerfile's image, driven by an editor's DAP conversation (tests/support/dap.py, the same
+    session as slimgo build --debug's test): a breakpoint in a handler binds through the -trimpath mapping,
+    stops, shows a local; then the --debug-continue variant serves before any client attaches."""
+    from slimgo.debug.delve import VERSION
+    from tests.integration.test_debug import APP, APP_READY, DLV_READY, _get, _session
 
-
-def test_debug_image_runs_delve_headless_on_2345(tmp_path: Path, docker: str, go_bin: str,
-                                                 images: dict[str, str], tags: list[str]) -> None:
-    from slimgo.dockerfile.generate import DELVE_VERSION
-
-    src = tmp_path / "hello"
-    shutil.copytree(HELLO, src)
-    _generate(src, "--debug", "--debug-continue")
+    src = tmp_path / "debugapp"
+    shutil.copytree(APP, src)
+    _generate(src, "--debug")
     _lint_clean(src / "Dockerfile")
-    proxy = delve_proxy(go_bin, DELVE_VERSION)
-    with serve_on_bridge(proxy) as url:
+    with serve_on_bridge(delve_proxy(go_bin, VERSION)) as url:
         builder = builder_with_proxy(images["BUILDER_IMAGE"], url, unique_tag("gen-builder-proxy"))
-        tags.append(builder)
-        tag = _build(src, src / "Dockerfile", tags, {**images, "BUILDER_IMAGE": builder}, "debug")
-    analysis = _analyze(docker, tag, tmp_path)
-    by_name = {b["image_path"].rsplit("/", 1)[-1]: b for b in analysis["binaries"]}
-    assert by_name["hello"]["stripped"] == {"symbols": False, "dwarf": False}
+        tag = _build(src, src / "Dockerfile", [builder], {**images, "BUILDER_IMAGE": builder}, "debug")
+        _generate(src, "--debug", "--debug-continue", "--force")
+        cont = _build(src, src / "Dockerfile", [], {**images, "BUILDER_IMAGE": builder}, "debug-cont")
+    by_name = {b["image_path"].rsplit("/", 1)[-1]: b for b in _analyze(docker, tag, tmp_path)["binaries"]}
+    assert by_name["debugapp"]["stripped"] == {"symbols": False, "dwarf": False}
     assert by_name["dlv"]["link"] == "static" and by_name["dlv"]["build_settings"]["GOARCH"] == "amd64"
-    port, http_port = free_port(), free_port()
-    cid = subprocess.run([docker, "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:2345", "-p",
-                          f"127.0.0.1:{http_port}:8080", tag], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    try:
-        reply = json.loads(_wait_listening(docker, cid, port))
-        assert reply["error"] is None and reply["result"]["APIVersion"] == 2
-        user = subprocess.run([docker, "inspect", "-f", "{{.Config.User}}", cid], capture_output=True, text=True)
-        assert user.stdout.strip() == "65532:65532"
-        # --debug-continue: the program serves before (and while) a client is attached.
-        status, body = http_get(f"http://127.0.0.1:{http_port}/check")
-        assert status == 200 and json.loads(body)["uid"] == 65532
-    finally:
-        subprocess.run([docker, "rm", "-f", cid], capture_output=True)
+    assert by_name["dlv"]["main_module"]["version"] == VERSION
+    user = subprocess.run([docker, "image", "inspect", "-f", "{{.Config.User}}", tag], capture_output=True, text=True)
+    assert user.stdout.strip() == "65532:65532"
+    substitute = [{"from": str(src), "to": "example.com/debugapp"}]  # what a -trimpath build needs
+    # No capabilities at all: `dlv exec` traces its own child.
+    with run_container(tag, ports=(2345, 8080), prefix="slimgo-gen-debug", options=("--cap-drop=ALL",)) as c:
+        c.wait_log(DLV_READY)
+        _session(c.ports[2345], c.ports[8080], src / "main.go", substitute, lambda: c.wait_log(APP_READY))
+    with run_container(cont, ports=(2345, 8080), prefix="slimgo-gen-debug") as c:
+        c.wait_log(APP_READY)  # no client has connected
+        early: dict[str, str] = {}
+        _get(c.ports[8080], "early", early)
+        assert early["body"] == "hello, early\n"
 
 
 def test_pin_writes_digests_the_registry_serves(tmp_path: Path, docker: str, images: dict[str, str]) -> None:

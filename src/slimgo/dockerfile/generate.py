@@ -13,14 +13,14 @@ import shlex
 from dataclasses import dataclass
 
 from .. import __version__
+from ..debug import delve
 from ..errors import BadInput
 from ..strategy import DEFAULT, GoFlags
 from .project import ModuleFacts
 from .runtime import Runtime
 
 SYNTAX = "docker/dockerfile:1"
-DELVE_MODULE = "github.com/go-delve/delve/cmd/dlv"
-DELVE_VERSION = "v1.27.2"
+DELVE_MODULE, DELVE_VERSION = delve.PACKAGE, delve.VERSION  # the same pin as slimgo build --debug
 DELVE_PORT = 2345
 # UPX: the upstream static release, pinned by version and checksum (Debian bookworm, the base of the
 # golang:*-bookworm images, has no upx package). Release checksums as published for v4.2.4.
