@@ -17,6 +17,7 @@ from .commands.edge import run_command
 VERBS = {
     "analyze": "analyze:analyze", "base": "base:base", "build": "build:build", "compare": "compare:compare",
     "dockerfile": "dockerfile:dockerfile", "inspect": "inspect:inspect_cmd", "lint": "lint:lint",
+    "resolve": "resolve:resolve",
 }
 
 

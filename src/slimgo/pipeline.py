@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,12 +23,12 @@ from .oci.cache import LayerCache
 from .oci.model import Layer
 from .registries import RegistryPool
 from .stages.assemble import PlatformImage, assemble_build
-from .stages.bases import choose_bases
+from .stages.bases import BaseChoice, choose_bases
 from .stages.compile import compile_all
 from .stages.plan import BuildPlan, BuildRequest, plan
 from .stages.publish import Publication, check_outputs, publish, sinks_for
 
-__all__ = ["BuildRequest", "BuildResult", "build"]
+__all__ = ["BuildRequest", "BuildResult", "Session", "build"]
 
 SCHEMA_VERSION = 1
 
@@ -123,6 +124,25 @@ def _platform_json(p: PlatformImage) -> dict[str, Any]:
             "layers": [_layer_json(layer) for layer in p.image.layers]}
 
 
+class Session:
+    """What builds of many programs share: one pull pool, one push pool (so a blob pushed for one program is
+    mounted, not uploaded, for the next), one layer cache and one resolution per remote base."""
+
+    def __init__(self, req: BuildRequest) -> None:
+        self.pulls = RegistryPool(req.credentials, tuple(req.insecure_registries))
+        self.pushes = RegistryPool(req.credentials, tuple(req.insecure_registries))
+        self.cache = LayerCache(user_cache_dir())
+        self._bases: dict[tuple[str, tuple[str, ...]], BaseChoice] = {}
+        self._lock = threading.Lock()
+
+    def bases(self, p: BuildPlan, progress: Progress) -> BaseChoice:
+        key = (p.base_name, tuple(str(x) for x in p.platforms))
+        with self._lock:  # held while resolving: the other workers wait for the one resolution
+            if key not in self._bases:
+                self._bases[key] = choose_bases(p, self.pulls, self.cache, progress)
+            return self._bases[key]
+
+
 class _Clock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -136,17 +156,17 @@ class _Clock:
             self.seconds[name] = time.perf_counter() - t0
 
 
-def build(req: BuildRequest, progress: Progress = _quiet) -> BuildResult:
+def build(req: BuildRequest, progress: Progress = _quiet, session: Session | None = None) -> BuildResult:
+    """One program. `session` is shared by the builds of one `build ./...` or `resolve`; None makes a fresh one."""
     clock = _Clock()
     started = time.perf_counter()
-    pulls = RegistryPool(req.credentials, tuple(req.insecure_registries))
-    pushes = RegistryPool(req.credentials, tuple(req.insecure_registries))
-    cache = LayerCache(user_cache_dir())
+    session = session or Session(req)
+    cache = session.cache
     with clock("resolve"):
         progress(f"resolving {req.target}")
         p = plan(req, os.environ)
-        bases = choose_bases(p, pulls, cache, progress)
-        sinks = sinks_for(p.outputs, p.toolchain.goarch, pushes)
+        bases = session.bases(p, progress)
+        sinks = sinks_for(p.outputs, p.toolchain.goarch, session.pushes)
         check_outputs(p.outputs, sinks)
     late_notes: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="slimgo-build-"))

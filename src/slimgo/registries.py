@@ -6,6 +6,7 @@ reported as push retries.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the registry client pulls in requests (~80 ms): imported only when a registry is used
@@ -19,9 +20,14 @@ class RegistryPool:
         self._insecure = insecure
         self._clients: dict[str, Registry] = {}
         self._stats: PushStats | None = None
+        self._lock = threading.Lock()  # the workers of a many-program build share one pool
 
     @property
     def stats(self) -> PushStats:
+        with self._lock:
+            return self._stats_locked()
+
+    def _stats_locked(self) -> PushStats:
         if self._stats is None:
             from .registry.client import PushStats
 
@@ -33,10 +39,14 @@ class RegistryPool:
         return bool(self._clients)
 
     def __call__(self, host: str) -> Registry:
+        with self._lock:
+            return self._client_locked(host)
+
+    def _client_locked(self, host: str) -> Registry:
         if host not in self._clients:
             from .registry.auth import CredentialSource
             from .registry.client import Registry
 
             self._clients[host] = Registry(host, insecure=host in self._insecure,
-                                           credentials=self._credentials or CredentialSource(), stats=self.stats)
+                                           credentials=self._credentials or CredentialSource(), stats=self._stats_locked())
         return self._clients[host]

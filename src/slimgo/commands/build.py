@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .edge import Ui, credentials, json_options, split_list
+from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, json_options, split_list
 
 if TYPE_CHECKING:
+    from ..many.build import ManyRequest, ManyResult
+    from ..many.naming import Naming
     from ..pipeline import BuildRequest, BuildResult
 
 
@@ -28,8 +31,48 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
     return result
 
 
+def run_many(req: ManyRequest, ui: Ui, json_out: bool) -> ManyResult:
+    from ..many.build import build_many
+
+    with ui.progress(f"building {' '.join(req.targets)}") as progress:
+        result = build_many(req, progress)
+    if json_out:
+        ui.emit_json(result.to_json())
+        return result
+    for p in result.programs:
+        for note in (p.result.notes if p.result else []):
+            ui.note(f"{p.package}: {note}")
+        if p.image_ref:
+            ui.out.print(p.image_ref)
+    for p in result.failed:
+        ui.err.print(f"[bold red]failed:[/] {p.package}: {p.error}")
+    ui.err.print(f"{len(result.programs) - len(result.failed)} built, {len(result.failed)} failed "
+                 f"in {result.seconds:.1f} s")
+    return result
+
+
+def naming_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """ko's naming flags, shared by `build` (several programs) and `resolve`."""
+    for option in reversed([
+        click.option("--bare", "naming", flag_value="bare", help="Push to PREFIX itself (one program only; ko --bare)."),
+        click.option("--base-import-paths", "-B", "naming", flag_value="base",
+                     help="PREFIX/<last element of the import path> (ko -B)."),
+        click.option("--preserve-import-paths", "-P", "naming", flag_value="preserve",
+                     help="PREFIX/<import path> (ko -P)."),
+        click.option("--jobs", "-j", type=int, default=None,
+                     help="Programs built at once. [default: 2, measured best on 2 cores]")]):
+        command = option(command)
+    return command
+
+
+def naming_of(naming: str | None) -> Naming:
+    from ..many.naming import Naming
+
+    return Naming(naming or "hashed")
+
+
 @click.command()
-@click.argument("target", default=".", required=False)
+@click.argument("targets", nargs=-1)
 @click.option("--ldflags", help="Extra linker flags, appended after slimgo's '-s -w -buildid=' (later wins).")
 @click.option("--gcflags", help="Compiler flags (go build -gcflags). [default: none]")
 @click.option("--tags", "build_tags", help="Comma-separated Go build tags. [default: none]")
@@ -73,17 +116,24 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
 @click.option("--debug-config", type=click.Path(path_type=Path), metavar="DIR",
               help="With --debug: write launch.json (VS Code) and dlv-init (dlv connect) into DIR.")
 @click.option("--trimpath/--no-trimpath", default=None, help="Build with -trimpath. [default: on]")
+@naming_options
 @json_options
-def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
+def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
           base: str | None, user: str | None, platforms: str | None, compression: str | None,
           compression_level: int | None, compression_library: str | None, data: Path | None,
           image_tags: tuple[str, ...], oci_layout: Path | None,
           tarball: Path | None, image_refs: Path | None, push: str | None, load: bool, insecure: tuple[str, ...],
           username: str | None, password_stdin: bool, reference: bool, no_reference: bool, no_cache: bool,
           debug: bool | None, debug_continue: bool | None, delve_version: str | None, debug_config: Path | None,
-          trimpath: bool | None, json_out: bool) -> None:
-    """Compile a Go main package (DIR or module/path@version) into a minimal OCI image, daemonlessly."""
+          trimpath: bool | None, naming: str | None, jobs: int | None, json_out: bool) -> int:
+    """Compile Go main packages (DIR, module/path@version, ./... patterns) into minimal OCI images, daemonlessly.
+
+    One TARGET that names one program builds one image (the default is `.`). Several TARGETs, a `...`
+    pattern or a naming flag build every main package found, pushed under --push PREFIX or $SLIMGO_REPO;
+    the exit status is 1 when any of them failed.
+    """
     from ..config import BuildConfig, parse_env
+    from ..gobuild.packages import is_pattern
     from ..pipeline import BuildRequest
 
     settings = BuildConfig(
@@ -93,10 +143,16 @@ def build(target: str, ldflags: str | None, gcflags: str | None, build_tags: str
         data=str(data) if data else None,
         debug=debug, debug_continue=debug_continue, delve_version=delve_version, trimpath=trimpath)
     req = BuildRequest(
-        target=target, settings=settings,
+        target=targets[0] if targets else ".", settings=settings,
         image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
         reference_build=reference and not no_reference, cache=not no_cache, push=push, load=load,
         insecure_registries=list(insecure), credentials=credentials(username, password_stdin),
         debug_config=debug_config,
     )
+    if len(targets) > 1 or any(is_pattern(t) for t in targets) or naming or jobs is not None:
+        from ..many.build import DEFAULT_JOBS, ManyRequest
+
+        many = ManyRequest(targets, req, naming_of(naming), DEFAULT_JOBS if jobs is None else jobs)
+        return EXIT_FAILED if run_many(many, Ui(json_out), json_out).failed else EXIT_OK
     run_build(req, Ui(json_out), json_out)
+    return EXIT_OK

@@ -95,6 +95,11 @@ class Registry:
         self._tokens: dict[str, str] = {}
         self._basic: bool = False
         self._lock = Lock()
+        # Where each blob already is on this host: a later push to another repository mounts it from there
+        # (the programs of one `build ./...` share base layers). One lock per digest, so two workers pushing
+        # the same blob upload it once and the second one mounts it.
+        self._holders: dict[str, str] = {}
+        self._blob_locks: dict[str, Lock] = {}
 
     # ---- auth -------------------------------------------------------------------------------------
     def _creds(self) -> Credentials | None:
@@ -235,6 +240,15 @@ class Registry:
     def push_blob(self, repo: str, digest: str, size: int, open_blob: Callable[[], IO[bytes]],
                   mount_from: str | None = None) -> str:
         """Make the blob present in repo: 'skipped' (already there), 'mounted' or 'uploaded'."""
+        with self._lock:
+            blob_lock = self._blob_locks.setdefault(digest, Lock())
+        with blob_lock:
+            how = self._push_blob(repo, digest, size, open_blob, mount_from or self._holders.get(digest))
+            self._holders.setdefault(digest, repo)
+            return how
+
+    def _push_blob(self, repo: str, digest: str, size: int, open_blob: Callable[[], IO[bytes]],
+                   mount_from: str | None) -> str:
         scope = f"repository:{repo}:pull,push"
         if self.blob_exists(repo, digest):
             self.stats.add(skipped=1)

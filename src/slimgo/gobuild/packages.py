@@ -1,0 +1,57 @@
+"""Which main packages a set of targets names: `./...`, `./cmd/...`, directories and import paths.
+
+`go list` decides (build constraints, nested modules, vendoring), so slimgo never walks folders itself.
+Packages that are not `main` are skipped, as `go build ./...` and ko do; so are folders with only tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BadInput
+from .target import _REMOTE
+from .toolchain import Toolchain, run_go
+
+_FORMAT = "{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}\t{{with .Error}}{{.Err}}{{end}}"
+
+
+@dataclass(frozen=True)
+class MainPackage:
+    import_path: str
+    spec: str  # what `pipeline.build` takes: the package directory, or module/path@version
+
+
+def is_pattern(target: str) -> bool:
+    return target == "..." or target.endswith("/...")
+
+
+def find_mains(targets: tuple[str, ...], toolchain: Toolchain, cwd: Path | None = None) -> list[MainPackage]:
+    """Every main package the targets name, once each, in the order given (go list's order inside a pattern)."""
+    found: dict[str, MainPackage] = {}
+    for target in targets:
+        for pkg in _expand(target, toolchain, cwd or Path.cwd()):
+            found.setdefault(pkg.import_path, pkg)
+    if not found:
+        raise BadInput(f"no main package in {' '.join(targets)}")
+    return list(found.values())
+
+
+def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
+    m = _REMOTE.match(target)
+    if m and not Path(target).exists():
+        return [MainPackage(m.group("pkg").rstrip("/"), target)]
+    # A directory (with or without /...) is listed from inside it, so it works from any working directory.
+    root, suffix = (target[:-4] or ".", "./...") if is_pattern(target) else (target, ".")
+    where = cwd / root
+    pattern = suffix if where.is_dir() else target
+    rows = run_go(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], cwd=where if where.is_dir() else cwd)
+    mains: list[MainPackage] = []
+    for line in rows.splitlines():
+        name, import_path, pkg_dir, go_files, error = (line.split("\t") + ["", "", "", "", ""])[:5]
+        if name == "main" and int(go_files or 0) > 0:
+            mains.append(MainPackage(import_path, pkg_dir))
+        elif not is_pattern(target) and name != "main":
+            detail = f"package {name}" if name else (error or "no Go files")
+            raise BadInput(f"{target}: not a main package ({detail})")
+    return mains
