@@ -95,8 +95,8 @@ def _prefix(req: ManyRequest) -> str:
         raise BadInput("several programs publish with --push only (--oci-layout, --tarball, --load and --tag "
                        "name one image)")
     prefix = t.push or req.env.get("SLIMGO_REPO", "")
-    if t.push is None or not prefix:
-        raise BadInput("several programs need --push PREFIX (or --push with SLIMGO_REPO set)")
+    if not prefix:  # like ko: $SLIMGO_REPO alone is enough, there is nowhere else for many images to go
+        raise BadInput("several programs need --push PREFIX or SLIMGO_REPO set to a repository prefix")
     return prefix
 
 

@@ -1,0 +1,100 @@
+"""Many programs against real parts: `go list`, `go build`, Debian's registry and skopeo.
+
+One tiny generated module (no dependencies: nothing is downloaded) with two programs, a broken one and a
+test-only package; built once per naming and once through `resolve`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import slimgo
+from tests.support.monorepo import MODULE, write_monorepo
+from tests.support.parts import require
+from tests.support.registry import have_registry, registry
+
+pytestmark = pytest.mark.integration
+
+MANIFESTS = Path(__file__).resolve().parent.parent / "data" / "manifests"
+
+
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    require(have_registry(), "docker-registry is not installed (apt-get install docker-registry)")
+    with registry(tmp_path_factory.mktemp("registry")) as host:
+        yield host
+
+
+@pytest.fixture(scope="module")
+def mono(tmp_path_factory: pytest.TempPathFactory, go_bin: str) -> Path:
+    return write_monorepo(tmp_path_factory.mktemp("mono"), ["alpha", "beta"], broken=True, test_only=True)
+
+
+def _inspect(skopeo: str, ref: str) -> dict:  # type: ignore[type-arg]
+    proc = subprocess.run([skopeo, "inspect", "--tls-verify=false", f"docker://{ref}"], capture_output=True,
+                          text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def test_build_all_reports_the_broken_program_and_publishes_the_rest(reg: str, mono: Path, skopeo: str,
+                                                                    tmp_path: Path) -> None:
+    refs_file = tmp_path / "refs.txt"
+    r = slimgo("build", "./...", "--push", f"{reg}/mono", "--image-refs", refs_file, "--json", cwd=mono)
+    assert r.code == 1, r.err  # one program failed: exit 1, the others published
+    doc = r.json()
+    assert doc["schema_version"] == 1 and (doc["built"], doc["failed"]) == (2, 1)
+    by_pkg = {i["package"]: i for i in doc["images"]}
+    assert set(by_pkg) == {f"{MODULE}/cmd/alpha", f"{MODULE}/cmd/beta", f"{MODULE}/cmd/broken"}  # no test-only
+    broken = by_pkg[f"{MODULE}/cmd/broken"]
+    assert broken["image_ref"] is None and broken["error"]["code"] == 1 and "undefinedName" in broken["error"]["message"]
+    good = [by_pkg[f"{MODULE}/cmd/{n}"] for n in ("alpha", "beta")]
+    assert refs_file.read_text().splitlines() == [g["image_ref"] for g in good]
+    for g in good:  # ko's default naming: last element and the md5 of the import path
+        assert g["repository"].startswith(f"{reg}/mono/{g['package'].rsplit('/', 1)[1]}-")
+        assert _inspect(skopeo, g["image_ref"])["Digest"] == g["image_digest"]
+    # both programs' bases are identical (same needs): uploaded once, mounted into the other repository
+    assert doc["push"]["mounted_blobs"] >= 1 and doc["push"]["uploaded_blobs"] == 5
+
+
+def test_several_targets_with_preserved_import_paths(reg: str, mono: Path, skopeo: str) -> None:
+    r = slimgo("build", "./cmd/alpha", str(mono / "cmd" / "beta"), "-P", "--jobs", "1", "--json",
+               cwd=mono, env={"SLIMGO_REPO": f"{reg}/p"})
+    assert r.code == 0, r.err
+    images = r.json()["images"]
+    assert [i["repository"] for i in images] == [f"{reg}/p/{MODULE}/cmd/alpha", f"{reg}/p/{MODULE}/cmd/beta"]
+    assert all(_inspect(skopeo, i["image_ref"])["Digest"] == i["image_digest"] for i in images)
+
+
+def test_resolve_pins_every_reference_and_keeps_the_rest(reg: str, mono: Path, skopeo: str) -> None:
+    r = slimgo("resolve", "-f", MANIFESTS, "--recursive", "--push", f"{reg}/k8s", cwd=mono)
+    assert r.code == 0, r.err
+    originals = [(MANIFESTS / n).read_text() for n in ("cronjob.yaml", "deployment.yaml", "extra/crd.yaml",
+                                                       "extra/knative.yaml")]
+    docs = r.out.split("---\n")
+    pinned = sorted({w.strip("'\",[]") for line in r.out.splitlines() for w in line.split() if "@sha256:" in w})
+    assert len(pinned) == 2 and all(p.startswith(f"{reg}/k8s/") for p in pinned)  # alpha and beta, once each
+    for ref in pinned:
+        assert _inspect(skopeo, ref)["Digest"] == ref.split("@", 1)[1]
+    out_lines = r.out.splitlines()
+    src_lines = [ln for text in originals for ln in text.splitlines()]
+    untouched = [ln for ln in src_lines if "slimgo://" not in ln and ("ko://" not in ln or "see ko://" in ln)]
+    assert len(docs) >= 4 and all(ln in out_lines for ln in untouched)  # byte-equal, comments included
+    assert not any("slimgo://" in ln or ("ko://" in ln and "see ko://" not in ln) for ln in out_lines)
+
+    # Kustomize-style: the same manifests piped in on stdin give the same digests (reproducible builds).
+    stdin = (MANIFESTS / "cronjob.yaml").read_text()
+    proc = subprocess.run([sys.executable, "-m", "slimgo", "resolve", "-f", "-", "--push", f"{reg}/k8s"], cwd=mono,
+                          input=stdin, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    beta = [p for p in pinned if "/beta-" in p]
+    assert beta and beta[0] in proc.stdout
+
+
+def test_resolve_prints_nothing_when_a_program_fails(reg: str, mono: Path, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(f"image: ko://{MODULE}/cmd/broken\n")
+    r = slimgo("resolve", "-f", tmp_path / "bad.yaml", "--push", f"{reg}/k8s", cwd=mono)
+    assert (r.code, r.out) == (1, "") and "cmd/broken" in r.err

@@ -1,0 +1,120 @@
+"""Many programs and manifests, in-process: ko's naming, reference sites and byte-exact rewriting, and the
+bad input that must be refused before anything is built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slimgo.errors import BadInput
+from slimgo.many.manifests import Manifest, join, rewrite, sites
+from slimgo.many.naming import Naming, repositories, repository
+from tests.support.cli import run
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "manifests"
+ALPHA = "example.com/slimgo-multi/cmd/alpha"
+BETA = "example.com/slimgo-multi/cmd/beta"
+
+
+def test_default_naming_is_kos_md5_name() -> None:
+    # ko prints ko.local/foo/test-46c4b272b3716c422d5ff6dfc7547fa9 for github.com/google/ko/test
+    # (ko-build/ko pull request 820): the same repository here.
+    assert repository("ko.local/foo", "github.com/google/ko/test", Naming.HASHED) == \
+        "ko.local/foo/test-46c4b272b3716c422d5ff6dfc7547fa9"
+
+
+def test_other_namings_match_ko_flags() -> None:
+    assert repository("reg/p/", "github.com/Org/App/cmd/api", Naming.BASE) == "reg/p/api"
+    assert repository("reg/p", "github.com/Org/App/cmd/api", Naming.PRESERVE) == "reg/p/github.com/org/app/cmd/api"
+    assert repository("reg/p", "github.com/Org/App/cmd/api", Naming.BARE) == "reg/p"
+
+
+def test_two_programs_on_one_repository_are_refused() -> None:
+    with pytest.raises(BadInput, match="a/cmd/api and b/cmd/api would both push to reg/api"):
+        repositories("reg", ["a/cmd/api", "b/cmd/api"], Naming.BASE)
+    assert len(set(repositories("reg", ["a/cmd/api", "b/cmd/api"], Naming.HASHED).values())) == 2
+
+
+def _manifest(name: str) -> Manifest:
+    return Manifest(name, (DATA / name).read_text())
+
+
+def test_sites_find_whole_scalars_only_and_skip_aliases() -> None:
+    m = _manifest("deployment.yaml")
+    found = sites(m)
+    # the anchored initContainer image; the alias (*alpha) and the env value that merely mentions ko:// are not sites
+    assert [s.import_path for s in found] == [ALPHA]
+    assert m.text[found[0].offset:].startswith(f"ko://{ALPHA}\n")
+
+
+def test_custom_fields_flow_sequences_and_quotes() -> None:
+    crd = sites(_manifest("extra/crd.yaml"))
+    assert [s.import_path for s in crd] == [BETA, ALPHA, BETA]
+    assert [s.import_path for s in sites(_manifest("cronjob.yaml"))] == [BETA]
+    assert [s.import_path for s in sites(_manifest("extra/knative.yaml"))] == [ALPHA]
+
+
+@pytest.mark.parametrize("name", ["deployment.yaml", "cronjob.yaml", "extra/knative.yaml", "extra/crd.yaml"])
+def test_rewrite_changes_only_the_reference_lines(name: str) -> None:
+    m = _manifest(name)
+    refs = {ALPHA: "reg.example/alpha@sha256:" + "a" * 64, BETA: "reg.example/beta@sha256:" + "b" * 64}
+    out = rewrite(m, sites(m), refs)
+    before, after = m.text.splitlines(keepends=True), out.splitlines(keepends=True)
+    assert len(before) == len(after)
+    changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+    assert changed, "nothing was replaced"
+    for b, a in changed:  # a changed line differs exactly by the replaced references
+        for path, ref in refs.items():
+            b = b.replace(f"slimgo://{path}", ref).replace(f"ko://{path}", ref)
+        assert b == a
+    assert "ko://" not in out.replace("see ko://", "") and "slimgo://" not in out
+    from ruamel.yaml import YAML
+
+    assert list(YAML(typ="safe").load_all(out))  # still YAML
+
+
+def test_alias_follows_its_anchor() -> None:
+    from ruamel.yaml import YAML
+
+    m = _manifest("deployment.yaml")
+    out = rewrite(m, sites(m), {ALPHA: "r/alpha@sha256:" + "c" * 64})
+    deploy = next(YAML(typ="safe").load_all(out))
+    pod = deploy["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == pod["initContainers"][0]["image"] == "r/alpha@sha256:" + "c" * 64
+
+
+def test_bad_yaml_and_folded_references_are_bad_input() -> None:
+    with pytest.raises(BadInput, match="broken.yaml: not valid YAML"):
+        sites(Manifest("broken.yaml", "a: [1, 2\nb: c\n"))
+    with pytest.raises(BadInput, match="x.yaml:1: write ko://a/b on one line"):
+        sites(Manifest("x.yaml", "image: >-\n  ko://a/b\n"))
+
+
+def test_join_separates_files() -> None:
+    assert join(["a: 1\n", "b: 2"]) == "a: 1\n---\nb: 2\n"
+
+
+def test_resolve_without_references_prints_the_input_unchanged(tmp_path: Path) -> None:
+    text = "# kept\nkind: ConfigMap   # as written\ndata: {a: '1'}\n"
+    (tmp_path / "cm.yaml").write_text(text)
+    r = run("resolve", "-f", str(tmp_path))
+    assert (r.code, r.out) == (0, text), r.err
+
+
+def test_resolve_bad_input_exits_2_before_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLIMGO_REPO", raising=False)
+    assert run("resolve", "-f", str(tmp_path / "missing.yaml")).code == 2
+    (tmp_path / "bad.yaml").write_text("image: [ko://a/b\n")
+    r = run("resolve", "-f", str(tmp_path / "bad.yaml"))
+    assert r.code == 2 and "bad.yaml: not valid YAML" in r.err
+    (tmp_path / "ok.yaml").write_text("image: ko://example.com/x/cmd/y\n")
+    r = run("resolve", "-f", str(tmp_path / "ok.yaml"))  # no --push and no $SLIMGO_REPO
+    assert r.code == 2 and "--push" in r.err
+
+
+def test_several_programs_publish_with_push_only() -> None:
+    r = run("build", "./a/...", "--tarball", "x.tar")
+    assert r.code == 2 and "--push only" in r.err
+    r = run("build", "./a", "./b", "--jobs", "0", "--push", "reg.example/p")
+    assert r.code == 2 and "--jobs" in r.err
