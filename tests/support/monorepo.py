@@ -11,19 +11,19 @@ MODULE = "example.com/slimgo-multi"
 
 
 def write_monorepo(root: Path, services: list[str], *, broken: bool = False, test_only: bool = False,
-                   requires: tuple[str, ...] = (), module: str = MODULE) -> Path:
-    """requires: module@version pairs each service imports (their first package is named in `imports`)."""
+                   requires: tuple[str, ...] = (), imports: tuple[str, ...] = (), module: str = MODULE) -> Path:
+    """requires: module@version, added with `go get`; imports: packages every service imports (blank)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "go.mod").write_text(f"module {module}\n\ngo 1.21\n")
     (root / "internal" / "greet").mkdir(parents=True, exist_ok=True)
     (root / "internal" / "greet" / "greet.go").write_text(
         'package greet\n\nfunc Hello(name string) string { return "hello from " + name }\n')
-    imports = "".join(f'\t_ "{r.split("@")[0]}"\n' for r in requires)
+    blank = "".join(f'\t_ "{pkg}"\n' for pkg in imports)
     for name in services:
         d = root / "cmd" / name
         d.mkdir(parents=True, exist_ok=True)
         (d / "main.go").write_text(
-            f'package main\n\nimport (\n\t"fmt"\n\n\t"{module}/internal/greet"\n{imports})\n\n'
+            f'package main\n\nimport (\n\t"fmt"\n\n\t"{module}/internal/greet"\n{blank})\n\n'
             f'func main() {{ fmt.Println(greet.Hello("{name}")) }}\n')
     if broken:
         (root / "cmd" / "broken").mkdir(parents=True, exist_ok=True)
