@@ -24,6 +24,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -143,6 +144,8 @@ def measure(tool: str, phase: str, cmd: list[str], cwd: Path, env: dict[str, str
         raise RuntimeError(f"{tool} {phase} failed:\n{proc.stderr[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     images = sum(1 for line in proc.stdout.splitlines() if "@sha256:" in line)
+    print(f"{tool} {phase}: {wall:.1f} s wall, {cpu:.1f} s CPU, {proxy.sent - sent0} bytes sent, "
+          f"{requests_in(log) - req0} requests, {images} images", file=sys.stderr, flush=True)
     return Run(tool, phase, wall, cpu, proxy.sent - sent0, requests_in(log) - req0, images), proc.stdout
 
 
@@ -184,6 +187,7 @@ def main() -> int:
     ap.add_argument("--skip", default="", help="ko")
     ap.add_argument("--no-jobs-sweep", action="store_true")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))  # unwind: the registry stops, the temp dir goes
     console = Console(width=150)
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="slimgo-monobench-") as tmp:
@@ -219,7 +223,12 @@ def main() -> int:
                                                   "defaultLdflags: [-s, -w, -buildid=]\n")
                     ko_env = {"GOCACHE": str(work / "gocache-ko"), "KO_DOCKER_REPO": f"{reg}/ko",
                               "KO_CONFIG_PATH": str(cfg), "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-                    ko_cmd = [ko, "build", "./...", "--platform", PLATFORMS, "--insecure-registry", "--sbom=none"]
+                    # ko v0.17 refuses a `./...` pattern here ("found N local packages, expected 1"): it is
+                    # given the same main packages, listed by `go list`, as arguments.
+                    dirs = subprocess.run(["go", "list", "-f", "{{if eq .Name \"main\"}}{{.Dir}}{{end}}", "./..."],
+                                          cwd=src, capture_output=True, text=True, check=True).stdout.split()
+                    mains = [f"./{Path(d).relative_to(src)}" for d in dirs]
+                    ko_cmd = [ko, "build", *mains, "--platform", PLATFORMS, "--insecure-registry", "--sbom=none"]
                     r, _ = measure("ko", "cold", ko_cmd, src, ko_env, proxy, log)
                     runs.append(r)
                     touch(src, 2)

@@ -40,21 +40,16 @@ def _scalars(node: Any) -> Iterator[tuple[Any, int, int]]:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     if isinstance(node, CommentedMap):
-        for key, value in node.items():
-            if isinstance(value, str):
-                pos = node.lc.data.get(key)
-                if pos:
-                    yield value, pos[2], pos[3]
-            else:
-                yield from _scalars(value)
+        children, where = node.items(), 2  # lc.data[key]: key line, key column, value line, value column
     elif isinstance(node, CommentedSeq):
-        for i, value in enumerate(node):
-            if isinstance(value, str):
-                pos = node.lc.data.get(i)
-                if pos:
-                    yield value, pos[0], pos[1]
-            else:
-                yield from _scalars(value)
+        children, where = enumerate(node), 0  # lc.data[index]: line, column
+    else:
+        return
+    for key, value in children:
+        if not isinstance(value, str):
+            yield from _scalars(value)
+        elif (pos := node.lc.data.get(key)) is not None:
+            yield value, pos[where], pos[where + 1]
 
 
 def _line_starts(text: str) -> list[int]:
