@@ -118,3 +118,22 @@ def test_several_programs_publish_with_push_only() -> None:
     assert r.code == 2 and "--push only" in r.err
     r = run("build", "./a", "./b", "--jobs", "0", "--push", "reg.example/p")
     assert r.code == 2 and "--jobs" in r.err
+
+
+def test_a_session_resolves_each_base_once_for_every_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    from types import SimpleNamespace
+
+    import slimgo.pipeline as pipeline
+
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline, "choose_bases", lambda p, *_: calls.append(p.base_name) or p.base_name)
+    session = pipeline.Session(pipeline.BuildRequest())
+    plan = SimpleNamespace(base_name="registry.example/base:1", platforms=("linux/amd64",))
+    seen: list[object] = []
+    workers = [threading.Thread(target=lambda: seen.append(session.bases(plan, print))) for _ in range(4)]  # type: ignore[arg-type]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert calls == ["registry.example/base:1"] and seen == ["registry.example/base:1"] * 4

@@ -133,8 +133,13 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
         return ProgramResult(pkg.import_path, repos[pkg.import_path], result)
 
     say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time")
-    with ThreadPoolExecutor(max_workers=req.jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=req.jobs)
+    try:
         programs = tuple(pool.map(one, mains))
+    except KeyboardInterrupt:  # programs not started are dropped; running ones remove their own work dirs
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     stats = session.pushes.stats.to_json() if session.pushes.used else None
     result = ManyResult(programs, stats, req.jobs, time.perf_counter() - started)
     if req.template.image_refs is not None:
