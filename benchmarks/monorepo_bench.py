@@ -12,7 +12,7 @@ every image to a loopback registry (Debian's docker-registry) through a byte-cou
 Measured per run: wall time, CPU time (user+sys of the tool and every process it waited for), bytes sent to
 the registry (every byte of every request through the proxy), registry requests (the registry's access
 log). ko builds on slimgo's static base (pushed once, as a two-platform index, before timing) with the same
-flags (-trimpath, -s -w -buildid=). A jobs sweep (slimgo cold, --jobs 1 vs 2) measures the pool size.
+flags (-trimpath, -s -w -buildid=). A jobs sweep (slimgo's default pool against --jobs 2, cold and warm) measures the pool size.
 """
 
 from __future__ import annotations
@@ -204,18 +204,22 @@ def main() -> int:
                     return {"GOCACHE": str(work / f"gocache-{name}"), "SLIMGO_CACHE": str(work / f"cache-{name}"),
                             "GOFLAGS": "-mod=mod"}
 
-                def slimgo_cmd(prefix: str, jobs: int) -> list[str]:
+                def slimgo_cmd(prefix: str, jobs: int | None) -> list[str]:  # None: slimgo's default
                     return [sys.executable, "-m", "slimgo", "build", "./...", "--platform", PLATFORMS,
-                            "--push", f"{reg}/{prefix}", "--jobs", str(jobs)]
+                            "--push", f"{reg}/{prefix}", *(["--jobs", str(jobs)] if jobs else [])]
 
                 if not args.no_jobs_sweep:
-                    r, _ = measure("slimgo --jobs 1", "cold", slimgo_cmd("j1", 1), src, slimgo_env("j1"), proxy, log)
+                    r, _ = measure("slimgo --jobs 2", "cold", slimgo_cmd("j2", 2), src, slimgo_env("j2"), proxy, log)
                     runs.append(r)
-                r, _ = measure("slimgo", "cold", slimgo_cmd("slimgo", 2), src, slimgo_env("s"), proxy, log)
+                r, _ = measure("slimgo", "cold", slimgo_cmd("slimgo", None), src, slimgo_env("s"), proxy, log)
                 runs.append(r)
                 touch(src, 1)
-                r, _ = measure("slimgo", "warm", slimgo_cmd("slimgo", 2), src, slimgo_env("s"), proxy, log)
+                r, _ = measure("slimgo", "warm", slimgo_cmd("slimgo", None), src, slimgo_env("s"), proxy, log)
                 runs.append(r)
+                if not args.no_jobs_sweep:
+                    touch(src, 3)
+                    r, _ = measure("slimgo --jobs 2", "warm", slimgo_cmd("slimgo", 2), src, slimgo_env("s"), proxy, log)
+                    runs.append(r)
                 if ko is not None:
                     cfg = work / "ko-config"
                     cfg.mkdir()

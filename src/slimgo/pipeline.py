@@ -19,6 +19,7 @@ from typing import Any
 
 from .fsutil import user_cache_dir
 from .gobuild.build import BuiltBinary
+from .gobuild.toolchain import Toolchain, find_toolchain
 from .oci.cache import LayerCache
 from .oci.model import Layer
 from .registries import RegistryPool
@@ -133,7 +134,15 @@ class Session:
         self.pushes = RegistryPool(req.credentials, tuple(req.insecure_registries))
         self.cache = LayerCache(user_cache_dir())
         self._bases: dict[tuple[str, tuple[str, ...]], BaseChoice] = {}
+        self._toolchain: Toolchain | None = None
         self._lock = threading.Lock()
+
+    def toolchain(self, go: str | None) -> Toolchain:
+        """Found once (`go env` costs a process start per program otherwise)."""
+        with self._lock:
+            if self._toolchain is None:
+                self._toolchain = find_toolchain(go)
+            return self._toolchain
 
     def bases(self, p: BuildPlan, progress: Progress) -> BaseChoice:
         key = (p.base_name, tuple(str(x) for x in p.platforms))
@@ -164,7 +173,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     cache = session.cache
     with clock("resolve"):
         progress(f"resolving {req.target}")
-        p = plan(req, os.environ)
+        p = plan(req, os.environ, session.toolchain(req.go))
         bases = session.bases(p, progress)
         sinks = sinks_for(p.outputs, p.toolchain.goarch, session.pushes)
         check_outputs(p.outputs, sinks)

@@ -18,14 +18,14 @@ from typing import Any
 from ..errors import BadInput, SlimgoError
 from ..fsutil import check_writable, write_bytes
 from ..gobuild.packages import MainPackage, find_mains
-from ..gobuild.toolchain import find_toolchain
 from ..pipeline import BuildRequest, BuildResult, Session, build
 from .naming import Naming, repositories
 
 SCHEMA_VERSION = 1
-# Go's compiler already runs packages in parallel (GOMAXPROCS); two programs at once keeps the cores busy
-# while one of them links or pushes. Measured in benchmarks/monorepo_bench.py (docs in the README).
-DEFAULT_JOBS = 2
+# Go's compiler already runs packages in parallel (GOMAXPROCS), and two cold `go build`s at once compile the
+# shared dependencies twice (the build cache does not coordinate them): on 2 cores, 20 services took 38 s CPU
+# with one worker and 60 s with two (benchmarks/monorepo_bench.py). One worker per two cores.
+DEFAULT_JOBS = max(1, (os.cpu_count() or 2) // 2)
 
 Progress = Callable[[str], None]
 
@@ -100,14 +100,14 @@ def _prefix(req: ManyRequest) -> str:
     return prefix
 
 
-def plan_many(req: ManyRequest) -> tuple[list[MainPackage], dict[str, str]]:
+def plan_many(req: ManyRequest, session: Session) -> tuple[list[MainPackage], dict[str, str]]:
     """The programs and their repositories; every naming clash and unwritable output is found here."""
     if req.jobs < 1:
         raise BadInput("--jobs must be at least 1")
     prefix = _prefix(req)
     if req.template.image_refs is not None:
         check_writable(req.template.image_refs)
-    mains = find_mains(req.targets, find_toolchain(req.template.go))
+    mains = find_mains(req.targets, session.toolchain(req.template.go))
     if req.naming is Naming.BARE and len(mains) > 1:
         raise BadInput(f"--bare names one repository, but {len(mains)} programs were found")
     return mains, repositories(prefix, [m.import_path for m in mains], req.naming)
@@ -115,8 +115,8 @@ def plan_many(req: ManyRequest) -> tuple[list[MainPackage], dict[str, str]]:
 
 def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
     started = time.perf_counter()
-    mains, repos = plan_many(req)
     session = Session(req.template)
+    mains, repos = plan_many(req, session)
     lock = threading.Lock()
 
     def say(msg: str) -> None:

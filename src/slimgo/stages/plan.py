@@ -136,8 +136,9 @@ class BuildPlan:
         return rfc3339(self.epoch)
 
 
-def plan(req: BuildRequest, env: Mapping[str, str] = os.environ) -> BuildPlan:
-    toolchain = find_toolchain(req.go)
+def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Toolchain | None = None) -> BuildPlan:
+    """`toolchain`: one already found (the programs of one `build ./...` share it); else found here."""
+    toolchain = toolchain or find_toolchain(req.go)
     target = resolve(req.target, toolchain)
     cfg = config_mod.load(target.module_root).build.overlay(req.settings)
     # GOOS/GOARCH/GOARM in the environment become the platform (or are refused), so the binary, the image
