@@ -12,7 +12,7 @@ every image to a loopback registry (Debian's docker-registry) through a byte-cou
 Measured per run: wall time, CPU time (user+sys of the tool and every process it waited for), bytes sent to
 the registry (every byte of every request through the proxy), registry requests (the registry's access
 log). ko builds on slimgo's static base (pushed once, as a two-platform index, before timing) with the same
-flags (-trimpath, -s -w -buildid=). A jobs sweep (slimgo's default pool against --jobs 2, cold and warm) measures the pool size.
+flags (-trimpath, -s -w -buildid=). A jobs sweep (slimgo's default pool against --jobs 1, cold and warm) measures the pool size.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def main() -> int:
                             "--push", f"{reg}/{prefix}", *(["--jobs", str(jobs)] if jobs else [])]
 
                 if not args.no_jobs_sweep:
-                    r, _ = measure("slimgo --jobs 2", "cold", slimgo_cmd("j2", 2), src, slimgo_env("j2"), proxy, log)
+                    r, _ = measure("slimgo --jobs 1", "cold", slimgo_cmd("j1", 1), src, slimgo_env("j1"), proxy, log)
                     runs.append(r)
                 r, _ = measure("slimgo", "cold", slimgo_cmd("slimgo", None), src, slimgo_env("s"), proxy, log)
                 runs.append(r)
@@ -218,7 +218,7 @@ def main() -> int:
                 runs.append(r)
                 if not args.no_jobs_sweep:
                     touch(src, 3)
-                    r, _ = measure("slimgo --jobs 2", "warm", slimgo_cmd("slimgo", 2), src, slimgo_env("s"), proxy, log)
+                    r, _ = measure("slimgo --jobs 1", "warm", slimgo_cmd("slimgo", 1), src, slimgo_env("s"), proxy, log)
                     runs.append(r)
                 if ko is not None:
                     cfg = work / "ko-config"

@@ -60,7 +60,7 @@ def naming_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--preserve-import-paths", "-P", "naming", flag_value="preserve",
                      help="PREFIX/<import path> (ko -P)."),
         click.option("--jobs", "-j", type=int, default=None,
-                     help="Programs built at once. [default: one per two cores]")]):
+                     help="Programs built at once. [default: 2, or one per two cores]")]):
         command = option(command)
     return command
 

@@ -22,10 +22,11 @@ from ..pipeline import BuildRequest, BuildResult, Session, build
 from .naming import Naming, repositories
 
 SCHEMA_VERSION = 1
-# Go's compiler already runs packages in parallel (GOMAXPROCS), and two cold `go build`s at once compile the
-# shared dependencies twice (the build cache does not coordinate them): on 2 cores, 20 services took 38 s CPU
-# with one worker and 60 s with two (benchmarks/monorepo_bench.py). One worker per two cores.
-DEFAULT_JOBS = max(1, (os.cpu_count() or 2) // 2)
+# Measured on 2 cores, 20 services x 2 platforms (benchmarks/monorepo_bench.py): a warm rebuild took 23 s with
+# two workers and 39 s with one, at the same CPU (12 s); a cold build cost 64 s CPU with two workers and 39 s with
+# one, because two cold `go build`s compile the shared dependencies twice (the build cache does not coordinate
+# them). Rebuilds are the common case: two workers, or one per two cores on bigger machines.
+DEFAULT_JOBS = max(2, (os.cpu_count() or 2) // 2)
 
 Progress = Callable[[str], None]
 
