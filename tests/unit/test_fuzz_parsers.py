@@ -46,7 +46,7 @@ def test_fuzz_documents(data: bytes) -> None:
         doc = document.load_object(data, "doc")
         document.descriptors(doc, "manifests", "doc")
         document.diff_ids(doc, "doc")
-        Platform.from_oci(document.get_object(doc, "platform", "doc")).key
+        assert isinstance(Platform.from_oci(document.get_object(doc, "platform", "doc")).key, str)
     except ImageFormatError as exc:
         _one_line(exc)
 
