@@ -12,8 +12,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+import pytest
+
+pytest.importorskip("hypothesis", reason="hypothesis (a test extra) is not installed")
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from slimgo.binary import buildinfo, elf, pclntab
 from slimgo.errors import BinaryFormatError, ImageFormatError, SlimgoError
