@@ -1,8 +1,8 @@
 """The files an image's layers leave behind, read by streaming the layer tars.
 
 Whiteouts are applied in order (an opaque whiteout only hides lower layers), so a path deleted by a later
-layer is gone; deletions cost what they delete, never a rebuild of the whole table. Names with a `..`
-component are refused. Each layer is drained to its end after tarfile stops at the end-of-archive marker,
+layer is gone; deletions cost what they delete, never a rebuild of the whole table. Names whose `..`
+parts climb above the root are refused. Each layer is drained to its end after tarfile stops at the end-of-archive marker,
 so a flipped byte or appended garbage fails the blob's digest, and the decompressed tar is checked against
 the config's diff_id. Total bytes and entries are bounded (`limits.UnpackLimits`), and ELF files are
 spooled to a temporary directory instead of memory, so two 700 MB binaries cost disk pages, not RAM.
