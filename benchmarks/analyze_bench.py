@@ -16,21 +16,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-
-def measure(cmd: list[str]) -> tuple[float, int]:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, rusage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
-    return elapsed, rusage.ru_maxrss * 1024
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from parts import measure  # noqa: E402
 
 
 def run_many(cmds: list[list[str]], runs: int) -> tuple[float, int]:

@@ -117,3 +117,16 @@ def docker_archive_sizes(archive: Path) -> tuple[int, int]:
                 compressed += len(comp.compress(data) + comp.flush())
                 uncompressed += len(data)
     return compressed, uncompressed
+
+
+def measure(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes, from wait4) of one command run as its own process."""
+    import time
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, rusage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
+    return elapsed, rusage.ru_maxrss * 1024

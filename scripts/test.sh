@@ -16,6 +16,7 @@ command -v chromium >/dev/null || missing+=(chromium)           # renders slimgo
 command -v curl >/dev/null || missing+=(curl)
 [ -e /lib/ld-musl-x86_64.so.1 ] || missing+=(musl)            # the musl base of inspect's "will not start" test
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)           # cgo Dockerfile test: host probe, stand-in builder
+command -v umoci >/dev/null || missing+=(umoci)                 # a second OCI layer unpacker to compare with
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   as_root apt-get update -q >/dev/null

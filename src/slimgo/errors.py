@@ -1,6 +1,7 @@
 """Typed errors. Each knows its exit code, so the CLI edge maps them without guessing.
 
-Exit codes are part of the contract: 0 ok, 1 the checked thing failed, 2 bad input or usage.
+Exit codes are part of the contract: 0 ok, 1 the checked thing failed, 2 bad input or usage, 3 a remote
+(registry) failed: 5xx after retries, timeouts, a connection that never came or stalled.
 """
 
 from __future__ import annotations
@@ -47,3 +48,10 @@ class CheckFailed(SlimgoError):
     """A verification (run, probe, lint threshold) failed."""
 
     exit_code = 1
+
+
+class RemoteError(SlimgoError):
+    """A registry failed (5xx after retries, timeout, too slow, unreachable): not the user's input, so not
+    BadInput; retrying later may succeed."""
+
+    exit_code = 3

@@ -224,7 +224,7 @@ def test_publishing_errors(reg: str, tmp_path: Path, go_bin: str) -> None:
 
     dead = f"127.0.0.1:{free_port()}"
     run = slimgo("build", HELLO, "--push", f"{dead}/x:1", "--no-reference", "--tarball", tmp_path / "a.tar")
-    assert run.code == 2 and "connection failed" in _error_line(run.err)
+    assert run.code == 3 and "connection failed" in _error_line(run.err)  # a remote failure, not bad input
     run = slimgo("build", HELLO, "--base", f"{reg}/does/not-exist:1", "--tarball", tmp_path / "b.tar")
     assert run.code == 2 and "manifest unknown" in _error_line(run.err)
     assert "compiling" not in run.err  # the base is resolved before any compile

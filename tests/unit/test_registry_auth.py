@@ -10,14 +10,14 @@ import pytest
 
 from slimgo.errors import BadInput
 from slimgo.registry.auth import Credentials, CredentialSource
-from slimgo.registry.client import _parse_challenge, is_loopback
+from slimgo.registry.client import is_loopback, parse_challenge
 
 
 def test_challenge_parsing() -> None:
-    scheme, params = _parse_challenge('Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push"')
+    scheme, params = parse_challenge('Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push"')
     assert scheme == "bearer"
     assert params == {"realm": "https://auth.example/token", "service": "reg", "scope": "repository:a/b:pull,push"}
-    assert _parse_challenge('Basic realm="x"') == ("basic", {"realm": "x"})
+    assert parse_challenge('Basic realm="x"') == ("basic", {"realm": "x"})
 
 
 @pytest.mark.parametrize("host,expected", [("localhost:5000", True), ("127.0.0.1:5000", True), ("127.9.9.9", True),

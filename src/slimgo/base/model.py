@@ -27,8 +27,6 @@ def base_files(base: Base) -> frozenset[str]:
     """The paths a base contains: given, or listed from its layers (whiteouts applied) when first needed."""
     if base.files is not None:
         return base.files
-    from ..sources.files import paths
-    from ..sources.local import SourceLayer
+    from ..sources.files import paths, source_layers
 
-    return paths(tuple(SourceLayer(layer.digest, layer.descriptor.media_type, layer.size,
-                                   layer.open) for layer in base.layers))
+    return paths(source_layers(base.layers))

@@ -126,12 +126,17 @@ def is_std(package: str) -> bool:
     return bool(package) and "." not in first and not package.endswith(":*") or package.startswith("vendor/")
 
 
-def _module_of(package: str, modules: list[str], main_module: str = "") -> str:
+def _module_of(package: str, modules: set[str], main_module: str = "") -> str:
+    """The module holding package: its longest path prefix (at `/` boundaries) that is a module path.
+    A set lookup per prefix, so packages × dependencies never multiply."""
     if package == "main" and main_module:
         return main_module
-    for mod in modules:  # longest first
-        if package == mod or package.startswith(mod + "/"):
-            return mod
+    prefix = package
+    while prefix:
+        if prefix in modules:
+            return prefix
+        slash = prefix.rfind("/")
+        prefix = prefix[:slash] if slash > 0 else ""
     if package.endswith(":*") or not package:
         return "(compiler-generated)"
     return "std" if is_std(package) else "(unknown module)"
@@ -201,8 +206,7 @@ def analyze_bytes(view: memoryview, path: str, *, size_source: str = "best") -> 
     result.size_source = source
     result.packages = sorted((SizeEntry(k, v) for k, v in per_pkg.items()), key=lambda s: (-s.bytes, s.name))
     info = result.info
-    mod_paths = sorted(([info.main.path] if info and info.main else []) +
-                       [d.path for d in (info.deps if info else [])], key=len, reverse=True)
+    mod_paths = set(([info.main.path] if info and info.main else []) + [d.path for d in (info.deps if info else [])])
     per_mod: dict[str, int] = defaultdict(int)
     groups_pkg = {"main": 0, "standard library": 0, "dependencies": 0, "compiler-generated": 0}
     main_path = info.main.path if info and info.main else (info.path if info else "")

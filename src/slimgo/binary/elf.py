@@ -143,6 +143,37 @@ def _cstring(data: memoryview, offset: int, limit: int = 4096) -> str:
     return (chunk if nul < 0 else chunk[:nul]).decode("utf-8", "replace")
 
 
+class StringTable:
+    """NUL-terminated names by offset (.strtab, pclntab's name table), each decoded once and at most
+    `max_name` bytes long, within a total budget. A table without NULs, or a million entries that all
+    point at one long name, would otherwise decode gigabytes; past the budget `get` returns None and
+    `exhausted` is set, so the caller reports a partial result."""
+
+    def __init__(self, data: memoryview | bytes, max_name: int = 4096, budget: int | None = None) -> None:
+        self.data = data
+        self.max_name = max_name
+        self.left = budget if budget is not None else 4 * len(data) + (1 << 20)
+        self.exhausted = False
+        self._cache: dict[int, str] = {}
+
+    def get(self, offset: int) -> str | None:
+        hit = self._cache.get(offset)
+        if hit is not None:
+            return hit
+        if offset < 0 or offset >= len(self.data):
+            return None
+        if self.left <= 0:
+            self.exhausted = True
+            return None
+        chunk = bytes(self.data[offset:offset + self.max_name])
+        nul = chunk.find(b"\0")
+        raw = chunk if nul < 0 else chunk[:nul]
+        self.left -= len(raw) + 1
+        name = raw.decode("utf-8", "replace")
+        self._cache[offset] = name
+        return name
+
+
 def parse(data: memoryview | bytes) -> ElfFile:
     """Parse an ELF file's headers from its bytes."""
     view = memoryview(data) if not isinstance(data, memoryview) else data

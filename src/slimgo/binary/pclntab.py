@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 from ..errors import BinaryFormatError
-from .elf import ElfFile
+from .elf import ElfFile, StringTable
 
 MAGICS = {0xFFFFFFF1: "1.20", 0xFFFFFFF0: "1.18", 0xFFFFFFFA: "1.16", 0xFFFFFFFB: "1.2"}
 MAX_NAME = 4096
@@ -108,6 +108,7 @@ def parse(data: memoryview, *, with_files: bool = False, with_funcs: bool = True
     nametab = data[nametab_off:] if 0 <= nametab_off < len(data) else memoryview(b"")
     funcdata = data[funcdata_off:] if 0 <= funcdata_off < len(data) else memoryview(b"")
     name_field = 4 if version in ("1.20", "1.18") else ptr  # _func.nameoff follows entry
+    names = StringTable(nametab, MAX_NAME)
     text0 = entries[0] if version in ("1.16", "1.2") else 0
     for i in range(nfunc):
         start, end = entries[i], entries[i + 1]
@@ -119,9 +120,11 @@ def parse(data: memoryview, *, with_files: bool = False, with_funcs: bool = True
             table.partial = True
             break
         nameoff = struct.unpack_from(e + "i", funcdata, foff)[0]
-        name = _cstr(nametab, nameoff)
+        name = names.get(nameoff)
         if name is None:
             table.partial = True
+            if names.exhausted:
+                break
             name = "?"
         table.funcs.append(Func(name, start - text0, end - start))
     if with_files and version in ("1.20", "1.18", "1.16") and 0 <= filetab_off < len(data):

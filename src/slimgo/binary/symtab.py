@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from .elf import SHT_NOBITS, SHT_SYMTAB, ElfFile
+from .elf import SHT_NOBITS, SHT_SYMTAB, ElfFile, StringTable
 
 MAX_SYMBOLS = 5_000_000
 
@@ -29,7 +29,7 @@ def read(elf: ElfFile) -> list[Symbol] | None:
     strsec = elf.section(".strtab")
     if strsec is None or not strsec.occupies_file:
         return None
-    strtab = bytes(elf.section_bytes(strsec))
+    strtab = StringTable(elf.section_bytes(strsec))
     raw = elf.section_bytes(sec)
     if elf.bits == 64:
         fmt, size = elf.endian + "IBBHQQ", 24
@@ -43,10 +43,13 @@ def read(elf: ElfFile) -> list[Symbol] | None:
             name_off, info, _other, shndx, value, sz = entry
         else:
             name_off, value, sz, info, _other, shndx = entry
-        if sz == 0 or name_off >= len(strtab):
+        if sz == 0:
             continue
-        end = strtab.find(b"\0", name_off)
-        name = strtab[name_off:end if end >= 0 else len(strtab)].decode("utf-8", "replace")
+        name = strtab.get(name_off)
+        if name is None:
+            if strtab.exhausted:
+                break  # a hostile table: the sizes so far stand, the rest is not read
+            continue
         in_file = shndx != 0 and shndx < 0xFF00 and shndx not in nobits
         out.append(Symbol(name, value, sz, info & 0xF, in_file))
     return out

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import BadInput
+from ..errors import BadInput, BinaryFormatError
 from ..oci.transports import is_local
 from .edge import Ui, emit_json, json_options
 
@@ -21,6 +21,9 @@ class ImageAnalysis:
     ref: str
     binaries: list[tuple[str, str, Analysis]]  # (platform, path in image, analysis)
     debug_delve: dict[str, str] = field(default_factory=dict)  # platform -> Delve version, for debug images
+    # ELF files that could not be parsed: (platform, path in image, reason). One damaged file (often not
+    # even Go) must not hide the analysis of the others.
+    unreadable: list[tuple[str, str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         from ..binary.analysis import SCHEMA_VERSION
@@ -28,7 +31,9 @@ class ImageAnalysis:
         return {"schema_version": SCHEMA_VERSION, "image": self.ref,
                 "debug_image": bool(self.debug_delve), "delve_versions": self.debug_delve,
                 "binaries": [{**a.to_json(), "platform": plat, "image_path": path}
-                             for plat, path, a in self.binaries]}
+                             for plat, path, a in self.binaries],
+                "unreadable": [{"platform": plat, "image_path": path, "error": why}
+                               for plat, path, why in self.unreadable]}
 
 
 def image_spec(target: str) -> str | None:
@@ -67,31 +72,41 @@ def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAn
         from ..sources.files import elf_files
         from ..sources.local import open_image
 
-        out: list[tuple[str, str, Analysis]] = []
+        result = ImageAnalysis(spec, [])
         seen: list[str] = []
-        debug: dict[str, str] = {}
         with tempfile.TemporaryDirectory(prefix="slimgo-analyze-") as work:
             for image in open_image(spec, Path(work)):
                 version = debug_image_delve(image.config)
                 if version is not None:
-                    debug[str(image.platform)] = version
+                    result.debug_delve[str(image.platform)] = version
                 for f in elf_files(image):
                     seen.append(f.path)
                     if binary is not None and f.path != "/" + binary.lstrip("/"):
                         continue
-                    a = analyze_bytes(memoryview(f.data), f.path)
+                    try:
+                        with f.mapped() as mf:
+                            a = analyze_bytes(mf.view, f.path)
+                    except BinaryFormatError as exc:
+                        if binary is not None:
+                            raise
+                        result.unreadable.append((image.platform.key, f.path, str(exc)))
+                        continue
                     if a.is_go or binary is not None:
-                        out.append((image.platform.key, f.path, a))
-        if binary is not None and not out:
+                        result.binaries.append((image.platform.key, f.path, a))
+        if binary is not None and not result.binaries:
             listed = ", ".join(sorted(set(seen))) or "none"
             raise BadInput(f"{spec}: no ELF file at {binary} (ELF files in the image: {listed})")
-        return ImageAnalysis(spec, out, debug)
+        return result
     if binary is not None:
         raise BadInput(f"--binary picks a file inside an image; {target} is not an image")
     path = Path(target)
     if not path.exists():
         raise BadInput(f"{target}: no such file")
-    return analyze_file(path)
+    from ..sources.files import display_name
+
+    single = analyze_file(path)
+    single.path = display_name(single.path)
+    return single
 
 
 def diff(old_path: str, new_path: str) -> Diff:
@@ -146,6 +161,8 @@ def render_or_json(result: Analysis | ImageAnalysis, top: int, by: str, json_out
     if isinstance(result, ImageAnalysis):
         if not result.binaries:
             ui.note(f"no Go binaries found in {result.ref}")
+        for platform, path, why in result.unreadable:
+            ui.note(f"{platform} {path}: not analyzed ({why})")
         for platform, version in result.debug_delve.items():
             ui.out.print(f"[yellow]debug image[/] ({platform}): Delve {version} (label dev.slimgo.debug)")
         for platform, path, a in result.binaries:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .edge import Ui, credentials, emit_json, json_options, split_list
+from .edge import Ui, credentials, emit_json, escape, json_options, split_list
 
 if TYPE_CHECKING:  # the registry client pulls in requests (~80 ms): imported only when pushing
     from ..registry.auth import CredentialSource
@@ -90,4 +90,4 @@ def base_push(ref: str | None, variant: str, platforms: str, oci_layout: Path | 
     else:
         ui = Ui()
         for line in [*doc["tags"], *doc["refs"]] or [doc["digest"]]:
-            ui.out.print(line)
+            ui.out.print(escape(line))

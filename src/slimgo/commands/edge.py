@@ -25,6 +25,14 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2,
 Progress = Callable[[str], None]
 
 
+def escape(text: str) -> str:
+    """Untrusted text (file names, module paths, registry errors) as literal rich text: `[/x]` must neither
+    crash the output nor style it (`[link=...]`). rich is imported lazily, like everywhere in this module."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 class Ui:
     """Per-invocation terminal state (no globals): a stdout console for results, a stderr one for the rest."""
 
@@ -39,14 +47,14 @@ class Ui:
     def progress(self, first: str) -> Iterator[Progress]:
         """A spinner on a terminal; plain lines on stderr otherwise (CI logs keep the steps)."""
         if self.err.is_terminal:
-            with self.err.status(first) as status:
-                yield lambda msg: status.update(msg)
+            with self.err.status(escape(first)) as status:
+                yield lambda msg: status.update(escape(msg))
         else:
-            self.err.print(f"[dim]{first}[/]")
-            yield lambda msg: self.err.print(f"[dim]{msg}[/]")
+            self.err.print(f"[dim]{escape(first)}[/]")
+            yield lambda msg: self.err.print(f"[dim]{escape(msg)}[/]")
 
     def note(self, msg: str) -> None:
-        self.err.print(f"[yellow]note:[/] {msg}")
+        self.err.print(f"[yellow]note:[/] {escape(msg)}")
 
     def emit_json(self, doc: dict[str, Any]) -> None:
         emit_json(doc)
@@ -98,7 +106,7 @@ def report_error(exc: SlimgoError) -> int:
     from rich.console import Console
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    err.print(f"[bold red]slimgo: error:[/] {exc.message}", markup=True)
+    err.print(f"[bold red]slimgo: error:[/] {escape(exc.message)}", markup=True)
     if exc.detail:
         sys.stderr.write(exc.detail.rstrip() + "\n")
     return exc.exit_code

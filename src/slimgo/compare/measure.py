@@ -2,24 +2,19 @@
 filesystem (sandbox.py: a private mount namespace and chroot, as root), so that engine overhead does not
 swamp the differences (UPX's unpacking).
 
-Unpacking never writes outside the target directory: entries are normalised, `..` and absolute link
-targets that would escape are refused, and nothing is followed through a symlink.
+Unpacking is `sources/unpack.py`: it never writes outside the target directory.
 """
 
 from __future__ import annotations
 
-import os
-import posixpath
 import re
-import shutil
 import statistics
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ImageFormatError
 from ..oci.model import Image
-from ..sources.files import decompressed_stream
+from ..sources.files import source_layers
+from ..sources.unpack import unpack_layers
 from .sandbox import Command, accepts, run_capture, run_to_exit, run_until_ready
 
 
@@ -35,72 +30,9 @@ class Measurement:
     output: str = ""  # the tail of the program's output (stdout+stderr) on its last run
 
 
-def _inside(root: Path, rel: str) -> Path:
-    norm = posixpath.normpath("/" + rel).lstrip("/")
-    if norm.startswith("..") or not norm or norm == ".":
-        raise ImageFormatError(f"layer entry {rel!r} escapes the image root")
-    return root / norm
-
-
 def unpack(image: Image, root: Path) -> Path:
-    """Extract the layers in order, applying whiteouts, without ever following a symlink."""
-    root.mkdir(parents=True, exist_ok=True)
-    for layer in image.layers:
-        with decompressed_stream(layer.open) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
-            for m in tar:
-                dest = _inside(root, m.name)
-                name = dest.name
-                if name.startswith(".wh."):
-                    target = dest.with_name(name[4:])
-                    if name == ".wh..wh..opq":
-                        for child in dest.parent.iterdir():
-                            _remove(child)
-                    elif target.exists() or target.is_symlink():
-                        _remove(target)
-                    continue
-                _check_no_symlink_parent(root, dest)
-                if dest.exists() or dest.is_symlink():
-                    if not (m.isdir() and dest.is_dir()):
-                        _remove(dest)
-                if m.isdir():
-                    dest.mkdir(parents=True, exist_ok=True)
-                    os.chmod(dest, m.mode & 0o7777)
-                elif m.issym():
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    os.symlink(m.linkname, dest)
-                elif m.islnk():
-                    src = _inside(root, m.linkname)
-                    _check_no_symlink_parent(root, src)
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    os.link(src, dest)
-                elif m.isfile():
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    fh = tar.extractfile(m)
-                    assert fh is not None
-                    with open(dest, "wb") as out:
-                        while chunk := fh.read(1 << 20):
-                            out.write(chunk)
-                    os.chmod(dest, m.mode & 0o7777)
-                else:
-                    continue  # devices and fifos are not needed to run a Go binary
-                if not m.issym():
-                    os.chown(dest, m.uid, m.gid, follow_symlinks=False)
-    return root
-
-
-def _check_no_symlink_parent(root: Path, dest: Path) -> None:
-    p = dest.parent
-    while p != root and root in p.parents:
-        if p.is_symlink():
-            raise ImageFormatError(f"layer entry {dest.relative_to(root)} goes through a symlink")
-        p = p.parent
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
+    """The image's root filesystem (never written outside root: see sources/unpack.py)."""
+    return unpack_layers(source_layers(image.layers), root)
 
 
 def _command(root: Path, image: Image, args: list[str]) -> Command:

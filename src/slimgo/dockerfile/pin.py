@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import BadInput
+from ..errors import BadInput, RemoteError
 from ..oci.reference import Reference
 
 RegistryFor = Callable[[str], Any]
@@ -22,9 +22,9 @@ EngineDigest = Callable[[Reference], "str | None"]
 
 def default_registry(host: str) -> Any:
     from ..registry.auth import CredentialSource
-    from ..registry.client import Registry
+    from ..registry.client import Policy, Registry
 
-    return Registry(host, credentials=CredentialSource(), max_tries=2)
+    return Registry(host, credentials=CredentialSource(), policy=Policy(max_tries=2))
 
 
 def engine_digest(ref: Reference) -> str | None:
@@ -54,7 +54,7 @@ def pin(ref: str, registry_for: RegistryFor = default_registry,
     try:
         _, _, digest = registry_for(parsed.registry).get_manifest(parsed.repository, parsed.tag)
         return f"{ref}@{digest}", None
-    except BadInput as exc:
+    except (BadInput, RemoteError) as exc:  # refused, or unreachable: the engine may still know the tag
         local = engine(parsed)
         if local is None:
             raise BadInput(f"--pin {ref}: {exc}; the local engine has not pulled it either") from None

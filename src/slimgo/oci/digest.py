@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from ..errors import ImageFormatError
 
@@ -96,7 +96,7 @@ class DigestingReader(io.RawIOBase):
     - `limit`: an upper bound when no size is declared (a token, a manifest).
     """
 
-    def __init__(self, inner: IO[bytes], expected: Digest | None = None, *, size: int | None = None,
+    def __init__(self, inner: IO[bytes] | io.RawIOBase, expected: Digest | None = None, *, size: int | None = None,
                  limit: int | None = None, what: str = "blob", algorithm: str | None = None) -> None:
         super().__init__()
         self.inner = inner
@@ -125,7 +125,7 @@ class DigestingReader(io.RawIOBase):
         if cap is not None:
             # Ask for one byte past the cap at most, so an overlong stream is caught without reading it.
             want = min(want, cap - self.count + 1)
-        data = self.inner.read(max(want, 1))
+        data = self.inner.read(max(want, 1)) or b""
         if not data:
             self._finish()
             return 0
@@ -168,7 +168,20 @@ class DigestingReader(io.RawIOBase):
             super().close()
 
 
-def read_verified(inner: IO[bytes], expected: Digest | None, *, size: int | None = None,
+def verifying(inner: IO[bytes] | io.RawIOBase, expected: Digest | None, *, size: int | None = None,
+              limit: int | None = None, what: str = "blob") -> BinaryIO:
+    """A buffered file object over a DigestingReader: what openers hand out. Reading it to EOF (see
+    `drain`) verifies it."""
+    return io.BufferedReader(DigestingReader(inner, expected, size=size, limit=limit, what=what), CHUNK)
+
+
+def drain(stream: IO[bytes]) -> None:
+    """Read a stream to its end, so that a verifying reader beneath checks digest and size."""
+    while stream.read(CHUNK):
+        pass
+
+
+def read_verified(inner: IO[bytes] | io.RawIOBase, expected: Digest | None, *, size: int | None = None,
                   limit: int | None = None, what: str = "blob") -> bytes:
     with DigestingReader(inner, expected, size=size, limit=limit, what=what) as reader:
         return reader.read_all()

@@ -1,5 +1,6 @@
 """Credentials for a registry: explicit flags, then ~/.docker/config.json (`auths`, `credHelpers`,
-`credsStore` via the docker-credential-* helper protocol), else anonymous.
+`credsStore` via the docker-credential-* helper protocol), else anonymous; and the answer to its 401
+challenges (basic, or a bearer token from the challenged realm).
 
 `describe()` names the source that was tried, for error messages; no secret ever leaves this module
 except inside an Authorization header.
@@ -11,10 +12,16 @@ import base64
 import json
 import os
 import subprocess
+import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from threading import Lock
+from urllib.parse import urlencode, urlsplit
 
-from ..errors import BadInput
+from ..errors import BadInput, RemoteError
+from ..limits import MAX_TOKEN
+from .transport import Retryable, Transport
 
 
 @dataclass(frozen=True)
@@ -108,3 +115,109 @@ class CredentialSource:
             return Credentials(str(doc["Username"]), str(doc["Secret"]))
         except (ValueError, KeyError):
             raise BadInput(f"credential helper {exe} gave an unreadable answer") from None
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """`Scheme k="v", k2=v2`; items without `=` are ignored (the registry is untrusted: a malformed
+    challenge must not crash the client)."""
+    scheme, _, rest = header.strip().partition(" ")
+    params: dict[str, str] = {}
+    for item in urllib.request.parse_http_list(rest) if rest else []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        params[key.strip().lower()] = value
+    return scheme.lower(), params
+
+
+class Authenticator:
+    """Answers a registry's 401 challenge and gives the Authorization header for a scope.
+
+    Credentials go to two places only: the registry's own host (the transport checks each URL), and the
+    token realm the registry challenged with. A realm that is not https is refused unless the registry
+    itself is reached over plain HTTP (loopback or --insecure-registry), so a challenge cannot send a
+    password in clear text to some other host. The token answer is read with a 1 MiB limit.
+    """
+
+    def __init__(self, transport: Transport, credentials: CredentialSource | None) -> None:
+        self.transport = transport
+        self.credentials = credentials
+        self._tokens: dict[str, str] = {}
+        self._basic = False
+        self._lock = Lock()
+        transport.auth_header = self.header
+        transport.on_challenge = self.answer
+        transport.auth_source = self._source
+
+    @property
+    def host(self) -> str:
+        return self.transport.host
+
+    def _creds(self) -> Credentials | None:
+        return self.credentials.lookup(self.host) if self.credentials else None
+
+    def _source(self) -> str:
+        return self.credentials.describe(self.host) if self.credentials else "no credentials"
+
+    def header(self, scope: str) -> dict[str, str]:
+        with self._lock:
+            token = self._tokens.get(scope)
+            basic = self._basic
+        if token:
+            return {"Authorization": f"Bearer {token}"}
+        if basic:
+            creds = self._creds()
+            if creds:
+                return {"Authorization": creds.basic_header()}
+        return {}
+
+    def answer(self, challenge: str, scope: str) -> None:
+        from .transport import AuthError
+
+        scheme, params = parse_challenge(challenge)
+        creds = self._creds()
+        if scheme == "basic":
+            if creds is None:
+                raise AuthError(f"{self.host}: authentication required ({self._source()})")
+            with self._lock:
+                self._basic = True
+            return
+        if scheme != "bearer" or "realm" not in params:
+            raise AuthError(f"{self.host}: unsupported authentication challenge {scheme[:40]!r}")
+        realm = params["realm"]
+        parts = urlsplit(realm)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise AuthError(f"{self.host}: token realm {realm[:200]!r} is not an http(s) URL")
+        if parts.scheme == "http" and self.transport.scheme != "http":
+            raise AuthError(f"{self.host}: token realm {realm[:200]!r} is plain HTTP; refused for an https "
+                            "registry")
+        query = [("service", params.get("service", ""))] + [("scope", s) for s in scope.split()]
+        headers = {"Authorization": creds.basic_header()} if creds else {}
+        url = realm + ("&" if "?" in realm else "?") + urlencode(query, doseq=True)
+        deadline = time.monotonic() + self.transport.policy.deadline
+        try:
+            resp = self.transport._send("GET", url, deadline, headers=headers, stream=True,
+                                        allow_redirects=False)
+        except Retryable as exc:
+            raise RemoteError(f"token endpoint: {exc}") from None
+        if resp.status_code in (401, 403):
+            resp.close()
+            raise AuthError(f"{self.host}: token endpoint refused the credentials ({self._source()})")
+        if resp.status_code != 200:
+            resp.close()
+            if resp.status_code >= 500:
+                raise RemoteError(f"{self.host}: token endpoint answered {resp.status_code}")
+            raise AuthError(f"{self.host}: token endpoint answered {resp.status_code}")
+        body = self.transport.read_body(resp, MAX_TOKEN, "token answer", deadline)
+        try:
+            doc = json.loads(body)
+        except (ValueError, RecursionError):
+            raise AuthError(f"{self.host}: token endpoint did not answer JSON") from None
+        token = (doc.get("token") or doc.get("access_token")) if isinstance(doc, dict) else None
+        if not isinstance(token, str) or not token or not token.isprintable():
+            raise AuthError(f"{self.host}: token endpoint gave no usable token")
+        with self._lock:
+            self._tokens[scope] = token

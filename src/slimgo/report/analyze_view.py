@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..binary.analysis import Analysis
@@ -12,21 +13,21 @@ from .units import human_bytes, pct
 
 def render(a: Analysis, console: Console, top: int = 15, by: str = "package", title: str = "") -> None:
     info = a.info
-    head = title or a.path
+    head = escape(title or a.path)
     console.print(f"[bold]{head}[/]  {human_bytes(a.file_bytes)} · {a.machine} · {a.link}"
-                  + (f" · interpreter {a.interpreter}" if a.interpreter else "") + (" · PIE" if a.pie else "")
+                  + (f" · interpreter {escape(a.interpreter)}" if a.interpreter else "") + (" · PIE" if a.pie else "")
                   + (" · [red]UPX-packed[/]" if a.upx else ""))
     if not a.is_go:
         console.print("[yellow]not a Go binary[/] (no Go build info or function table)")
     if info:
         main = info.main
-        console.print(f"{info.go_version} · {info.path}" + (f" · module {main.path} {main.version}" if main else ""))
+        console.print(escape(f"{info.go_version} · {info.path}" + (f" · module {main.path} {main.version}" if main else "")))
         keys = ("CGO_ENABLED", "GOOS", "GOARCH", "GOAMD64", "GOARM", "-trimpath", "-ldflags", "-tags")
         settings = " ".join(f"{k}={info.settings[k]}" for k in keys if k in info.settings)
         if settings:
-            console.print(f"[dim]{settings}[/]")
+            console.print(f"[dim]{escape(settings)}[/]")
     if a.needed:
-        console.print(f"needs libraries (DT_NEEDED): {', '.join(a.needed)}")
+        console.print(f"needs libraries (DT_NEEDED): {escape(', '.join(a.needed))}")
     console.print(f"symbols: {'stripped' if a.stripped_symbols else 'kept'} · "
                   f"DWARF: {'stripped' if a.stripped_dwarf else 'kept'}")
     if a.debug_build:
@@ -36,7 +37,7 @@ def render(a: Analysis, console: Console, top: int = 15, by: str = "package", ti
     t.add_column("bytes", justify="right")
     t.add_column("share", justify="right")
     for name, size in sorted(a.groups.items(), key=lambda kv: -kv[1]):
-        t.add_row(name, human_bytes(size), pct(size, a.file_bytes))
+        t.add_row(escape(name), human_bytes(size), pct(size, a.file_bytes))
     t.add_row("[bold]file[/]", f"[bold]{human_bytes(a.file_bytes)}[/]", "100%")
     console.print(t)
     entries = a.modules if by == "module" else a.packages
@@ -47,7 +48,7 @@ def render(a: Analysis, console: Console, top: int = 15, by: str = "package", ti
         p.add_column("bytes", justify="right")
         p.add_column("share", justify="right")
         for e in entries[:top]:
-            p.add_row(e.name, human_bytes(e.bytes), pct(e.bytes, total))
+            p.add_row(escape(e.name), human_bytes(e.bytes), pct(e.bytes, total))
         console.print(p)
         console.print("groups: " + " · ".join(f"{k} {human_bytes(v)}" for k, v in a.package_groups.items() if v))
         if a.bss_bytes:
@@ -61,14 +62,14 @@ def render(a: Analysis, console: Console, top: int = 15, by: str = "package", ti
     for r in a.recommendations:
         saves = "" if r.saves_bytes is None else f" [green](saves {human_bytes(r.saves_bytes)}"\
             f"{', estimated' if r.estimated else ''})[/]"
-        console.print(f"• {r.title}{saves}")
+        console.print(f"• {escape(r.title)}{saves}")
     for p_ in a.partial:
-        console.print(f"[yellow]partial:[/] {p_}")
+        console.print(f"[yellow]partial:[/] {escape(p_)}")
 
 
 def render_diff(d: Diff, console: Console, top: int = 15) -> None:
     delta = d.new.file_bytes - d.old.file_bytes
-    console.print(f"[bold]{d.old.path} → {d.new.path}[/]: {human_bytes(d.old.file_bytes)} → "
+    console.print(f"[bold]{escape(d.old.path)} → {escape(d.new.path)}[/]: {human_bytes(d.old.file_bytes)} → "
                   f"{human_bytes(d.new.file_bytes)} ({'+' if delta >= 0 else '−'}{human_bytes(abs(delta))})")
     if d.size_note:
         console.print(f"[yellow]note:[/] {d.size_note}")
@@ -83,5 +84,5 @@ def render_diff(d: Diff, console: Console, top: int = 15) -> None:
         for r in rows[:top]:
             sign = "+" if r.delta > 0 else "−"
             color = "red" if r.delta > 0 else "green"
-            t.add_row(r.name, human_bytes(r.old), human_bytes(r.new), f"[{color}]{sign}{human_bytes(abs(r.delta))}[/]")
+            t.add_row(escape(r.name), human_bytes(r.old), human_bytes(r.new), f"[{color}]{sign}{human_bytes(abs(r.delta))}[/]")
         console.print(t)

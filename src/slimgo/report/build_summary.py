@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..pipeline import BuildResult
@@ -21,7 +22,7 @@ def render(result: BuildResult, console: Console) -> None:
     table.add_column("uncompressed", justify="right")
     for p in result.platforms:
         for layer in p.image.layers:
-            table.add_row(str(p.platform), layer.comment or "layer", layer.digest[7:19],
+            table.add_row(str(p.platform), escape(layer.comment or "layer"), layer.digest[7:19],
                           human_bytes(layer.size), human_bytes(layer.uncompressed_size))
         table.add_row(str(p.platform), "[bold]image[/]", p.image.digest[7:19],
                       f"[bold]{human_bytes(p.image.compressed_size)}[/]",
@@ -35,9 +36,9 @@ def render(result: BuildResult, console: Console) -> None:
     else:
         line += "; --reference also measures a plain `go build` for comparison"
     console.print(line)
-    console.print(f"image [bold]{result.publication.published.digest}[/]  base {result.base_name}")
+    console.print(f"image [bold]{result.publication.published.digest}[/]  base {escape(result.base_name)}")
     for ref in result.publication.image_refs:
-        console.print(f"  {ref}")
+        console.print(f"  {escape(ref)}")
     t = result.timings
     console.print(f"[dim]go build {t.get('go_build', 0):.2f}s · assemble {t.get('assemble', 0):.2f}s · "
                   f"write {t.get('write', 0):.2f}s · total {t.get('total', 0):.2f}s[/]")

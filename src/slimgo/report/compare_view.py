@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .units import human_bytes
@@ -76,30 +77,30 @@ def render(doc: dict[str, Any], console: Console) -> None:
             console.print(f"[yellow]{v['name']}[/]: {', '.join(v['carried_over'])} {twin}")
     for v in doc["variants"]:
         if v["skipped"]:
-            console.print(f"[dim]{v['name']}: skipped: {v['reason']}[/]")
+            console.print(f"[dim]{v['name']}: skipped: {escape(str(v['reason']))}[/]")
         failed = [c for c in CHECK_NAMES if v["checks"].get(c) is False]
         if not failed:
             continue
         if v["checks"].get("starts") is False:
-            console.print(f"[red]{v['name']}[/]: does not start: {v['check_reasons'].get('starts', '')}")
+            console.print(f"[red]{v['name']}[/]: does not start: {escape(str(v['check_reasons'].get('starts', '')))}")
             if v.get("program_output_tail"):
-                console.print(f"[dim]{v['program_output_tail'][-600:]}[/]")
+                console.print(f"[dim]{escape(v['program_output_tail'][-600:])}[/]")
             continue
         for c in failed:
-            console.print(f"[red]{v['name']}[/] {c}: {v['check_reasons'].get(c, '')}")
+            console.print(f"[red]{v['name']}[/] {c}: {escape(str(v['check_reasons'].get(c, '')))}")
     verdict = doc["verdict"]
     if verdict.get("best"):
         console.print(f"\n[bold]verdict[/]: [green]{verdict['best']}[/] — pull {human_bytes(verdict['pull_bytes'])}, "
                       f"image {human_bytes(verdict['image_bytes'])}")
-        console.print(f"  {verdict['command']}")
-        console.print(f"  Dockerfile: RUN {verdict['dockerfile']}")
+        console.print(f"  {escape(verdict['command'])}")
+        console.print(f"  Dockerfile: RUN {escape(verdict['dockerfile'])}")
         for note in verdict["compatibility"]:
-            console.print(f"  [yellow]note[/]: {note}")
+            console.print(f"  [yellow]note[/]: {escape(note)}")
         if verdict.get("best_every_engine") and verdict["best_every_engine"] != verdict["best"]:
             console.print(f"  every engine can pull: [green]{verdict['best_every_engine']}[/] "
                           f"({verdict['best_every_engine_command']})")
     else:
-        console.print(f"[red]no variant passed[/]: {verdict.get('reason')}")
+        console.print(f"[red]no variant passed[/]: {escape(str(verdict.get('reason')))}")
 
 
 def markdown(doc: dict[str, Any]) -> str:
