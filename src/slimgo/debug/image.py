@@ -37,9 +37,10 @@ def debug_flags(flags: GoFlags, user_gcflags: str | None) -> GoFlags:
     return replace(flags, ldflags=ldflags, gcflags=GCFLAGS)
 
 
-def entrypoint(binary_name: str, app_dir: str, settings: DebugSettings) -> list[str]:
-    """`dlv exec` of the program; arguments given to `docker run` land after `--` and go to the program."""
-    cmd = [f"/{DLV_PATH}", "exec", "--headless", f"--listen=:{PORT}", "--api-version=2", "--accept-multiclient"]
+def entrypoint(binary_name: str, app_dir: str, settings: DebugSettings, dlv: str = f"/{DLV_PATH}") -> list[str]:
+    """`dlv exec` of the program; arguments given to `docker run` land after `--` and go to the program.
+    `slimgo dockerfile --debug` uses it too, with Delve at its own path."""
+    cmd = [dlv, "exec", "--headless", f"--listen=:{PORT}", "--api-version=2", "--accept-multiclient"]
     if settings.continue_:
         cmd.append("--continue")
     return [*cmd, f"/{app_dir}/{binary_name}", "--"]

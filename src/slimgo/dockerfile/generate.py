@@ -13,15 +13,16 @@ import shlex
 from dataclasses import dataclass
 
 from .. import __version__
-from ..debug import delve
+from ..debug.delve import PACKAGE as DELVE_MODULE
+from ..debug.delve import VERSION as DELVE_VERSION
+from ..debug.image import PORT as DELVE_PORT
+from ..debug.image import DebugSettings, entrypoint
 from ..errors import BadInput
 from ..strategy import DEFAULT, GoFlags
 from .project import ModuleFacts
 from .runtime import Runtime
 
 SYNTAX = "docker/dockerfile:1"
-DELVE_MODULE, DELVE_VERSION = delve.PACKAGE, delve.VERSION  # the same pin as slimgo build --debug
-DELVE_PORT = 2345
 # UPX: the upstream static release, pinned by version and checksum (Debian bookworm, the base of the
 # golang:*-bookworm images, has no upx package). Release checksums as published for v4.2.4.
 UPX_VERSION = "4.2.4"
@@ -198,8 +199,7 @@ def _runtime_stage(name: str, runtime: Runtime, opts: Options, binary_stage: str
         out += ["COPY --from=build /out/dlv /app/dlv",
                 "# dlv exec starts the program under Delve: no ptrace capability needed (attach would need it).",
                 f"EXPOSE {DELVE_PORT}"]
-        entry = ["/app/dlv", "exec", "--headless", f"--listen=:{DELVE_PORT}", "--api-version=2",
-                 "--accept-multiclient", *(["--continue"] if opts.debug_continue else []), f"/app/{name}", "--"]
+        entry = entrypoint(name, "app", DebugSettings(DELVE_VERSION, opts.debug_continue), dlv="/app/dlv")
     return [*out, "USER 65532:65532", f"ENTRYPOINT {_json(entry)}"]
 
 
