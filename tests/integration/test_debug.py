@@ -179,8 +179,9 @@ def test_debug_image_contents_labels_and_analyze(default_image: dict[str, Any], 
 def test_debug_index_shares_the_delve_blob_and_arm64_under_qemu(tmp_path: Path, docker: str, skopeo: str,
                                                                 go_bin: str) -> None:
     """A two-platform debug index, whose Delve layers are byte-identical to another service's; then the arm64
-    image under qemu-user: Delve and the program run, but qemu does not implement ptrace, so Delve cannot
-    start the program (a debug session on arm64 needs an arm64 host; see README)."""
+    image under qemu-user: Delve and the program run. A session cannot: qemu-user does not implement ptrace,
+    so `dlv exec` fails with "function not implemented" (measured by hand, see README; not asserted here,
+    because qemu-user sometimes hangs instead under load, which would make the suite flaky)."""
     runs = {}
     for name, target, platforms in (("debugapp", APP, "linux/amd64,linux/arm64"),
                                     ("hello", REPO / "examples" / "hello", "linux/amd64")):
@@ -210,9 +211,6 @@ def test_debug_index_shares_the_delve_blob_and_arm64_under_qemu(tmp_path: Path, 
         app = subprocess.run([docker, "run", "--rm", "--platform", "linux/arm64", "--entrypoint", "/app/debugapp",
                               tag, "-h"], capture_output=True, text=True, timeout=120)
         assert "-addr" in app.stderr  # the arm64 debug build itself runs under qemu
-        with run_container(tag, platform="linux/arm64", prefix="slimgo-debug") as c:
-            line = c.wait_log(r"could not launch process|" + APP_READY, timeout=120)
-            assert "function not implemented" in line, line
     finally:
         subprocess.run([docker, "rmi", "-f", tag], capture_output=True, timeout=60)
 
