@@ -1,0 +1,1 @@
+"""UPX: found on the user's machine, packed, verified and measured (tool, policy, startup, step)."""
