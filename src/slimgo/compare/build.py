@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..base.model import Base
 from ..base.resolve import resolve_embedded
 from ..base.selection import KEEP_EVERYTHING_HINT, static_spec_for
 from ..base.static import PATH_ENV
 from ..epoch import EPOCH_ZERO
-from ..errors import BadInput
+from ..errors import BadInput, CheckFailed
 from ..gobuild.build import BuiltBinary, compile_binary
 from ..gobuild.target import Target
 from ..gobuild.toolchain import Toolchain, run_go
@@ -27,6 +29,9 @@ from ..platform import Platform
 from ..stages.assemble import Addendum, assemble, binary_layer, entrypoint
 from ..stages.inspect import BinaryFacts, inspect
 from ..strategy import Strategy
+from ..upx import policy as upx_policy
+from ..upx import step as upx_step
+from ..upx import tool as upx_tool
 from .hostlibs import runtime_layer
 
 PROBE_NAME = "slimgo-probe"
@@ -44,6 +49,7 @@ class BuiltVariant:
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     go_build_seconds: float = 0.0
+    upx: dict[str, Any] | None = None  # the upx step's verification and measured cost (upx/step.py)
 
 
 def probe_target(work: Path) -> Target:
@@ -58,7 +64,7 @@ def probe_target(work: Path) -> Target:
                   module_path="slimgo.dev/probe")
 
 
-def _post_process(binary: BuiltBinary, spec: Strategy) -> int:
+def _post_process(binary: BuiltBinary, spec: Strategy, out: BuiltVariant | None = None) -> int:
     for step in spec.post:
         if step == "strip":
             tool = shutil.which("strip")
@@ -66,13 +72,28 @@ def _post_process(binary: BuiltBinary, spec: Strategy) -> int:
                 raise _Skip("binutils strip is not installed")
             subprocess.run([tool, "--strip-all", str(binary.path)], check=True, capture_output=True)
         elif step == "upx":
-            tool = shutil.which("upx")
-            if tool is None:
-                raise _Skip("upx is not on PATH (install it to measure this rung)")
-            proc = subprocess.run([tool, "--best", "--lzma", "-q", str(binary.path)], capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise _Skip(f"upx could not pack the binary: {(proc.stderr or proc.stdout).strip()[-200:]}")
+            _upx(binary, spec, out)
     return binary.path.stat().st_size
+
+
+def _upx(binary: BuiltBinary, spec: Strategy, out: BuiltVariant | None) -> None:
+    """Pack and verify with the UPX `slimgo build --upx` uses; the packed file then takes the binary's place
+    (a rename: its bytes are never touched after UPX). The user's binary (out given) also gets the cost
+    measured; the probe is packed and verified the same way."""
+    upx = upx_tool.find()
+    if upx is None:
+        raise _Skip(f"UPX is not installed: {upx_tool.INSTALL_HINT}")
+    why = upx_policy.refusal(binary.platform, spec.flags, os.environ)
+    if why:
+        raise _Skip(why)
+    try:
+        packed = upx_step.pack_and_verify(upx, binary.path, binary.platform, upx_tool.DEFAULT_ARGS,
+                                          runs=5 if out is not None else 1)
+    except CheckFailed as exc:
+        raise _Skip(f"UPX {upx.version}: {exc}") from None
+    os.replace(packed.path, binary.path)
+    if out is not None:
+        out.upx = {"version": upx.version, "args": list(upx_tool.DEFAULT_ARGS), **packed.to_json()}
 
 
 class _Skip(Exception):
@@ -121,7 +142,10 @@ def build_variant(spec: Strategy, toolchain: Toolchain, target: Target, platform
         binary = compile_binary(toolchain, target, spec.flags, platform, vdir / "bin")
         probe = compile_binary(toolchain, probe_target(work), spec.flags, platform, vdir / "probe")
         out.go_build_seconds = binary.seconds + probe.seconds
-        out.binary_bytes = _post_process(binary, spec)
+        # read before any post-step: a packed binary's function table cannot be read, and the packed and
+        # unpacked rungs must ship the same base
+        facts = inspect(binary, with_needs=spec.base == "static" and not (spec.baseline and baseline_base))
+        out.binary_bytes = _post_process(binary, spec, out)
         _post_process(probe, spec)
     except _Skip as exc:
         out.skipped, out.reason = True, str(exc)
@@ -129,7 +153,6 @@ def build_variant(spec: Strategy, toolchain: Toolchain, target: Target, platform
     except BadInput as exc:
         out.skipped, out.reason = True, f"build failed: {exc}"
         return out
-    facts = inspect(binary, with_needs=spec.base == "static" and not (spec.baseline and baseline_base))
     base = _base(spec, facts, platform, blob_dir, cache, baseline_base, out)
     out.dynamic = facts.dynamic
     runtime, out.missing = _c_runtime(facts, base, spec, blob_dir, out)

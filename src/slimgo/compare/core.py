@@ -96,7 +96,7 @@ class VariantResult:
             "checks": self.checks, "check_reasons": self.reasons, "carried_over": self.carried_over,
             "passes": self.passes, "dynamic": self.built.dynamic, "missing_runtime_files": self.built.missing,
             "build_command": self.spec.build_command(target), "dockerfile": self.spec.dockerfile_flags(),
-            "notes": self.built.notes,
+            "notes": self.built.notes, "upx": self.built.upx,
         }
 
 
