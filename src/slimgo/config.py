@@ -19,7 +19,7 @@ _BUILD_KEYS: dict[str, type | tuple[type, ...]] = {
     "ldflags": str, "gcflags": str, "tags": list, "env": (dict, list), "base": str, "user": str,
     "platforms": (list, str), "compression": str, "compression_level": int,
     "compression_library": str, "data": str,
-    "debug": bool, "debug_continue": bool, "delve_version": str, "trimpath": bool,
+    "debug": bool, "debug_continue": bool, "delve_version": str, "trimpath": bool, "upx": bool, "upx_args": str,
 }
 
 
@@ -42,6 +42,8 @@ class BuildConfig:
     debug_continue: bool | None = None
     delve_version: str | None = None
     trimpath: bool | None = None
+    upx: bool | None = None
+    upx_args: str | None = None
 
     def overlay(self, top: "BuildConfig") -> "BuildConfig":
         """This config with every key that `top` sets taken from `top` (env is merged, top wins)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .fsutil import user_cache_dir
 from .gobuild.build import BuiltBinary
@@ -28,6 +28,9 @@ from .stages.bases import BaseChoice, choose_bases
 from .stages.compile import compile_all
 from .stages.plan import BuildPlan, BuildRequest, plan
 from .stages.publish import Publication, check_outputs, publish, sinks_for
+
+if TYPE_CHECKING:
+    from .upx.stage import UpxStage
 
 __all__ = ["BuildRequest", "BuildResult", "Session", "build"]
 
@@ -49,6 +52,7 @@ class BuildResult:
     timings: dict[str, float]
     notes: list[str]
     debug: dict[str, Any] | None = None  # --debug: how to run the image and attach a debugger
+    upx: dict[str, Any] | None = None  # UpxStage.to_json(): verification and measured cost
 
     @property
     def primary(self) -> PlatformImage:
@@ -107,6 +111,7 @@ class BuildResult:
             "image_refs": pub.image_refs,
             "outputs": pub.outputs,
             "push": pub.push_stats,
+            "upx": self.upx,
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "notes": self.notes,
             "debug": self.debug,
@@ -184,6 +189,9 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
         compiled = compile_all(p, bases.platforms, work, progress)
         with clock("assemble"):
             assembled = assemble_build(p, compiled.binaries, bases.remote, work, cache if p.cache else None, progress)
+        upx = _upx_stage(p)
+        if upx is not None:
+            upx.check_unchanged()  # the layers hold the bytes that were verified
         with clock("write"):
             publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress)
             debug = _debug_client(p, assembled.images[0].binary)
@@ -201,7 +209,8 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     timings = {"resolve": clock.seconds["resolve"], **compiled.seconds, "assemble": clock.seconds["assemble"],
                **publication.seconds, "write": clock.seconds["write"], "total": time.perf_counter() - started}
     return BuildResult(p, assembled.images, publication, compiled.reference_bytes, timings,
-                       [*p.notes, *bases.notes, *compiled.notes, *assembled.notes, *late_notes], debug)
+                       [*p.notes, *bases.notes, *compiled.notes, *assembled.notes, *late_notes], debug,
+                       upx.to_json() if upx is not None else None)
 
 
 def _debug_client(p: BuildPlan, binary: BuiltBinary) -> dict[str, Any] | None:
@@ -211,3 +220,12 @@ def _debug_client(p: BuildPlan, binary: BuiltBinary) -> dict[str, Any] | None:
     client = p.debug.client(p.target, binary)
     written = client.write(p.outputs.debug_config) if p.outputs.debug_config is not None else []
     return p.debug.to_json(client, written, str(p.tags[0]))
+
+
+
+def _upx_stage(p: BuildPlan) -> UpxStage | None:
+    if not p.post_compile:
+        return None
+    from .upx.stage import UpxStage
+
+    return next((t for t in p.post_compile if isinstance(t, UpxStage)), None)

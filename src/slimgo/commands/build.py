@@ -104,6 +104,9 @@ def naming_of(naming: str | None) -> Naming:
               help="Allow plain HTTP to HOST (loopback registries always may).")
 @click.option("--username", help="Registry user (password from --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
+@click.option("--upx", is_flag=True, help="Pack the binary with UPX, then verify it and measure its cost (see README).")
+@click.option("--upx-args", metavar="ARGS", help="UPX compression options (default '--best --lzma'); implies --upx.")
+@click.option("--upx-path", metavar="FILE", help="The UPX to use (default: $SLIMGO_UPX, then upx on PATH).")
 @click.option("--reference", is_flag=True,
               help="Also run a plain `go build` of the package, to measure the reduction. [default: off]")
 @click.option("--no-reference", is_flag=True, hidden=True, help="No effect (the reference build is opt-in).")
@@ -123,7 +126,8 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
           compression_level: int | None, compression_library: str | None, data: Path | None,
           image_tags: tuple[str, ...], oci_layout: Path | None,
           tarball: Path | None, image_refs: Path | None, push: str | None, load: bool, insecure: tuple[str, ...],
-          username: str | None, password_stdin: bool, reference: bool, no_reference: bool, no_cache: bool,
+          username: str | None, password_stdin: bool, upx: bool, upx_args: str | None,
+          upx_path: str | None, reference: bool, no_reference: bool, no_cache: bool,
           debug: bool | None, debug_continue: bool | None, delve_version: str | None, debug_config: Path | None,
           trimpath: bool | None, naming: str | None, jobs: int | None, json_out: bool) -> int:
     """Compile Go main packages (DIR, module/path@version, ./... patterns) into minimal OCI images, daemonlessly.
@@ -141,13 +145,15 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
         base=base, user=user, platforms=split_list(platforms) or None,
         compression=compression, compression_level=compression_level, compression_library=compression_library,
         data=str(data) if data else None,
-        debug=debug, debug_continue=debug_continue, delve_version=delve_version, trimpath=trimpath)
+        debug=debug, debug_continue=debug_continue, delve_version=delve_version, trimpath=trimpath,
+        upx=True if upx or upx_args is not None else None, upx_args=upx_args)
     req = BuildRequest(
         target=targets[0] if targets else ".", settings=settings,
         image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
         reference_build=reference and not no_reference, cache=not no_cache, push=push, load=load,
         insecure_registries=list(insecure), credentials=credentials(username, password_stdin),
         debug_config=debug_config,
+        upx_path=upx_path,
     )
     if len(targets) > 1 or any(is_pattern(t) for t in targets) or naming or jobs is not None:
         from ..many.build import DEFAULT_JOBS, ManyRequest

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..base.model import Base
@@ -110,7 +110,7 @@ def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_base
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         bin_futures = [pool.submit(binary_layer, b, blob_dir, plan.compression, plan.level, plan.epoch, cache,
                                    plan.library) for b in binaries]
-        facts = [inspect(b, with_needs=plan.base_name == "static") for b in binaries]
+        facts = [_inspect(b, plan) for b in binaries]
         data_future: Future[Layer] | None = None
         if plan.data_dir is not None:
             data_future = pool.submit(layer, [dir_entry(APP_DIR), *tree_entries(plan.data_dir, DATA_DIR)], "data")
@@ -130,6 +130,16 @@ def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_base
     return Assembled(tuple(images), artifact_of([p.image for p in images]), tuple(notes))
 
 
+def _inspect(binary: BuiltBinary, plan: BuildPlan) -> BinaryFacts:
+    """Facts about the binary the image carries, with build info and needs read from the file a transform
+    kept readable (a packed binary's are compressed)."""
+    source = binary
+    for transform in plan.post_compile:
+        source = transform.readable(source)
+    facts = inspect(source, with_needs=plan.base_name == "static")
+    return facts if source is binary else replace(facts, binary=binary)
+
+
 def _platform_image(plan: BuildPlan, facts: BinaryFacts, base: Base, data: list[Addendum], extras: list[Addendum],
                     binary: Layer) -> PlatformImage:
     facts.check_fits(base)
@@ -137,7 +147,7 @@ def _platform_image(plan: BuildPlan, facts: BinaryFacts, base: Base, data: list[
     config = ImageConfig(platform=b.platform.oci(), created=plan.created, user=plan.user,
                          env=[f"{DATA_ENV}=/{DATA_DIR}"] if data else [],
                          entrypoint=entrypoint(b),
-                         labels={**image_labels(plan.target, facts.buildinfo, base),
+                         labels={**image_labels(plan.target, facts.buildinfo, base), **dict(plan.labels),
                                  compress.LABEL: compress.describe(plan.compression, plan.level, plan.library)})
     for x in plan.extra_layers:
         x.configure(config, b, APP_DIR)

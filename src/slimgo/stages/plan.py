@@ -55,6 +55,7 @@ class BuildRequest:
     insecure_registries: list[str] = field(default_factory=list)
     credentials: CredentialSource | None = None
     debug_config: Path | None = None  # --debug-config DIR: launch.json and dlv-init are written here
+    upx_path: str | None = None  # --upx-path; else $SLIMGO_UPX, else PATH
 
 
 class BinaryTransform(Protocol):
@@ -63,6 +64,10 @@ class BinaryTransform(Protocol):
     name: str
 
     def __call__(self, binary: BuiltBinary) -> BuiltBinary: ...
+
+    def readable(self, binary: BuiltBinary) -> BuiltBinary:
+        """The file to read build info and the function table from (a packer keeps the unpacked one)."""
+        ...
 
 
 class ExtraLayer(Protocol):
@@ -116,6 +121,7 @@ class BuildPlan:
     extra_layers: tuple[ExtraLayer, ...] = ()
     debug: DebugPlan | None = None  # --debug: also one of extra_layers
     library: str = "zlib"  # the deflate library of the program's own gzip layers (--gzip-library)
+    labels: tuple[tuple[str, str], ...] = ()  # added by a transform (e.g. the UPX version that packed the binary)
 
     @property
     def all_platforms(self) -> bool:
@@ -161,10 +167,22 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     notes = ["zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image"] \
         if compression == "zstd" else []
     tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
+    epoch = source_date_epoch(env)
+    post: tuple[BinaryTransform, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    if cfg.upx:  # every UPX refusal (PIE, cgo, platform, no UPX, bad --upx-args) comes before compiling
+        from ..upx.stage import LABEL, UpxStage
+
+        if debug is not None:
+            raise BadInput("--upx and --debug do not go together: Delve reads the symbols and DWARF that a packed "
+                           "binary hides")
+
+        stage = UpxStage.prepare(platforms, flags, env, req.upx_path, cfg.upx_args, compression, level, epoch)
+        post, labels = (stage,), ((LABEL, stage.label),)
     return BuildPlan(
         toolchain=toolchain, target=target, flags=flags,
         platforms=platforms, base_name=cfg.base or "static",
-        compression=compression, level=level, library=library, epoch=source_date_epoch(env), tags=tags,
+        compression=compression, level=level, library=library, epoch=epoch, tags=tags, post_compile=post, labels=labels,
         outputs=_outputs(req, target, tags, env.get("SLIMGO_REPO", "")),
         data_dir=_data_dir(cfg, req.settings, target),
         user=config_mod.check_user(cfg.user) if cfg.user is not None else None,
