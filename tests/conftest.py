@@ -7,12 +7,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.parts import CREATED_IMAGES_ENV, DOCKER, OCI_SCHEMAS, created_images, remove_images, require
+from tests.support.parts import CREATED_IMAGES_ENV, DOCKER, OCI_SCHEMAS, created_images, remove_images, require, upx_path
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -79,3 +79,24 @@ def proxy_has() -> Callable[[str], tuple[bool, str]]:
             return False, proc.stderr.strip()
 
     return check
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _upx_for_every_slimgo() -> Iterator[None]:
+    """Every slimgo the tests start (compare's upx rung included) finds the same UPX, so the UPX paths run
+    in CI where UPX is not on PATH. Set for the session only."""
+    path = upx_path()
+    if path is None or os.environ.get("SLIMGO_UPX"):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SLIMGO_UPX", path)
+        yield
+
+
+@pytest.fixture(scope="session")
+def upx() -> str:
+    path = upx_path()
+    require(path is not None, "UPX is not installed (apt install upx-ucl) and ../shared/tools/upx/upx is absent")
+    assert path is not None
+    return path

@@ -23,6 +23,18 @@ DOCKER = "/usr/bin/docker"
 HTTPBIN = "github.com/mccutchen/go-httpbin/v2/cmd/go-httpbin@v2.26.0"
 WHOAMI = "github.com/traefik/whoami@v1.10.3"
 TEST_IMAGE_REPO = "slimgo-test"
+# UPX is never bundled: a developer's comes from PATH; CI's from the optional sibling tools folder.
+SHARED_UPX = REPO.parent / "shared" / "tools" / "upx" / "upx"
+
+
+def upx_path() -> str | None:
+    """The UPX the tests use: $SLIMGO_UPX, else `upx` on PATH, else the shared one beside the repository."""
+    import shutil
+
+    found = os.environ.get("SLIMGO_UPX") or shutil.which("upx")
+    if found:
+        return found
+    return str(SHARED_UPX) if SHARED_UPX.is_file() else None
 
 
 def require(ok: bool, reason: str) -> None:

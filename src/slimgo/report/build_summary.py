@@ -76,10 +76,14 @@ def _upx_lines(upx: dict[str, Any], console: Console) -> None:
         where = " under qemu" if p["emulated"] else ""
         console.print(
             f"  {p['platform']}: binary {human_bytes(p['binary_bytes_unpacked'])} → {human_bytes(p['binary_bytes_packed'])}"
-            f"; pull [green]−{human_bytes(p['pull_bytes_saved'])}[/] (layer {human_bytes(p['layer_bytes_unpacked'])} → "
+            f"; pull {_saved(p['pull_bytes_saved'])} (layer {human_bytes(p['layer_bytes_unpacked'])} → "
             f"{human_bytes(p['layer_bytes_packed'])})")
         console.print(
             f"    cost{where}: start-up [red]+{p['startup_ms_added']:.1f} ms[/] ({p['startup_ms_unpacked']:.1f} → "
             f"{p['startup_ms_packed']:.1f} ms to Go's runtime, median of {p['runs']}); private memory "
             f"[red]+{human_bytes(p['private_bytes_added'])}[/] per process ({human_bytes(p['private_bytes_unpacked'])} → "
             f"{human_bytes(p['private_bytes_packed'])}, not shareable)")
+
+
+def _saved(n: int) -> str:
+    return f"[green]−{human_bytes(n)}[/]" if n >= 0 else f"[red]+{human_bytes(-n)} (larger than gzip alone)[/]"
