@@ -37,9 +37,7 @@ def test_ladder_names_and_fields(hello_compare: dict) -> None:
     for v in doc["variants"]:
         for key in ("binary_bytes", "image_bytes", "pull_bytes", "reduction_pct", "startup_ms", "rss_bytes", "checks"):
             assert key in v
-    upx = _by_name(doc)["upx"]
-    if shutil.which("upx") is None:
-        assert upx["skipped"] and "upx is not on PATH" in upx["reason"]
+
 
 
 def test_facts_hold_as_measured(hello_compare: dict) -> None:
@@ -83,6 +81,24 @@ def test_statements_come_from_this_run(hello_compare: dict) -> None:  # issue 11
     assert "works on 20.10" not in compat
     if doc["verdict"]["best"] == "zstd":
         assert doc["engine_version"] in compat
+
+
+def test_upx_rung_is_packed_verified_and_its_cost_measured(hello_compare: dict, upx: str) -> None:
+    v = _by_name(hello_compare["doc"])
+    u = v["upx"]
+    assert not u["skipped"], u["reason"]
+    # the image starts in the engine, and the probe, packed the same way, still finds what it needs
+    assert u["checks"]["starts"] is True and u["checks"]["panic_file_line"] is True and u["checks"]["tz"] is True
+    assert u["binary_bytes"] < v["ldflags-sw"]["binary_bytes"] * 0.5
+    assert u["pull_bytes"] < v["ldflags-sw"]["pull_bytes"]
+    cost = u["upx"]
+    assert cost["args"] == ["--best", "--lzma"] and cost["verified"]["starts"] is True
+    assert cost["startup_ms_added"] > 0 and cost["private_bytes_added"] > 0
+    assert u["image_bytes"] - u["binary_bytes"] == v["ldflags-sw"]["image_bytes"] - v["ldflags-sw"]["binary_bytes"]
+    verdict = hello_compare["doc"]["verdict"]
+    assert verdict["prefer"] == "balanced" and "10% + 5 ms" in verdict["bound"]
+    if "upx" in verdict["excluded_by_bound"]:
+        assert verdict["best"] != "upx" and "ms vs" in verdict["excluded_by_bound"]["upx"]
 
 
 def test_verdict_and_reduction(hello_compare: dict) -> None:

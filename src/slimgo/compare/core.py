@@ -28,6 +28,7 @@ from ..platform import Platform
 from ..registries import RegistryPool
 from ..report.units import human_bytes
 from ..strategy import Strategy
+from . import prefer as prefer_mod
 from .build import BuiltVariant, build_variant
 from .engine import Engine, docker_cli
 from .measure import Measurement, measure, run_once, unpack
@@ -52,6 +53,7 @@ class CompareRequest:
     html: Path | None = None
     markdown: Path | None = None
     use_engine: bool = True
+    prefer: str = "balanced"  # compare/prefer.py
 
 
 @dataclass
@@ -76,6 +78,12 @@ class VariantResult:
     @property
     def pull_bytes(self) -> int | None:
         return self.built.image.compressed_size if self.built.image else None
+
+    @property
+    def metrics(self) -> prefer_mod.Metrics:
+        m = self.measurement
+        return prefer_mod.Metrics(self.spec.name, self.pull_bytes or 0, m.startup_ms if m else None,
+                                  m.rss_bytes if m else None)
 
     @property
     def passes(self) -> bool:
@@ -109,16 +117,22 @@ class CompareResult:
     timings: dict[str, float]
     notes: list[str]
     engine_version: str = ""
+    prefer: str = "balanced"
 
     def verdict(self) -> dict[str, Any]:
         passing = [v for v in self.variants if v.passes and v.pull_bytes is not None]
         if not passing:
             return {"best": None, "best_every_engine": None,
                     "reason": "every built variant failed to start or failed an applicable check"}
-        best = min(passing, key=lambda v: (v.pull_bytes, v.spec.name))
+        name, excluded = prefer_mod.choose([v.metrics for v in passing], self.prefer,
+                                           next((v.metrics for v in self.variants if v.spec.name == prefer_mod.REFERENCE
+                                                 and v.pull_bytes is not None), None))
+        best = next(v for v in passing if v.spec.name == name)
         universal = [v for v in passing if v.spec.compression != "zstd"]
         every = min(universal, key=lambda v: (v.pull_bytes, v.spec.name)) if universal else None
-        return {"best": best.spec.name, "pull_bytes": best.pull_bytes, "image_bytes": best.image_bytes,
+        return {"best": best.spec.name, "prefer": self.prefer,
+                "bound": prefer_mod.BOUND if self.prefer == "balanced" else None, "excluded_by_bound": excluded,
+                "pull_bytes": best.pull_bytes, "image_bytes": best.image_bytes,
                 "command": best.spec.build_command(self.target.spec), "dockerfile": best.spec.dockerfile_flags(),
                 "compatibility": self._compat(best), "best_every_engine": every.spec.name if every else None,
                 "best_every_engine_command": every.spec.build_command(self.target.spec) if every else None}
@@ -254,7 +268,7 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
         timings["checks"] = time.perf_counter() - t2
         _reductions(results, notes)
     timings["total"] = time.perf_counter() - started
-    return CompareResult(target, results, needs, engine_name, timings, notes, engine_version)
+    return CompareResult(target, results, needs, engine_name, timings, notes, engine_version, req.prefer)
 
 
 def _needs(work: Path, results: list[VariantResult]) -> Needs | None:

@@ -93,6 +93,8 @@ def render(doc: dict[str, Any], console: Console) -> None:
         console.print(f"\n[bold]verdict[/]: [green]{verdict['best']}[/] — pull {human_bytes(verdict['pull_bytes'])}, "
                       f"image {human_bytes(verdict['image_bytes'])}")
         console.print(f"  {escape(verdict['command'])}")
+        for line in _prefer_lines(verdict):
+            console.print(f"  [dim]{escape(line)}[/]")
         console.print(f"  Dockerfile: RUN {escape(verdict['dockerfile'])}")
         for note in verdict["compatibility"]:
             console.print(f"  [yellow]note[/]: {escape(note)}")
@@ -120,6 +122,7 @@ def markdown(doc: dict[str, Any]) -> str:
     if verdict.get("best"):
         lines += [f"**{verdict['best']}**: `{verdict['command']}`", "", f"Dockerfile: `RUN {verdict['dockerfile']}`"]
         lines += [f"- {n}" for n in verdict["compatibility"]]
+        lines += [f"- {n}" for n in _prefer_lines(verdict)]
         if verdict.get("best_every_engine"):
             lines.append(f"- best that every engine can pull: **{verdict['best_every_engine']}**")
     else:
@@ -206,3 +209,14 @@ def html_report(doc: dict[str, Any]) -> str:
             f"* carried over from a variant with identical files (not run on this one). "
             f"Every number on this page was measured on the machine that ran slimgo ({e(doc['engine'])} engine)."
             f"</p>{notes}</body></html>\n")
+
+
+def _prefer_lines(verdict: dict[str, Any]) -> list[str]:
+    """How the verdict weighed pull size against start-up and memory (compare --prefer)."""
+    prefer = verdict.get("prefer")
+    if not prefer:
+        return []
+    lines = [f"chosen by --prefer {prefer}" + (f": the smallest pull with {verdict['bound']}" if verdict.get("bound")
+                                                 else "")]
+    lines += [f"outside the bound: {name}: {why}" for name, why in (verdict.get("excluded_by_bound") or {}).items()]
+    return lines
