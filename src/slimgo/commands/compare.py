@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..compare.prefer import PREFERENCES
-from .edge import Ui, emit_json, json_options
+from .edge import Ui, emit_json, json_options, split_list
 
 if TYPE_CHECKING:
     from ..compare.core import CompareRequest
@@ -45,6 +45,9 @@ def run_compare(req: CompareRequest, ui: Ui, json_out: bool) -> int:
 @click.option("--grace", default=2.0, show_default=True, help="Seconds a program without --port/--ready must survive.")
 @click.option("--runs", default=5, show_default=True, type=click.IntRange(min=1),
               help="Starts per variant (median and spread); fewer than 5 is a quick, noisy look.")
+@click.option("--platform", "platforms", metavar="LIST",
+              help="Comma-separated platforms (default: the host's). The first gets the verdict; the others "
+                   "(e.g. linux/arm64) are built, measured and checked under qemu-user.")
 @click.option("--prefer", type=click.Choice(PREFERENCES), default="balanced", show_default=True,
               help="What the verdict optimises: balanced = the smallest pull whose start-up and RSS stay within "
                    "10% + 5 ms / 10% + 2 MiB of the unpacked ldflags-sw binary; or pull, startup, memory.")
@@ -54,7 +57,8 @@ def run_compare(req: CompareRequest, ui: Ui, json_out: bool) -> int:
 @click.option("--markdown", type=click.Path(path_type=Path), help="Also write a Markdown report.")
 @click.option("--html", type=click.Path(path_type=Path), help="Also write a self-contained HTML report.")
 def compare(target: str, strategies: str | None, port: int | None, ready: str | None, run_args: str, grace: float,
-            runs: int, prefer: str, baseline_base: str | None, no_engine: bool, json_out: bool, markdown: Path | None,
+            runs: int, platforms: str | None, prefer: str,
+            baseline_base: str | None, no_engine: bool, json_out: bool, markdown: Path | None,
             html: Path | None) -> int:
     """Build the ladder of strategies, run and check each variant, and pick the smallest that works."""
     import shlex
@@ -63,5 +67,6 @@ def compare(target: str, strategies: str | None, port: int | None, ready: str | 
 
     req = CompareRequest(target=target, strategies=strategies, port=port, ready=ready,
                          run_args=shlex.split(run_args), grace=grace, baseline_base=baseline_base, runs=runs,
-                         html=html, markdown=markdown, use_engine=not no_engine, prefer=prefer)
+                         html=html, markdown=markdown, use_engine=not no_engine, prefer=prefer,
+                         platforms=split_list(platforms) or [])
     return run_compare(req, Ui(json_out), json_out)

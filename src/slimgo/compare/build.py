@@ -40,6 +40,7 @@ PROBE_NAME = "slimgo-probe"
 @dataclass
 class BuiltVariant:
     spec: Strategy
+    platform: Platform
     image: Image | None = None
     probe: Image | None = None
     binary_bytes: int | None = None
@@ -135,7 +136,7 @@ def _baseline_layers(toolchain: Toolchain, target: Target, blob_dir: Path, cache
 
 def build_variant(spec: Strategy, toolchain: Toolchain, target: Target, platform: Platform, work: Path,
                   cache: LayerCache | None, baseline_base: Base | None = None) -> BuiltVariant:
-    out = BuiltVariant(spec)
+    out = BuiltVariant(spec, platform)
     vdir = work / spec.name
     blob_dir = work / "blobs"
     try:

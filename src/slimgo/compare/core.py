@@ -10,7 +10,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -54,6 +54,7 @@ class CompareRequest:
     markdown: Path | None = None
     use_engine: bool = True
     prefer: str = "balanced"  # compare/prefer.py
+    platforms: list[str] = field(default_factory=list)  # first = the verdict's; others run under qemu-user
 
 
 @dataclass
@@ -93,7 +94,8 @@ class VariantResult:
     def to_json(self, target: str) -> dict[str, Any]:
         m = self.measurement
         return {
-            "name": self.spec.name, "description": self.spec.description, "skipped": self.built.skipped,
+            "name": self.spec.name, "platform": str(self.built.platform),
+            "description": self.spec.description, "skipped": self.built.skipped,
             "reason": self.built.reason or None, "binary_bytes": self.built.binary_bytes,
             "image_bytes": self.image_bytes, "pull_bytes": self.pull_bytes, "reduction_pct": self.reduction_pct,
             "startup_ms": m.startup_ms if m else None, "startup_ms_range": m.startup_range if m else None,
@@ -120,16 +122,18 @@ class CompareResult:
     prefer: str = "balanced"
 
     def verdict(self) -> dict[str, Any]:
-        passing = [v for v in self.variants if v.passes and v.pull_bytes is not None]
+        primary = self.variants[0].built.platform if self.variants else None
+        passing = [v for v in self.variants if v.passes and v.pull_bytes is not None and v.built.platform == primary]
         if not passing:
             return {"best": None, "best_every_engine": None,
                     "reason": "every built variant failed to start or failed an applicable check"}
-        name, excluded = prefer_mod.choose([v.metrics for v in passing], self.prefer,
-                                           next((v.metrics for v in self.variants if v.spec.name == prefer_mod.REFERENCE
-                                                 and v.pull_bytes is not None), None))
+        ref = next((v.metrics for v in self.variants if v.spec.name == prefer_mod.REFERENCE
+                    and v.pull_bytes is not None), None)
+        name, excluded = prefer_mod.choose([v.metrics for v in passing], self.prefer, ref)
         best = next(v for v in passing if v.spec.name == name)
         universal = [v for v in passing if v.spec.compression != "zstd"]
-        every = min(universal, key=lambda v: (v.pull_bytes, v.spec.name)) if universal else None
+        every_name, _ = prefer_mod.choose([v.metrics for v in universal], self.prefer, ref)
+        every = next((v for v in universal if v.spec.name == every_name), None)
         return {"best": best.spec.name, "prefer": self.prefer,
                 "bound": prefer_mod.BOUND if self.prefer == "balanced" else None, "excluded_by_bound": excluded,
                 "pull_bytes": best.pull_bytes, "image_bytes": best.image_bytes,
@@ -198,6 +202,9 @@ def validate(req: CompareRequest) -> None:
     for path in (req.html, req.markdown):
         if path is not None:
             check_writable(path)
+    parsed = [Platform.parse(p) for p in req.platforms]
+    if len(set(parsed)) != len(parsed):
+        raise BadInput("--platform: a platform is listed twice")
 
 
 def compare(req: CompareRequest, progress: Progress = lambda _: None) -> CompareResult:
@@ -209,7 +216,9 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
     specs = _specs(target, req.strategies)
     if req.runs < 5:
         notes.append(f"--runs {req.runs}: medians of fewer than 5 runs are noisy; use them for a quick look only")
-    platform = Platform.parse(f"linux/{toolchain.goarch}")
+    platforms = [Platform.parse(p) for p in req.platforms] or [Platform.parse(f"linux/{toolchain.goarch}")]
+    platform = platforms[0]
+    jobs = [(s, platform) for s in specs] + [(_on(s, p), p) for p in platforms[1:] for s in specs if not s.baseline]
     cache = LayerCache(user_cache_dir())
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="slimgo-compare-") as tmp:
@@ -217,11 +226,11 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
         baseline_base = None
         if req.baseline_base:
             baseline_base = base_remote.resolve(req.baseline_base, [platform], cache, RegistryPool())[0]
-        progress(f"building {len(specs)} variant{'s' if len(specs) != 1 else ''}")
+        progress(f"building {len(jobs)} variant{'s' if len(jobs) != 1 else ''}")
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-            built = list(pool.map(lambda s: build_variant(s, toolchain, target, platform, work, cache,
-                                                          baseline_base), specs))
+            built = list(pool.map(lambda j: build_variant(j[0], toolchain, target, j[1], work, cache,
+                                                          baseline_base), jobs))
         timings["build"] = time.perf_counter() - t0
         timings["go_build"] = sum(b.go_build_seconds for b in built)
         results = [VariantResult(b) for b in built]
@@ -254,7 +263,7 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
                 if r.built.image is not None and r.spec.compression == "zstd" and zstd_error:
                     r.engine_error = zstd_error
             with ThreadPoolExecutor(max_workers=2) as pool:
-                list(pool.map(lambda r: _engine_checks(engine, r, req, work, platform, applicable, progress),
+                list(pool.map(lambda r: _engine_checks(engine, r, req, work, r.built.platform, applicable, progress),
                               [r for r in results if r.built.image is not None and not r.engine_error]))
             _carry_over(results)
         else:
@@ -269,6 +278,11 @@ def compare(req: CompareRequest, progress: Progress = lambda _: None) -> Compare
         _reductions(results, notes)
     timings["total"] = time.perf_counter() - started
     return CompareResult(target, results, needs, engine_name, timings, notes, engine_version, req.prefer)
+
+
+def _on(spec: Strategy, platform: Platform) -> Strategy:
+    """A rung on an extra platform: same strategy, its own name (`upx@arm64`); the verdict is the first's."""
+    return replace(spec, name=f"{spec.name}@{platform.arch}{platform.variant}")
 
 
 def _needs(work: Path, results: list[VariantResult]) -> Needs | None:
@@ -287,8 +301,9 @@ def _needs(work: Path, results: list[VariantResult]) -> Needs | None:
 
 def _engine_checks(engine: Engine, r: VariantResult, req: CompareRequest, work: Path, platform: Platform,
                    applicable: dict[str, bool], progress: Progress) -> None:
-    tag = f"slimgo-compare/{engine.run_id}:{r.spec.name}"
-    probe_tag = f"slimgo-compare/{engine.run_id}:{r.spec.name}-probe"
+    tag_name = r.spec.name.replace("@", ".")  # `upx@arm64`: '@' cannot be in a tag
+    tag = f"slimgo-compare/{engine.run_id}:{tag_name}"
+    probe_tag = f"slimgo-compare/{engine.run_id}:{tag_name}-probe"
     progress(f"checking {r.spec.name} in the engine")
     try:
         assert r.built.image is not None and r.built.probe is not None
