@@ -86,16 +86,6 @@ def test_build_upx_image_starts_is_reproducible_and_reports_its_cost(upx: str, d
         subprocess.run([docker, "rmi", "-f", tag, loaded], capture_output=True)
 
 
-def test_arm64_packed_binary_starts_under_qemu(upx: str, tmp_path: Path) -> None:
-    require(startup.launcher(Platform.parse("linux/arm64")) is not None, "qemu-aarch64 is not installed")
-    run = slimgo("build", HELLO, "--upx-args", "-1", "--platform", "linux/arm64", "--oci-layout", tmp_path / "o",
-                 "--no-reference", "--json", env={"SLIMGO_UPX": upx})
-    assert run.code == 0, run.err
-    (p,) = run.json()["upx"]["platforms"]
-    assert p["platform"] == "linux/arm64" and p["emulated"] is True and p["verified"]["starts"] is True
-    assert "qemu" in p["method"]
-
-
 @pytest.mark.parametrize(("args", "needle"), [
     (["--env", "CGO_ENABLED=1"], "CGO_ENABLED=0"),
     (["--ldflags", "-buildmode=pie"], "-buildmode=pie"),
@@ -125,3 +115,15 @@ def test_slimgo_yaml_turns_upx_on(upx: str, tmp_path: Path, go_bin: str) -> None
     (mod / ".slimgo.yaml").write_text("build:\n  upx: true\n  upx_args: '--force'\n")
     run = slimgo("build", mod, "--tarball", tmp_path / "x.tar", env={"SLIMGO_UPX": upx})
     assert run.code == 2 and "'--force' is not a compression option" in run.err
+
+
+def test_compare_upx_rung_on_arm64_under_qemu(upx: str, go_bin: str) -> None:
+    require(startup.launcher(Platform.parse("linux/arm64")) is not None, "qemu-aarch64 is not installed")
+    run = slimgo("compare", HELLO, "--strategies", "upx", "--platform", "linux/arm64", "--port", "18632",
+                 "--run-args", "-addr :18632", "--no-engine", "--json", env={"SLIMGO_UPX": upx}, timeout=600)
+    assert run.code == 0, run.err
+    (v,) = run.json()["variants"]
+    assert v["name"] == "upx" and v["platform"] == "linux/arm64" and not v["skipped"], v["reason"]
+    assert v["checks"]["starts"] is True and v["checks"]["panic_file_line"] is True  # the packed probe ran too
+    assert v["startup_ms"] > 0 and v["rss_bytes"] > 0 and v["pull_bytes"] > 0
+    assert v["upx"]["emulated"] is True and v["upx"]["startup_ms_added"] > 0
