@@ -17,6 +17,10 @@ command -v curl >/dev/null || missing+=(curl)
 [ -e /lib/ld-musl-x86_64.so.1 ] || missing+=(musl)            # the musl base of inspect's "will not start" test
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)           # cgo Dockerfile test: host probe, stand-in builder
 command -v umoci >/dev/null || missing+=(umoci)                 # a second OCI layer unpacker to compare with
+# UPX is never bundled: tests use $SLIMGO_UPX, `upx` on PATH, or ../shared/tools/upx/upx; Debian trixie and
+# Ubuntu package it as upx-ucl (bookworm does not).
+if ! command -v upx >/dev/null && [ -z "${SLIMGO_UPX:-}" ] && [ ! -x ../shared/tools/upx/upx ] \
+   && apt-cache show upx-ucl >/dev/null 2>&1; then missing+=(upx-ucl); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   as_root apt-get update -q >/dev/null
