@@ -14,6 +14,7 @@ from slimgo.cli import main
 from slimgo.compare.core import VariantResult, _carry_over, _reductions
 from slimgo.compare.measure import Measurement
 from slimgo.compare.variants import ladder
+from slimgo.platform import Platform
 from slimgo.report.compare_view import markdown, render
 
 
@@ -42,7 +43,7 @@ def _variant(name: str, image_bytes: int, starts: bool | None, diff_ids: tuple[s
     image = SimpleNamespace(uncompressed_size=image_bytes, compressed_size=image_bytes // 3,
                             config={"rootfs": {"diff_ids": list(diff_ids)}})
     built = SimpleNamespace(spec=spec, image=image, probe=image, skipped=False, reason="", binary_bytes=1,
-                            dynamic=False, missing=[], notes=[])
+                            dynamic=False, missing=[], notes=[], platform=Platform.parse("linux/amd64"), upx=None)
     r = VariantResult(built)  # type: ignore[arg-type]
     r.measurement = Measurement(10.0, 5 << 20, True, runs=5)
     r.engine_loaded, r.engine_error = loaded, error
