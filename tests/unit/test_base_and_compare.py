@@ -84,7 +84,7 @@ def test_local_base_with_a_corrupted_layer_is_refused(tmp_path: Path) -> None:
 
 def _result(name: str, image, checks: dict[str, bool | None], compression: str = "gzip"):  # type: ignore[no-untyped-def]
     spec = replace(DEFAULT, name=name, compression=compression)
-    r = VariantResult(BuiltVariant(spec, image=image, probe=image))
+    r = VariantResult(BuiltVariant(spec, Platform.parse("linux/amd64"), image=image, probe=image))
     r.checks = dict(checks)
     return r
 
