@@ -67,6 +67,7 @@ def test_build_upx_image_starts_is_reproducible_and_reports_its_cost(upx: str, d
     # larger, and the report says so with a negative saving), and the cost next to it
     assert p["pull_bytes_saved"] == p["layer_bytes_unpacked"] - p["layer_bytes_packed"]
     assert p["startup_ms_packed"] > p["startup_ms_unpacked"] > 0
+    assert p["startup_cpu_ms_packed"] > p["startup_cpu_ms_unpacked"] > 0  # decompression is CPU work
     assert p["private_bytes_packed"] - p["private_bytes_unpacked"] > p["binary_bytes_unpacked"] // 2
     tag = unique_tag("upx")
     load = subprocess.run([docker, "load", "-i", str(tmp_path / "1.tar")], capture_output=True, text=True)

@@ -106,9 +106,10 @@ def test_host_runs_natively_and_arm64_through_qemu_or_not_at_all() -> None:
 
 
 def test_cost_arithmetic_and_json() -> None:
-    cost = startup.StartCost(5, False, 1.0, 41.5, 2_000_000, 2_400_000, 400_000, 6_400_000)
+    cost = startup.StartCost(5, False, 1.0, 41.5, 2_000_000, 2_400_000, 400_000, 6_400_000, 0.8, 36.3)
     doc = cost.to_json()
     assert doc["startup_ms_added"] == 40.5 and doc["private_bytes_added"] == 6_000_000
+    assert doc["startup_cpu_ms_added"] == 35.5
     assert "median" in str(doc["method"]) and "qemu" not in str(doc["method"])
     assert "qemu" in str(startup.StartCost(5, True, 1, 2, 1, 1, 1, 1).to_json()["method"])
 

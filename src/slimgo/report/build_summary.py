@@ -79,8 +79,10 @@ def _upx_lines(upx: dict[str, Any], console: Console) -> None:
             f"; pull {_saved(p['pull_bytes_saved'])} (layer {human_bytes(p['layer_bytes_unpacked'])} → "
             f"{human_bytes(p['layer_bytes_packed'])})")
         console.print(
-            f"    cost{where}: start-up [red]+{p['startup_ms_added']:.1f} ms[/] ({p['startup_ms_unpacked']:.1f} → "
-            f"{p['startup_ms_packed']:.1f} ms to Go's runtime, median of {p['runs']}); private memory "
+            f"    cost{where}: start-up [red]+{p['startup_ms_added']:.1f} ms[/] wall ({p['startup_ms_unpacked']:.1f} → "
+            f"{p['startup_ms_packed']:.1f} ms), [red]+{p['startup_cpu_ms_added']:.1f} ms[/] CPU "
+            f"({p['startup_cpu_ms_unpacked']:.1f} → {p['startup_cpu_ms_packed']:.1f} ms) to Go's runtime, median of "
+            f"{p['runs']}; private memory "
             f"[red]+{human_bytes(p['private_bytes_added'])}[/] per process ({human_bytes(p['private_bytes_unpacked'])} → "
             f"{human_bytes(p['private_bytes_packed'])}, not shareable)")
 

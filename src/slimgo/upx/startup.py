@@ -61,6 +61,7 @@ class StartSample:
     peak_rss_bytes: int | None = None
     private_bytes: int | None = None
     reason: str = ""
+    cpu_seconds: float | None = None  # CPU time of the main thread: unlike wall time, immune to machine load
 
 
 @dataclass
@@ -75,6 +76,8 @@ class StartCost:
     packed_peak_rss: int
     unpacked_private: int
     packed_private: int
+    unpacked_cpu_ms: float = 0.0
+    packed_cpu_ms: float = 0.0
 
     @property
     def added_ms(self) -> float:
@@ -88,10 +91,13 @@ class StartCost:
         return {"runs": self.runs, "emulated": self.emulated,
                 "startup_ms_unpacked": self.unpacked_ms, "startup_ms_packed": self.packed_ms,
                 "startup_ms_added": self.added_ms,
+                "startup_cpu_ms_unpacked": self.unpacked_cpu_ms, "startup_cpu_ms_packed": self.packed_cpu_ms,
+                "startup_cpu_ms_added": round(self.packed_cpu_ms - self.unpacked_cpu_ms, 2),
                 "peak_rss_bytes_unpacked": self.unpacked_peak_rss, "peak_rss_bytes_packed": self.packed_peak_rss,
                 "private_bytes_unpacked": self.unpacked_private, "private_bytes_packed": self.packed_private,
                 "private_bytes_added": self.added_private_bytes,
-                "method": "time from exec to Go's runtime.main (first thread), median of runs; memory at that moment"
+                "method": "wall and CPU time from exec to Go's runtime.main (first thread), median of runs; memory "
+                          "at that moment"
                           + (" (under qemu-user: emulator included)" if self.emulated else "")}
 
 
@@ -121,6 +127,15 @@ def _memory(pid: int) -> tuple[int | None, int | None]:
     except (OSError, ValueError, IndexError):
         pass
     return peak, anon
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The main thread's CPU time so far (/proc/PID/schedstat, nanoseconds)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as fh:
+            return int(fh.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _exit_reason(status: int) -> str:
@@ -167,6 +182,7 @@ def _native(path: Path, deadline: float) -> StartSample:
             return StartSample(False, reason=f"ptrace refused (errno {ctypes.get_errno()})")
         os.kill(proc.pid, signal.SIGCONT)
         t0: float | None = None
+        cpu0 = 0.0
         while True:
             _, status = os.waitpid(proc.pid, WALL)
             if not os.WIFSTOPPED(status):
@@ -178,13 +194,15 @@ def _native(path: Path, deadline: float) -> StartSample:
             event = status >> 16
             if event == PTRACE_EVENT_EXEC:
                 t0 = time.perf_counter()
+                cpu0 = _cpu_seconds(proc.pid) or 0.0  # the shell's own CPU before exec is not the program's
             elif event == PTRACE_EVENT_CLONE and t0 is not None:
                 elapsed = time.perf_counter() - t0
                 msg = ctypes.c_ulong(0)
                 if pt.call(PTRACE_GETEVENTMSG, proc.pid, None, ctypes.byref(msg)) == 0 and msg.value:
                     tids.append(int(msg.value))
                 peak, anon = _memory(proc.pid)
-                return StartSample(True, elapsed, peak, anon)
+                cpu = _cpu_seconds(proc.pid)
+                return StartSample(True, elapsed, peak, anon, cpu_seconds=cpu - cpu0 if cpu is not None else None)
             sig = os.WSTOPSIG(status)
             pt.cont(proc.pid, sig if event == 0 and sig not in (signal.SIGTRAP, signal.SIGSTOP) else 0)
     finally:
@@ -235,7 +253,7 @@ def _emulated(prefix: tuple[str, ...], path: Path, deadline: float) -> StartSamp
             if b" clone(" in buf and b"CLONE_THREAD" in buf:
                 elapsed = time.perf_counter() - t0
                 peak, anon = _memory(proc.pid)
-                return StartSample(True, elapsed, peak, anon)
+                return StartSample(True, elapsed, peak, anon, cpu_seconds=_cpu_seconds(proc.pid))
         return StartSample(False, reason=f"did not reach Go's runtime within {deadline:.0f} s (emulated)")
     finally:
         proc.kill()
@@ -270,4 +288,5 @@ def measure_cost(unpacked: Path, packed: Path, launch: Launch, runs: int = 5) ->
 
     return StartCost(runs, launch.emulated, round(med("u", "seconds") * 1000, 2), round(med("p", "seconds") * 1000, 2),
                      int(med("u", "peak_rss_bytes")), int(med("p", "peak_rss_bytes")),
-                     int(med("u", "private_bytes")), int(med("p", "private_bytes"))), ""
+                     int(med("u", "private_bytes")), int(med("p", "private_bytes")),
+                     round(med("u", "cpu_seconds") * 1000, 2), round(med("p", "cpu_seconds") * 1000, 2)), ""
