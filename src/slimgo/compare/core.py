@@ -156,6 +156,10 @@ class CompareResult:
                 notes.append(f"UPX: start-up {v.measurement.startup_ms:.1f} ms vs {ref.measurement.startup_ms:.1f} ms, "
                              f"peak RSS {human_bytes(v.measurement.rss_bytes)} vs "
                              f"{human_bytes(ref.measurement.rss_bytes)} (ldflags-sw), medians measured in this run")
+            u = v.built.upx
+            if u:
+                notes.append(f"UPX: +{u['startup_cpu_ms_added']:.1f} ms CPU and +{human_bytes(u['private_bytes_added'])} "
+                             "private memory per process to reach Go's runtime (measured against the unpacked binary)")
             notes.append("UPX decompresses the program into memory at every start; pages are not shared")
         return notes
 
