@@ -302,29 +302,29 @@ def upx_matrix(report: Report, upx: upx_tool.Upx, pkg_dir: Path, work: Path) -> 
     d = work / "matrix"
     d.mkdir()
     static = {"CGO_ENABLED": "0"}
-    cells.append(("amd64, static (CGO_ENABLED=0)", _cell(upx, pkg_dir, d / "a-static", ["-ldflags=-s -w"], static, [], 60)))
-    cells.append(("amd64, -buildmode=pie", _cell(upx, pkg_dir, d / "a-pie", ["-buildmode=pie", "-ldflags=-s -w"],
+    cells.append(("amd64 static (CGO_ENABLED=0)", _cell(upx, pkg_dir, d / "a-static", ["-ldflags=-s -w"], static, [], 60)))
+    cells.append(("amd64 -buildmode=pie", _cell(upx, pkg_dir, d / "a-pie", ["-buildmode=pie", "-ldflags=-s -w"],
                                                  static, [], 60)))
-    cells.append(("amd64, cgo + glibc (dynamic)", _cell(upx, pkg_dir, d / "a-glibc", ["-ldflags=-s -w"],
+    cells.append(("amd64 cgo + glibc (dynamic)", _cell(upx, pkg_dir, d / "a-glibc", ["-ldflags=-s -w"],
                                                         {"CGO_ENABLED": "1"}, [], 60)))
     if musl:
-        cells.append(("amd64, cgo + musl (dynamic)", _cell(upx, pkg_dir, d / "a-musl", ["-ldflags=-s -w"],
+        cells.append(("amd64 cgo + musl (dynamic)", _cell(upx, pkg_dir, d / "a-musl", ["-ldflags=-s -w"],
                                                            {"CGO_ENABLED": "1", "CC": musl}, [], 60)))
-        cells.append(("amd64, cgo + musl (static)", _cell(
+        cells.append(("amd64 cgo + musl (static)", _cell(
             upx, pkg_dir, d / "a-musl-static", ["-ldflags=-s -w -linkmode external -extldflags -static"],
             {"CGO_ENABLED": "1", "CC": musl}, [], 60)))
     else:
-        cells.append(("amd64, cgo + musl", "not measured: musl-gcc is not installed (apt install musl-tools)"))
+        cells.append(("amd64 cgo + musl", "not measured: musl-gcc is not installed (apt install musl-tools)"))
     arm = {"CGO_ENABLED": "0", "GOARCH": "arm64"}
     if qemu:
-        cells.append(("arm64 (qemu-user), static", _cell(upx, pkg_dir, d / "r-static", ["-ldflags=-s -w"], arm,
+        cells.append(("arm64 static (qemu-user)", _cell(upx, pkg_dir, d / "r-static", ["-ldflags=-s -w"], arm,
                                                          [qemu], 300)))
-        cells.append(("arm64 (qemu-user), -buildmode=pie", _cell(
+        cells.append(("arm64 -buildmode=pie (qemu-user)", _cell(
             upx, pkg_dir, d / "r-pie", ["-buildmode=pie", "-ldflags=-s -w"], arm, [qemu], 300)))
     else:
         cells.append(("arm64", "not measured: no qemu-aarch64 here"))
     if not cross_cc:
-        cells.append(("arm64, cgo", "not measured: no aarch64 C cross-compiler here (gcc-aarch64-linux-gnu)"))
+        cells.append(("arm64 cgo", "not measured: no aarch64 C cross-compiler here (gcc-aarch64-linux-gnu)"))
     report.details.append("## UPX compatibility matrix (go-httpbin, UPX --best --lzma, server started and "
                           "`GET /get` answered)\n")
     report.details.append(f"UPX {upx.version}.\n\n| cell | result |\n|---|---|")
@@ -334,7 +334,7 @@ def upx_matrix(report: Report, upx: upx_tool.Upx, pkg_dir: Path, work: Path) -> 
     works = [c for c, r in cells if "serves HTTP" in r]
     report.claims.append(Claim(
         "UPX breaks arm64 / musl / cgo / PIE", "all four break",
-        f"breaks: {', '.join(broken) or 'none'}; works: {', '.join(works) or 'none'}",
+        f"breaks: {'; '.join(broken) or 'none'} — works: {'; '.join(works) or 'none'}",
         "DEPENDS" if broken and works else ("TRUE" if broken else "FALSE"),
         "with UPX 4.2.3 only PIE is refused (CantPackException); arm64, musl and glibc cgo builds pack and serve. "
         "Failures are version-dependent (upx/upx#443, #952), so slimgo checks every packed binary instead"))
@@ -362,6 +362,8 @@ def musl_claim(report: Report, pkg_dir: Path, work: Path) -> None:
         go_build(pkg_dir, out, ["-ldflags=-s -w"], env)
         port = free_port()
         ok, why = serves([f"/app/{out.name}", "-host", "127.0.0.1", "-port", str(port)], port, 60, chroot=root)
+        if not ok and "No such file or directory" in why:
+            why = "exec fails with ENOENT: its ELF interpreter (glibc's loader) is not in the musl root"
         results[name] = "serves HTTP" if ok else f"fails: {why}"
     glibc_fails = "fails" in results["cgo on, glibc (default `go build` on Debian)"]
     others_work = all(v == "serves HTTP" for k, v in results.items() if "glibc" not in k)

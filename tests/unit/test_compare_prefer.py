@@ -24,6 +24,16 @@ def test_balanced_keeps_upx_when_its_cost_is_within_the_bound() -> None:
     assert choose([SW, cheap, ZSTD], "balanced", SW) == ("upx", {})
 
 
+def test_a_packer_is_weighed_by_the_cpu_and_private_memory_it_adds() -> None:
+    # On a busy machine the wall times and the RSS (file pages included) can hide UPX's cost; the paired
+    # measurement cannot.
+    hidden = Metrics("upx", 1_800_000, 3.1, 8 * MiB, added_cpu_ms=36.0, added_private=5 * MiB)
+    name, excluded = choose([SW, hidden, ZSTD], "balanced", SW)
+    assert name == "zstd" and "+36.0 ms CPU" in excluded["upx"] and "private memory" in excluded["upx"]
+    small = Metrics("upx", 1_800_000, 3.1, 8 * MiB, added_cpu_ms=4.0, added_private=1 * MiB)
+    assert choose([SW, small, ZSTD], "balanced", SW) == ("upx", {})
+
+
 def test_unmeasured_metrics_do_not_exclude() -> None:
     unknown = Metrics("upx", 1_800_000, None, None)
     assert choose([SW, unknown], "balanced", SW)[0] == "upx"

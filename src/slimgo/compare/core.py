@@ -82,9 +82,10 @@ class VariantResult:
 
     @property
     def metrics(self) -> prefer_mod.Metrics:
-        m = self.measurement
+        m, u = self.measurement, self.built.upx
         return prefer_mod.Metrics(self.spec.name, self.pull_bytes or 0, m.startup_ms if m else None,
-                                  m.rss_bytes if m else None)
+                                  m.rss_bytes if m else None, u["startup_cpu_ms_added"] if u else None,
+                                  u["private_bytes_added"] if u else None)
 
     @property
     def passes(self) -> bool:

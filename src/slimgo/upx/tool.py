@@ -94,9 +94,11 @@ def parse_args(text: str | Sequence[str] | None) -> tuple[str, ...]:
     return args or DEFAULT_ARGS
 
 
-def _output(proc: subprocess.CompletedProcess[str]) -> str:
+def _output(proc: subprocess.CompletedProcess[str], path: Path) -> str:
+    """UPX's own error line, without the work-directory path it prefixes (`upx: /tmp/.../app: ...`)."""
     lines = [ln.strip() for ln in (proc.stderr + "\n" + proc.stdout).splitlines() if ln.strip().startswith("upx:")]
-    return lines[-1].removeprefix("upx:").strip() if lines else (proc.stderr or proc.stdout).strip()[-200:]
+    text = lines[-1].removeprefix("upx:").strip() if lines else (proc.stderr or proc.stdout).strip()[-200:]
+    return text.replace(f"{path}: ", "").replace(str(path), path.name)
 
 
 def pack(upx: Upx, src: Path, dest: Path, args: Sequence[str] = DEFAULT_ARGS) -> None:
@@ -111,7 +113,7 @@ def pack(upx: Upx, src: Path, dest: Path, args: Sequence[str] = DEFAULT_ARGS) ->
         raise UpxFailed(f"upx did not finish packing {src.name} within {TIMEOUT:.0f} s") from None
     if proc.returncode != 0 or not dest.is_file():
         dest.unlink(missing_ok=True)
-        raise UpxFailed(f"upx could not pack {src.name}: {_output(proc)}")
+        raise UpxFailed(f"upx could not pack {src.name}: {_output(proc, src)}")
 
 
 def test(upx: Upx, path: Path) -> str:
@@ -121,4 +123,4 @@ def test(upx: Upx, path: Path) -> str:
                               timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return f"upx -t did not finish within {TIMEOUT:.0f} s"
-    return "" if proc.returncode == 0 else f"upx -t failed: {_output(proc)}"
+    return "" if proc.returncode == 0 else f"upx -t failed: {_output(proc, path)}"
