@@ -93,6 +93,7 @@ def test_build_upx_image_starts_is_reproducible_and_reports_its_cost(upx: str, d
     (["--platform", "linux/amd64,linux/s390x"], "cannot pack linux/s390x"),
     (["--upx-args", "-o /tmp/elsewhere"], "not a compression option"),
     (["--upx-path", "/nonexistent/upx"], "--upx-path /nonexistent/upx: not an executable file"),
+    (["--debug"], "--upx and --debug do not go together"),
 ])
 def test_refusals_come_before_compiling(args: list[str], needle: str, upx: str, tmp_path: Path, go_bin: str) -> None:
     run = slimgo("build", HELLO, "--upx", *args, "--tarball", tmp_path / "x.tar", env={"SLIMGO_UPX": upx})

@@ -155,6 +155,9 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     if cfg.trimpath is False:
         flags = replace(flags, trimpath=False)
     platforms = _platforms(cfg.platforms, toolchain)
+    if cfg.upx and (cfg.debug or cfg.debug_continue):
+        raise BadInput("--upx and --debug do not go together: Delve reads the symbols and DWARF that a packed "
+                       "binary hides")
     debug = DebugPlan.create(bool(cfg.debug or cfg.debug_continue), bool(cfg.debug_continue), cfg.delve_version,
                              toolchain, platforms, LayerCache(user_cache_dir()) if req.cache else None)
     if debug is not None:
@@ -172,10 +175,6 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     labels: tuple[tuple[str, str], ...] = ()
     if cfg.upx:  # every UPX refusal (PIE, cgo, platform, no UPX, bad --upx-args) comes before compiling
         from ..upx.stage import LABEL, UpxStage
-
-        if debug is not None:
-            raise BadInput("--upx and --debug do not go together: Delve reads the symbols and DWARF that a packed "
-                           "binary hides")
 
         stage = UpxStage.prepare(platforms, flags, env, req.upx_path, cfg.upx_args, compression, level, epoch)
         post, labels = (stage,), ((LABEL, stage.label),)
