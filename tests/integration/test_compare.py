@@ -100,8 +100,9 @@ def test_upx_rung_is_packed_verified_and_its_cost_measured(hello_compare: dict, 
     assert abs(base_upx - (v["ldflags-sw"]["image_bytes"] - v["ldflags-sw"]["binary_bytes"])) < 10240 + 512
     verdict = hello_compare["doc"]["verdict"]
     assert verdict["prefer"] == "balanced" and "10% + 5 ms" in verdict["bound"]
-    if "upx" in verdict["excluded_by_bound"]:
-        assert verdict["best"] != "upx" and "ms vs" in verdict["excluded_by_bound"]["upx"]
+    # UPX's paired cost (tens of ms of decompression CPU, the whole program as private memory) is outside the
+    # bound whatever the machine's load does to the wall times
+    assert verdict["best"] != "upx" and "ms CPU to start" in verdict["excluded_by_bound"]["upx"]
 
 
 def test_verdict_and_reduction(hello_compare: dict) -> None:
