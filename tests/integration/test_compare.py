@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.cli import slimgo
 from tests.support.parts import HELLO, HTTPBIN, require
+from tests.support.registry import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,9 @@ def _by_name(doc: dict) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def hello_compare(tmp_path_factory: pytest.TempPathFactory, docker: str, go_bin: str) -> dict:
     out = tmp_path_factory.mktemp("compare-hello")
-    run = slimgo("compare", HELLO, "--port", "8080", "--json", "--html", out / "report.html", "--markdown",
+    port = free_port()  # never a fixed port: another test's server may hold it while this one measures
+    run = slimgo("compare", HELLO, "--port", str(port), "--run-args", f"-addr :{port}", "--json",
+                 "--html", out / "report.html", "--markdown",
                  out / "report.md", timeout=900)
     assert run.code == 0, run.err
     return {"doc": run.json(), "dir": out, "err": run.err}
@@ -156,7 +159,8 @@ def test_html_report_renders_in_chromium(hello_compare: dict, tmp_path: Path) ->
 
 @pytest.mark.network
 def test_compare_a_real_program(tmp_path: Path, docker: str, go_bin: str) -> None:
-    run = slimgo("compare", HTTPBIN, "--port", "8080", "--json", timeout=900)  # the full ladder
+    port = free_port()
+    run = slimgo("compare", HTTPBIN, "--port", str(port), "--run-args", f"-port {port}", "--json", timeout=900)  # the full ladder
     assert run.code == 0, run.err
     doc = run.json()
     v = _by_name(doc)
@@ -181,7 +185,9 @@ def test_bad_input(tmp_path: Path) -> None:
 
 
 def test_without_an_engine_checks_run_on_the_host(go_bin: str) -> None:
-    run = slimgo("compare", HELLO, "--port", "8080", "--strategies", "ldflags-sw,scratch,default", "--no-engine",
+    port = free_port()
+    run = slimgo("compare", HELLO, "--port", str(port), "--run-args", f"-addr :{port}",
+                 "--strategies", "ldflags-sw,scratch,default", "--no-engine",
                  "--json", timeout=600)
     assert run.code == 0, run.err
     doc = run.json()

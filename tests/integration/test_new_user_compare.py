@@ -17,6 +17,7 @@ from slimgo.compare.engine import Engine
 from slimgo.compare.sandbox import Command, run_capture, run_to_exit
 from tests.support.cli import slimgo
 from tests.support.parts import HELLO, require
+from tests.support.registry import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +107,9 @@ def test_zstd_layers_decode_with_gos_zstd_reader(tmp_path: Path, skopeo: str, go
 
 def test_quick_compare_with_few_runs_in_the_sandbox(go_bin: str) -> None:  # --runs < 5, wording, point 20
     require(os.geteuid() == 0, "the sandbox needs root (mount namespace, chroot)")
-    run = slimgo("compare", HELLO, "--port", "8080", "--strategies", "ldflags-sw", "--runs", "2", "--no-engine",
+    port = free_port()
+    run = slimgo("compare", HELLO, "--port", str(port), "--run-args", f"-addr :{port}",
+                 "--strategies", "ldflags-sw", "--runs", "2", "--no-engine",
                  "--json", timeout=300)
     assert run.code == 0, run.err
     doc = run.json()
