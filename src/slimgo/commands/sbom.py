@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from .edge import credentials
@@ -36,5 +34,4 @@ def sbom(ref: str, kind: str, platform: str | None, insecure: tuple[str, ...], u
     if not found:
         raise CheckFailed(f"{ref}: no {kind if kind != 'any' else 'SBOM'} is attached (see `slimgo build --sbom`)")
     found.sort(key=lambda r: types.index(r.artifact_type))
-    sys.stdout.buffer.write(found[0].read())
-    sys.stdout.flush()
+    click.echo(found[0].read().decode("utf-8", "replace"), nl=False)
