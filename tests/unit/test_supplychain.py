@@ -100,7 +100,7 @@ def test_cyclonedx_validates_with_cyclonedx_lib() -> None:
     assert json.loads(cyclonedx.render(_inv(), "2023-11-14T22:13:20Z"))["metadata"]["timestamp"] == \
         "2023-11-14T22:13:20Z"
     names = {(c["name"], c["version"]) for c in doc["components"]}
-    assert ("golang.org/x/sys", "v0.47.0") in names and ("stdlib", "1.26.8") in names
+    assert ("golang.org/x/sys", "v0.47.0") in names and ("stdlib", "go1.26.8") in names
     props = {p["name"]: p["value"] for p in doc["components"][0]["properties"]}
     assert props["slimgo:go:build:vcs.revision"] == "0123456789abcdef0123456789abcdef01234567"
 

@@ -81,7 +81,11 @@ def index_json(pub: Published) -> bytes:
         if ref is not None:
             ann = {"org.opencontainers.image.ref.name": ref.tag or "latest",
                    "io.containerd.image.name": f"{ref.name}:{ref.tag or 'latest'}"}
-        entries.append(pub.artifact.descriptor(ann).to_json())
+        if isinstance(pub.artifact, Image):
+            # the platform lets readers that filter by it (syft's oci-dir) tell the image from its referrers
+            entries.append(pub.artifact.descriptor(ann, with_platform=True).to_json())
+        else:
+            entries.append(pub.artifact.descriptor(ann).to_json())
     entries += [att.descriptor().to_json() for att in pub.attachments]
     return canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX,
                            "manifests": entries})

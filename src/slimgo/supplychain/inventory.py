@@ -22,7 +22,10 @@ _PYPI_VERSION = {"certifi": re.compile(r"^certifi (\S+)$"), "tzdata": re.compile
 
 
 def golang_purl(path: str, version: str) -> str:
-    """As syft and the purl spec write Go modules: path segments as the namespace, `@version` unless unknown."""
+    """As syft and the purl spec write Go modules: path segments as the namespace, `@version` unless unknown;
+    the toolchain is `stdlib` with the version's `go` prefix dropped (pkg:golang/stdlib@1.26.8)."""
+    if path == "stdlib":
+        version = version.removeprefix("go")
     name = "/".join(quote(seg, safe="") for seg in path.split("/"))
     return f"pkg:golang/{name}" + (f"@{quote(version, safe='+')}" if version and version != DEVEL else "")
 
@@ -97,8 +100,8 @@ class Inventory:
 
     @property
     def toolchain(self) -> GoModule:
-        """The Go standard library and runtime, as syft names them: module `stdlib`, version without `go`."""
-        return GoModule("stdlib", self.go_version.removeprefix("go").split(" ")[0])
+        """The Go standard library and runtime, as syft names them: module `stdlib`, version `go1.x.y`."""
+        return GoModule("stdlib", self.go_version.split(" ")[0])
 
     @property
     def image_purl(self) -> str:
