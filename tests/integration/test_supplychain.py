@@ -98,6 +98,10 @@ def test_registry_fallback_tag_is_read_by_crane_skopeo_and_slimgo(built: Any, cr
     archive = slimgo("sbom", f"docker-archive:{built['tmp'] / 'a.tar'}")
     assert pushed.code == local.code == archive.code == 0, pushed.err + local.err + archive.err
     assert pushed.out == local.out == archive.out and json.loads(pushed.out)["spdxVersion"] == "SPDX-2.3"
+    seen = slimgo("inspect", f"{host}/{REPO}:1", "--json")
+    assert seen.code == 0, seen.err
+    assert seen.json()["attestations"]["sbom"] == ["spdx"] and seen.json()["attestations"]["provenance"] is True
+    assert seen.json()["attestations"]["signature"] is False  # no cosign `.sig` tag: slimgo does not sign yet
     prov = json.loads(slimgo("sbom", f"{host}/{REPO}:1", "--format", "provenance").out)
     assert prov["subject"][0]["digest"]["sha256"] == subject[7:]
     # pushing again merges into the fallback tag instead of duplicating entries

@@ -170,6 +170,11 @@ def test_layout_and_archive_carry_referrers_without_changing_the_image(tmp_path:
     assert (res.code, res.out) == (0, '{"spdx":1}')
     res = run("sbom", f"oci:{tmp_path / 'plain'}")
     assert res.code == 1 and "no SBOM is attached" in res.err
+    seen = run("inspect", f"oci:{tmp_path / 'l'}", "--json")
+    assert seen.code == 0, seen.err
+    assert seen.json()["attestations"] == {"sbom": ["spdx"], "provenance": True, "signature": None,
+                                           "checked": "index.json"}
+    assert run("inspect", f"oci:{tmp_path / 'plain'}", "--json").json()["attestations"]["sbom"] == []
 
 
 def test_sbom_refuses_bad_input_and_tampered_blobs(tmp_path: Path) -> None:

@@ -163,7 +163,11 @@ def local_referrers(text: str, platform: Platform | None = None) -> list[Referre
 
 
 def registry_referrers(text: str, registry_for: Any, platform: Platform | None = None) -> list[Referrer]:
-    """Through the referrers API, else the fallback tag (a registry with neither lists none)."""
+    return _registry(text, registry_for, platform)[1]
+
+
+def _registry(text: str, registry_for: Any, platform: Platform | None) -> tuple[str, list[Referrer]]:
+    """The subject digest, and its referrers through the referrers API, else the fallback tag."""
     from ..oci.reference import Reference
     from ..registry.client import Registry
 
@@ -179,9 +183,9 @@ def registry_referrers(text: str, registry_for: Any, platform: Platform | None =
     if listing_body is None:
         listing_body = reg.find_manifest(repo, fallback_tag(subject))
     if listing_body is None:
-        return []
+        return subject, []
     listing = [m for m in _json(listing_body, text).get("manifests") or [] if isinstance(m, dict)]
-    return _referrers_in(listing, subject, store, text)
+    return subject, _referrers_in(listing, subject, store, text)
 
 
 def find_referrers(text: str, registry_for: Any, platform: Platform | None = None) -> list[Referrer]:
@@ -190,3 +194,46 @@ def find_referrers(text: str, registry_for: Any, platform: Platform | None = Non
     if transports.is_local(text):
         raise BadInput(f"{text}: the Docker engine keeps no referrers; use a layout, an archive or a registry")
     return registry_referrers(text, registry_for, platform)
+
+
+@dataclass(frozen=True)
+class Attested:
+    """What `inspect` reports: which documents refer to the image, and whether a cosign signature exists."""
+
+    sbom: tuple[str, ...]  # "spdx", "cyclonedx"
+    provenance: bool
+    signature: bool | None  # None: not knowable here (cosign's `.sig` tag lives only in registries)
+    checked: str  # where the referrers were looked up, or why they could not be
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sbom": list(self.sbom), "provenance": self.provenance, "signature": self.signature,
+                "checked": self.checked}
+
+
+SBOM_TYPES = {"application/spdx+json": "spdx", "application/vnd.cyclonedx+json": "cyclonedx"}
+PROVENANCE_TYPE = "application/vnd.in-toto+json"
+
+
+def attested(text: str, registry_for: Any, platform: Platform | None = None) -> Attested:
+    """Never fails the caller: a store that cannot hold referrers (the engine, a `docker save` tar) says so."""
+    signature: bool | None = None
+    try:
+        if transports.is_local(text):
+            found, where = find_referrers(text, registry_for, platform), "index.json"
+        else:
+            subject, found = _registry(text, registry_for, platform)
+            where = "registry referrers (API or sha256-<hex> tag)"
+            signature = _has_cosign_signature(text, registry_for, subject)
+    except (BadInput, CheckFailed) as e:
+        return Attested((), False, None, str(e))
+    types = [r.artifact_type for r in found]
+    return Attested(tuple(SBOM_TYPES[t] for t in types if t in SBOM_TYPES), PROVENANCE_TYPE in types, signature,
+                    where)
+
+
+def _has_cosign_signature(text: str, registry_for: Any, subject: str) -> bool:
+    """cosign's tag scheme: the signature manifest is tagged `sha256-<hex>.sig` beside the image."""
+    from ..oci.reference import Reference
+
+    ref = Reference.parse(text)
+    return registry_for(ref.registry).find_manifest(ref.repository, fallback_tag(subject) + ".sig") is not None
