@@ -102,7 +102,7 @@ def test_registry_fallback_tag_is_read_by_crane_skopeo_and_slimgo(built: Any, cr
     assert seen.code == 0, seen.err
     assert seen.json()["attestations"]["sbom"] == ["spdx"] and seen.json()["attestations"]["provenance"] is True
     assert seen.json()["attestations"]["signature"] is False  # no cosign `.sig` tag: slimgo does not sign yet
-    prov = json.loads(slimgo("sbom", f"{host}/{REPO}:1", "--format", "provenance").out)
+    prov = json.loads(slimgo("sbom", f"{host}/{REPO}:1", "--artifact", "provenance").out)
     assert prov["subject"][0]["digest"]["sha256"] == subject[7:]
     # pushing again merges into the fallback tag instead of duplicating entries
     again = slimgo("build", HTTPBIN, "--push", f"{host}/{REPO}:2", "--sbom", "cyclonedx", "--json")

@@ -167,6 +167,12 @@ def test_layout_and_archive_carry_referrers_without_changing_the_image(tmp_path:
     assert (res.code, res.out) == (0, '{"spdx":1}')
     res = run("sbom", f"oci:{tmp_path / 'plain'}")
     assert res.code == 1 and "no SBOM is attached" in res.err
+    as_json = run("sbom", f"oci:{tmp_path / 'l'}", "--artifact", "provenance", "--json")
+    assert as_json.code == 0 and as_json.json() == {
+        "schema_version": 1, "ref": f"oci:{tmp_path / 'l'}", "artifact_type": provenance.MEDIA_TYPE,
+        "digest": atts[1].digest, "subject": img.digest, "document": {"slsa": 1}}
+    failed = run("sbom", f"oci:{tmp_path / 'plain'}", "--json")
+    assert failed.code == 1 and failed.json()["error"]["code"] == 1
     seen = run("inspect", f"oci:{tmp_path / 'l'}", "--json")
     assert seen.code == 0, seen.err
     assert seen.json()["attestations"] == {"sbom": ["spdx"], "provenance": True, "signature": None,
