@@ -83,13 +83,18 @@ class Registry:
     def read_blob(self, repo: str, digest: str, limit: int) -> bytes:
         """A small blob (an SBOM, a provenance statement) in memory: at most limit bytes, digest verified."""
         want = Digest.parse(digest, f"{self.host}/{repo} blob")
+        data = bytearray()
         with self.open_blob(repo, want) as stream:
-            data = stream.read(limit + 1) or b""
+            while len(data) <= limit:  # a raw stream hands out one chunk per read
+                chunk = stream.read(min(1 << 20, limit + 1 - len(data)))
+                if not chunk:
+                    break
+                data += chunk
         if len(data) > limit:
             raise ImageFormatError(f"{self.host}/{repo}: blob {digest} is larger than {limit >> 20} MiB")
-        if Digest.of(data, want.algorithm) != want:
+        if Digest.of(bytes(data), want.algorithm) != want:
             raise ImageFormatError(f"{self.host}/{repo}: blob {digest} failed its digest check")
-        return data
+        return bytes(data)
 
     def referrers(self, repo: str, digest: str) -> bytes | None:
         """The referrers API's index for digest, or None when the registry lacks the API (it answers 404)."""
