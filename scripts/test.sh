@@ -27,6 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}" >/dev/null
 fi
 
+# crane reads the SBOM/provenance referrers back as an independent OCI client (from the Go module proxy).
+if ! command -v crane >/dev/null && [ ! -x "$(go env GOPATH)/bin/crane" ]; then
+  echo "installing crane" >&2
+  go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
+fi
+
 # Debian's registry package starts its own service on :5000 on some systems; tests run their own.
 if ! /usr/bin/docker info >/dev/null 2>&1; then
   echo "starting dockerd" >&2

@@ -59,6 +59,17 @@ def skopeo() -> str:
 
 
 @pytest.fixture(scope="session")
+def crane() -> str:
+    """go-containerregistry's crane, an independent OCI client (scripts/test.sh installs it with go install)."""
+    gopath = subprocess.run(["go", "env", "GOPATH"], capture_output=True, text=True).stdout.strip() \
+        if shutil.which("go") else ""
+    path = shutil.which("crane") or next((str(p) for p in [Path(gopath) / "bin" / "crane"] if gopath and p.is_file()),
+                                         None)
+    require(path is not None, "crane is not installed (go install github.com/google/go-containerregistry/cmd/crane)")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
 def oci_schemas() -> Path:
     """The OCI image-spec schemas, vendored under tests/data (no folder outside the repository is read)."""
     return OCI_SCHEMAS

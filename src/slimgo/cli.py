@@ -18,6 +18,7 @@ VERBS = {
     "analyze": "analyze:analyze", "base": "base:base", "build": "build:build", "compare": "compare:compare",
     "dockerfile": "dockerfile:dockerfile", "inspect": "inspect:inspect_cmd", "lint": "lint:lint",
     "resolve": "resolve:resolve",
+    "sbom": "sbom:sbom",
 }
 
 

@@ -24,6 +24,7 @@ from .oci.cache import LayerCache
 from .oci.model import Layer
 from .registries import RegistryPool
 from .stages.assemble import PlatformImage, assemble_build
+from .stages.attest import attest
 from .stages.bases import BaseChoice, choose_bases
 from .stages.compile import compile_all
 from .stages.plan import BuildPlan, BuildRequest, plan
@@ -112,6 +113,8 @@ class BuildResult:
             "outputs": pub.outputs,
             "push": pub.push_stats,
             "upx": self.upx,
+            "attachments": [{"artifact_type": a.artifact_type, "digest": a.digest, "subject": a.subject.digest}
+                            for a in pub.published.attachments],
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "notes": self.notes,
             "debug": self.debug,
@@ -189,11 +192,12 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
         compiled = compile_all(p, bases.platforms, work, progress)
         with clock("assemble"):
             assembled = assemble_build(p, compiled.binaries, bases.remote, work, cache if p.cache else None, progress)
+            attachments = attest(p, assembled.images, assembled.facts)
         upx = _upx_stage(p)
         if upx is not None:
             upx.check_unchanged()  # the layers hold the bytes that were verified
         with clock("write"):
-            publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress)
+            publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress, attachments)
             debug = _debug_client(p, assembled.images[0].binary)
         committed = True
         progress("every output is in place")

@@ -44,7 +44,8 @@ def _error_line(err: str) -> str:
 
 def test_two_platform_push_pulls_and_runs_on_both(reg: str, docker: str, skopeo: str, go_bin: str) -> None:
     ref = f"{reg}/hello:multi"
-    run = slimgo("build", HELLO, "--platform", "linux/amd64,linux/arm64", "--push", ref, "--json", "--no-reference")
+    run = slimgo("build", HELLO, "--platform", "linux/amd64,linux/arm64", "--push", ref, "--json", "--no-reference",
+                 "--sbom", "none", "--no-provenance")  # the image's blobs only (attachments: test_supplychain.py)
     assert run.code == 0, run.err
     doc = run.json()
     assert doc["image_refs"] == [f"{reg}/hello@{doc['image_digest']}"]
@@ -62,7 +63,8 @@ def test_two_platform_push_pulls_and_runs_on_both(reg: str, docker: str, skopeo:
                               text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["uid"] == 65532
-    again = slimgo("build", HELLO, "--platform", "linux/amd64,linux/arm64", "--push", ref, "--json", "--no-reference")
+    again = slimgo("build", HELLO, "--platform", "linux/amd64,linux/arm64", "--push", ref, "--json", "--no-reference",
+                   "--sbom", "none", "--no-provenance")
     assert again.code == 0, again.err
     assert again.json()["push"]["uploaded_blobs"] == 0
     assert again.json()["push"]["skipped_blobs"] == 5
@@ -139,7 +141,8 @@ def test_push_survives_faults(reg: str, mode: str, skopeo: str, go_bin: str) -> 
 
 
 def test_killed_push_resumes_without_reuploading(reg: str, go_bin: str) -> None:
-    args = ["build", str(HELLO), "--platform", "linux/amd64,linux/arm64", "--json", "--no-reference"]
+    args = ["build", str(HELLO), "--platform", "linux/amd64,linux/arm64", "--json", "--no-reference",
+            "--sbom", "none", "--no-provenance"]  # counts the image's 5 blobs (attachments: test_supplychain.py)
     env = {**os.environ, "SOURCE_DATE_EPOCH": "4242"}
     with FaultProxy(reg, "stall", count=1).run() as proxy:
         proc = subprocess.Popen([sys.executable, "-m", "slimgo", *args, "--push", f"{proxy.address}/resume/hello:1"],

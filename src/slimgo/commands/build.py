@@ -120,6 +120,10 @@ def naming_of(naming: str | None) -> Naming:
               help="With --debug: write launch.json (VS Code) and dlv-init (dlv connect) into DIR.")
 @click.option("--trimpath/--no-trimpath", default=None, help="Build with -trimpath. [default: on]")
 @naming_options
+@click.option("--sbom", type=click.Choice(["spdx", "cyclonedx", "none"]), default="spdx", show_default=True,
+              help="SBOM attached to every image as an OCI 1.1 referrer (SPDX 2.3 or CycloneDX 1.6 JSON).")
+@click.option("--provenance/--no-provenance", default=True, show_default=True,
+              help="Attach SLSA v1 provenance (in-toto) to every image as an OCI 1.1 referrer.")
 @json_options
 def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
           base: str | None, user: str | None, platforms: str | None, compression: str | None,
@@ -129,7 +133,8 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
           username: str | None, password_stdin: bool, upx: bool, upx_args: str | None,
           upx_path: str | None, reference: bool, no_reference: bool, no_cache: bool,
           debug: bool | None, debug_continue: bool | None, delve_version: str | None, debug_config: Path | None,
-          trimpath: bool | None, naming: str | None, jobs: int | None, json_out: bool) -> int:
+          trimpath: bool | None, naming: str | None, jobs: int | None, sbom: str, provenance: bool,
+          json_out: bool) -> int:
     """Compile Go main packages (DIR, module/path@version, ./... patterns) into minimal OCI images, daemonlessly.
 
     One TARGET that names one program builds one image (the default is `.`). Several TARGETs, a `...`
@@ -154,6 +159,7 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
         insecure_registries=list(insecure), credentials=credentials(username, password_stdin),
         debug_config=debug_config,
         upx_path=upx_path,
+        sbom=sbom, provenance=provenance,
     )
     if len(targets) > 1 or any(is_pattern(t) for t in targets) or naming or jobs is not None:
         from ..many.build import DEFAULT_JOBS, ManyRequest

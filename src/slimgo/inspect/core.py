@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..debug.image import LABEL as DEBUG_LABEL
+from ..errors import BadInput
 from ..platform import Platform
 from . import fs as fs_mod
 from . import goview, read, startcheck, waste
@@ -46,6 +47,18 @@ def _tree(entries: list[Entry]) -> list[dict[str, Any]]:
     return rows
 
 
+def _attestations(ref: str, platform: str) -> dict[str, Any]:
+    """SBOM, provenance and signature referring to the image (supplychain/referrers: untrusted, bounded)."""
+    from ..registries import RegistryPool
+    from ..supplychain.referrers import attested
+
+    try:
+        plat = Platform.parse(platform)
+    except BadInput:
+        plat = None
+    return attested(ref, RegistryPool(), plat).to_json()
+
+
 def inspect(ref: str, platform: Platform | None = None, tree: bool = False, layer: int | None = None,
             progress: Callable[[str], None] | None = None, limits: read.Limits | None = None) -> Inspection:
     started = time.perf_counter()
@@ -53,8 +66,6 @@ def inspect(ref: str, platform: Platform | None = None, tree: bool = False, laye
         scan = read.scan(image, limits or read.Limits(), progress)
     scanned = time.perf_counter()
     if layer is not None and not 0 <= layer < len(scan.layers):
-        from ..errors import BadInput
-
         raise BadInput(f"--layer {layer}: the image has layers 0-{len(scan.layers) - 1}")
     if progress:
         progress("analysing")
@@ -90,6 +101,7 @@ def inspect(ref: str, platform: Platform | None = None, tree: bool = False, laye
         "start": start.to_json(),
         "go_binaries": [g.to_json() for g in gos],
     }
+    doc["attestations"] = _attestations(ref, scan.platform)
     if tree or layer is not None:
         entries = list(fs.entries.values()) if layer is None else scan.layers[layer].entries
         doc["tree"] = {"scope": "the final filesystem" if layer is None else f"layer {layer}", "entries": _tree(entries)}

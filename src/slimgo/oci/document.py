@@ -89,6 +89,7 @@ class Desc:
     size: int
     platform: dict[str, Any]
     annotations: dict[str, Any]
+    artifact_type: str = ""  # OCI 1.1: set on the descriptors of artifacts (SBOMs, provenance), never of images
 
 
 def descriptor(doc: object, what: str) -> Desc:
@@ -96,7 +97,7 @@ def descriptor(doc: object, what: str) -> Desc:
         raise ImageFormatError(f"{what}: a descriptor must be an object, not {_type_name(doc)}")
     return Desc(get_str(doc, "mediaType", what), Digest.parse(doc.get("digest"), what),
                 parse_size(doc.get("size"), what), get_object(doc, "platform", what),
-                get_object(doc, "annotations", what))
+                get_object(doc, "annotations", what), get_str(doc, "artifactType", what))
 
 
 def descriptors(doc: dict[str, Any], key: str, what: str) -> list[Desc]:

@@ -32,9 +32,12 @@ class Descriptor:
     size: int
     annotations: tuple[tuple[str, str], ...] = ()
     platform: tuple[tuple[str, str], ...] = ()
+    artifact_type: str = ""  # OCI 1.1: set on descriptors of artifact manifests (SBOMs, provenance)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+        if self.artifact_type:
+            out["artifactType"] = self.artifact_type
         if self.platform:
             out["platform"] = dict(self.platform)
         if self.annotations:
@@ -45,7 +48,7 @@ class Descriptor:
     def from_json(cls, doc: dict[str, Any]) -> "Descriptor":
         return cls(str(doc["mediaType"]), str(doc["digest"]), int(doc["size"]),
                    tuple(sorted((doc.get("annotations") or {}).items())),
-                   tuple(sorted((doc.get("platform") or {}).items())))
+                   tuple(sorted((doc.get("platform") or {}).items())), str(doc.get("artifactType") or ""))
 
     @property
     def hex(self) -> str:

@@ -15,7 +15,10 @@ from collections.abc import Callable
 from threading import Lock
 from typing import IO
 
+from ..errors import ImageFormatError
+from ..limits import MAX_DOCUMENT
 from ..oci.digest import Digest
+from ..oci.mediatypes import OCI_INDEX
 from .auth import Authenticator, CredentialSource, parse_challenge
 from .blobs import Blobs
 from .manifests import MANIFEST_ACCEPT, Manifests
@@ -76,6 +79,40 @@ class Registry:
 
     def open_blob(self, repo: str, digest: Digest) -> io.RawIOBase:
         return self.blobs.open(repo, digest)
+
+    def read_blob(self, repo: str, digest: str, limit: int) -> bytes:
+        """A small blob (an SBOM, a provenance statement) in memory: at most limit bytes, digest verified."""
+        want = Digest.parse(digest, f"{self.host}/{repo} blob")
+        data = bytearray()
+        with self.open_blob(repo, want) as stream:
+            while len(data) <= limit:  # a raw stream hands out one chunk per read
+                chunk = stream.read(min(1 << 20, limit + 1 - len(data)))
+                if not chunk:
+                    break
+                data += chunk
+        if len(data) > limit:
+            raise ImageFormatError(f"{self.host}/{repo}: blob {digest} is larger than {limit >> 20} MiB")
+        if Digest.of(bytes(data), want.algorithm) != want:
+            raise ImageFormatError(f"{self.host}/{repo}: blob {digest} failed its digest check")
+        return bytes(data)
+
+    def referrers(self, repo: str, digest: str) -> bytes | None:
+        """The referrers API's index for digest, or None when the registry lacks the API (it answers 404)."""
+        resp = self.transport.request("GET", f"/v2/{repo}/referrers/{digest}", scope=f"repository:{repo}:pull",
+                                      headers={"Accept": OCI_INDEX}, allow=(404,), stream=True)
+        if resp.status_code == 404:
+            resp.close()
+            return None
+        return self.transport.read_body(resp, MAX_DOCUMENT, f"referrers of {digest}")
+
+    def find_manifest(self, repo: str, ref: str) -> bytes | None:
+        """A manifest by tag, or None if it does not exist (the referrers tag of an image with none yet)."""
+        try:
+            return self.get_manifest(repo, ref)[0]
+        except RegistryError as e:
+            if "manifest unknown" in str(e):
+                return None
+            raise
 
     def blob_exists(self, repo: str, digest: str) -> bool:
         return self.blobs.exists(repo, Digest.parse(digest, "blob"))

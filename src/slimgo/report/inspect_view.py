@@ -50,6 +50,11 @@ def render(doc: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]{doc['image']}[/] {doc['platform']}  {t['layers']} layers · pull "
                   f"{human_bytes(t['compressed_bytes'])} · unpacked {human_bytes(t['uncompressed_bytes'])} · "
                   f"{t['files']} files, {human_bytes(t['file_bytes'])}")
+    att = doc.get("attestations")
+    if att is not None:
+        sig = {True: "signed (cosign .sig tag)", False: "no signature", None: "signature not checked"}[att["signature"]]
+        console.print(f"[bold]Attached[/]: SBOM {', '.join(att['sbom']) or 'none'} · provenance "
+                      f"{'yes' if att['provenance'] else 'none'} · {sig}")
     if doc["debug_image"]:
         console.print("[bold yellow]debug image[/] (label dev.slimgo.debug=true): built for debugging, not for "
                       "production")

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..oci.mediatypes import OCI_INDEX
 from ..oci.model import Image, Index, canonical_json
 from ..oci.reference import Reference
+from ..supplychain.attach import EMPTY, EMPTY_BYTES, Attachment
 
 LAYOUT_FILE = "oci-layout"
 LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
@@ -16,10 +17,11 @@ LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
 
 @dataclass(frozen=True)
 class Published:
-    """What a sink writes: one image or one index, and the tags it carries."""
+    """What a sink writes: one image or one index, the tags it carries, and the artifacts that refer to it."""
 
     artifact: Image | Index
     tags: tuple[Reference, ...] = ()
+    attachments: tuple[Attachment, ...] = ()  # SBOMs, provenance: untagged, their subject is an image
 
     @property
     def digest(self) -> str:
@@ -62,11 +64,16 @@ def blob_items(pub: Published) -> list[FileItem]:
         add_bytes(img.manifest_bytes, img.digest)
     if isinstance(pub.artifact, Index):
         add_bytes(pub.artifact.manifest_bytes, pub.artifact.digest)
+    for att in pub.attachments:
+        add_bytes(EMPTY_BYTES, EMPTY.digest)
+        add_bytes(att.blob, att.blob_descriptor.digest)
+        add_bytes(att.manifest_bytes, att.digest)
     return [items[k] for k in sorted(items)]
 
 
 def index_json(pub: Published) -> bytes:
-    """The layout's index.json: one entry per tag (ref.name is the tag, as skopeo's oci:DIR:TAG reads)."""
+    """The layout's index.json: one entry per tag (ref.name is the tag, as skopeo's oci:DIR:TAG reads), then
+    one untagged entry per attachment (found by its `artifactType` and its manifest's `subject`)."""
     entries = []
     tags = pub.tags or (None,)
     for ref in tags:
@@ -74,7 +81,12 @@ def index_json(pub: Published) -> bytes:
         if ref is not None:
             ann = {"org.opencontainers.image.ref.name": ref.tag or "latest",
                    "io.containerd.image.name": f"{ref.name}:{ref.tag or 'latest'}"}
-        entries.append(pub.artifact.descriptor(ann).to_json())
+        if isinstance(pub.artifact, Image):
+            # the platform lets readers that filter by it (syft's oci-dir) tell the image from its referrers
+            entries.append(pub.artifact.descriptor(ann, with_platform=True).to_json())
+        else:
+            entries.append(pub.artifact.descriptor(ann).to_json())
+    entries += [att.descriptor().to_json() for att in pub.attachments]
     return canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX,
                            "manifests": entries})
 

@@ -10,9 +10,10 @@ from functools import partial
 from io import BytesIO
 from typing import TYPE_CHECKING
 
-from ..oci.mediatypes import OCI_INDEX
+from ..oci.mediatypes import OCI_INDEX, OCI_MANIFEST
 from ..oci.model import Image, Index, Layer
 from ..oci.reference import Reference
+from ..supplychain.attach import EMPTY, EMPTY_BYTES, Attachment, fallback_tag, referrers_index
 from .content import Published
 from .sink import SinkResult
 
@@ -48,6 +49,26 @@ def _push_image_blobs(reg: Registry, repo: str, images: tuple[Image, ...]) -> No
             f.result()
 
 
+def push_attachments(reg: Registry, repo: str, attachments: tuple[Attachment, ...]) -> None:
+    """Blobs, then each artifact manifest by digest; then, where the registry has no referrers API, the
+    `sha256-<hex>` tag of each subject gets an index of its referrers (merged with what it already lists)."""
+    if not attachments:
+        return
+    for att in attachments:
+        reg.push_blob(repo, EMPTY.digest, EMPTY.size, partial(BytesIO, EMPTY_BYTES))
+        reg.push_blob(repo, att.blob_descriptor.digest, len(att.blob), partial(BytesIO, att.blob))
+        reg.put_manifest(repo, att.digest, att.manifest_bytes, OCI_MANIFEST)
+    by_subject: dict[str, list[Attachment]] = {}
+    for att in attachments:
+        by_subject.setdefault(att.subject.digest, []).append(att)
+    for subject, atts in by_subject.items():
+        if reg.referrers(repo, subject) is not None:
+            continue  # the registry indexes `subject` itself
+        tag = fallback_tag(subject)
+        body = referrers_index(reg.find_manifest(repo, tag), [a.descriptor() for a in atts])
+        reg.put_manifest(repo, tag, body, OCI_INDEX)
+
+
 def push(pub: Published, reg: Registry, refs: tuple[Reference, ...]) -> list[str]:
     """Push to every ref (same registry); returns NAME@DIGEST per ref."""
     out = []
@@ -62,6 +83,7 @@ def push(pub: Published, reg: Registry, refs: tuple[Reference, ...]) -> list[str
         else:
             img = pub.artifact
             reg.put_manifest(repo, tag, img.manifest_bytes, img.manifest_media_type)
+        push_attachments(reg, repo, pub.attachments)
         out.append(f"{ref.short_name}@{pub.digest}")
     return out
 

@@ -120,7 +120,7 @@ def _images_from_index(blobs: _Blobs, index: dict[str, Any], ref: str, wanted_ta
     stack = [(d, 1) for d in reversed(top)]
     while stack:
         desc, depth = stack.pop()
-        if desc.digest in seen:
+        if desc.digest in seen or desc.artifact_type:  # SBOMs and provenance refer to images; they are none
             continue
         seen.add(desc.digest)
         if len(seen) > MAX_MANIFESTS:

@@ -87,6 +87,7 @@ class Assembled:
     images: tuple[PlatformImage, ...]
     artifact: Image | Index
     notes: tuple[str, ...]  # what the static base left out and why
+    facts: tuple[BinaryFacts, ...] = ()  # per image, in the same order: the SBOM and provenance are made from them
 
 
 def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_bases: Sequence[Base] | None,
@@ -127,7 +128,7 @@ def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_base
                 base = remote_bases[i]
             extras = [Addendum(fut.result(), x.created_by, x.comment) for x, fut in zip(plan.extra_layers, extra_futures[i])]
             images.append(_platform_image(plan, f, base, data, extras, bin_futures[i].result()))
-    return Assembled(tuple(images), artifact_of([p.image for p in images]), tuple(notes))
+    return Assembled(tuple(images), artifact_of([p.image for p in images]), tuple(notes), tuple(facts))
 
 
 def _inspect(binary: BuiltBinary, plan: BuildPlan) -> BinaryFacts:

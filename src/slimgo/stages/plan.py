@@ -56,6 +56,8 @@ class BuildRequest:
     credentials: CredentialSource | None = None
     debug_config: Path | None = None  # --debug-config DIR: launch.json and dlv-init are written here
     upx_path: str | None = None  # --upx-path; else $SLIMGO_UPX, else PATH
+    sbom: str = "spdx"  # spdx, cyclonedx or none: attached to every image as an OCI 1.1 referrer
+    provenance: bool = True  # SLSA v1 provenance, attached likewise
 
 
 class BinaryTransform(Protocol):
@@ -117,6 +119,8 @@ class BuildPlan:
     reference_build: bool = False  # a plain `go build` too, for the reduction line: opt-in (--reference)
     cache: bool = True
     notes: tuple[str, ...] = ()
+    sbom: str = "spdx"
+    provenance: bool = True
     post_compile: tuple[BinaryTransform, ...] = ()
     extra_layers: tuple[ExtraLayer, ...] = ()
     debug: DebugPlan | None = None  # --debug: also one of extra_layers
@@ -186,7 +190,14 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         data_dir=_data_dir(cfg, req.settings, target),
         user=config_mod.check_user(cfg.user) if cfg.user is not None else None,
         reference_build=req.reference_build, cache=req.cache, notes=tuple(notes),
-        extra_layers=(debug,) if debug is not None else (), debug=debug)
+        extra_layers=(debug,) if debug is not None else (), debug=debug,
+        sbom=_sbom_format(req.sbom), provenance=req.provenance)
+
+
+def _sbom_format(value: str) -> str:
+    if value not in ("spdx", "cyclonedx", "none"):
+        raise BadInput(f"--sbom {value!r}: expected spdx, cyclonedx or none")
+    return value
 
 
 def _platforms(wanted: list[str] | None, toolchain: Toolchain) -> tuple[Platform, ...]:

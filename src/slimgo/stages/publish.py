@@ -16,6 +16,7 @@ from ..sinks.daemon import DaemonSink
 from ..sinks.layout import LayoutSink
 from ..sinks.registry import RegistrySink
 from ..sinks.sink import MultiSink, Sink
+from ..supplychain.attach import Attachment
 from .plan import Outputs
 
 Progress = Callable[[str], None]
@@ -52,8 +53,8 @@ class Publication:
 
 
 def publish(artifact: Image | Index, tags: tuple[Reference, ...], sinks: MultiSink, outputs: Outputs,
-            progress: Progress) -> Publication:
-    pub = Published(artifact, tags)
+            progress: Progress, attachments: tuple[Attachment, ...] = ()) -> Publication:
+    pub = Published(artifact, tags, attachments)
     r = sinks.publish(pub, progress)
     refs = list(r.pushed) if outputs.push else [ref.with_digest(pub.digest) for ref in tags]
     written = dict(r.outputs)
