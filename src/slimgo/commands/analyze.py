@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import BadInput, BinaryFormatError
-from ..oci.transports import is_local
+from ..oci.transports import sniff_path
 from .edge import Ui, emit_json, json_options
 
 if TYPE_CHECKING:  # the ELF/pclntab readers load only when a binary is analyzed
@@ -39,25 +39,11 @@ class ImageAnalysis:
 def image_spec(target: str) -> str | None:
     """The image reference a target names, with or without its prefix; None for a (would-be) binary.
 
-    People pass `docker save` output and layout directories as plain paths, so the format is sniffed:
-    a directory with index.json is a layout, a tar file is a docker-archive, anything else is a binary."""
-    import tarfile
-
-    from ..binary.elf import ELF_MAGIC
-
-    if is_local(target):
-        return target
-    path = Path(target)
-    if path.is_dir():
-        if (path / "index.json").is_file():
-            return f"oci:{target}"
+    A directory that is not a layout is an error here: analyze has nothing else to read in it."""
+    spec = sniff_path(target)
+    if spec is None and Path(target).is_dir():
         raise BadInput(f"{target}: is a directory, and not an OCI image layout (no index.json)")
-    if path.is_file():
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-        if head != ELF_MAGIC and tarfile.is_tarfile(path):
-            return f"docker-archive:{target}"
-    return None
+    return spec
 
 
 def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAnalysis:

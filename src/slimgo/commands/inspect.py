@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..oci.transports import image_ref
 from .edge import Ui, emit_json, json_options
 
 
@@ -45,6 +46,7 @@ def inspect_cmd(ref: str, json_out: bool, html: Path | None, layer: int | None, 
     if html is not None:
         check_writable(html)
     ui = Ui(json_out)
+    ref, other = image_ref(ref), image_ref(other) if other else other
     with ui.progress(f"inspecting {ref}") as progress:  # under --json, a failure's document comes from the edge
         result = inspect(ref, plat, tree=tree, layer=layer, progress=progress)
         other_result = inspect(other, plat, progress=progress) if other else None

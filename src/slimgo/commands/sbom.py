@@ -28,10 +28,12 @@ def sbom(ref: str, kind: str, platform: str | None, insecure: tuple[str, ...], u
     """Print the SBOM of REF (oci:DIR[:tag], docker-archive:FILE or a registry reference): the document
     itself, or with --json one document holding it and where it was found."""
     from ..errors import CheckFailed, ImageFormatError
+    from ..oci.transports import image_ref
     from ..platform import Platform
     from ..registries import RegistryPool
     from ..supplychain.referrers import find_referrers
 
+    ref = image_ref(ref)
     wanted = Platform.parse(platform) if platform else None
     pool = RegistryPool(credentials(username, password_stdin), insecure)
     types = [KINDS[kind]] if kind != "sbom" else [KINDS["spdx"], KINDS["cyclonedx"]]

@@ -6,7 +6,9 @@ anything without a transport prefix is a registry reference.
 
 from __future__ import annotations
 
+import tarfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import BadInput
 
@@ -55,3 +57,23 @@ def is_local(text: str, *, offline_only: bool = False) -> bool:
 
 def syntaxes(*, offline_only: bool = False) -> str:
     return ", ".join(t.syntax for t in TRANSPORTS if t.offline or not offline_only)
+
+
+def sniff_path(target: str) -> str | None:
+    """The prefixed spec of a plain path to a layout directory or an image tar, else None.
+
+    People pass `docker save` output and layout directories as plain paths; looking such a name up in a
+    registry (with retries) would only turn a typo-free command into a network error."""
+    if is_local(target):
+        return target
+    path = Path(target)
+    if path.is_dir() and (path / "index.json").is_file():
+        return f"{OCI_LAYOUT.prefix}{target}"
+    if path.is_file() and tarfile.is_tarfile(path):
+        return f"{DOCKER_ARCHIVE.prefix}{target}"
+    return None
+
+
+def image_ref(target: str) -> str:
+    """A command's image argument: a plain local path gets its transport, anything else stays as given."""
+    return sniff_path(target) or target
