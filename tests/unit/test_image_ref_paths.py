@@ -45,3 +45,9 @@ def test_registry_references_and_prefixed_specs_stay_as_given(tmp_path: Path) ->
 def test_analyze_refuses_a_directory_that_is_not_a_layout(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="not an OCI image layout"):
         image_spec(str(tmp_path))
+
+
+def test_a_missing_path_is_bad_input_not_a_registry_lookup(tmp_path: Path) -> None:
+    for missing in ("missing.tar", "./image", str(tmp_path / "gone")):
+        with pytest.raises(BadInput, match="no such image file"):
+            image_ref(missing)

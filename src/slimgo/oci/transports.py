@@ -75,5 +75,13 @@ def sniff_path(target: str) -> str | None:
 
 
 def image_ref(target: str) -> str:
-    """A command's image argument: a plain local path gets its transport, anything else stays as given."""
-    return sniff_path(target) or target
+    """A command's image argument: a plain local path gets its transport, anything else stays as given.
+
+    A missing file that can only be a path (`./x`, `/x`, `x.tar`) is an error here, not a registry lookup
+    that ends in a network error after its retries."""
+    spec = sniff_path(target)
+    if spec is not None:
+        return spec
+    if target.startswith(("/", "./", "../", "~")) or target.endswith((".tar", ".tar.gz", ".tgz")):
+        raise BadInput(f"{target}: no such image file or OCI layout directory")
+    return target
