@@ -7,10 +7,13 @@ variable read through scopes/variables, continue, disconnect; then the program s
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 import subprocess
 import threading
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -60,9 +63,19 @@ def default_image(tmp_path_factory: pytest.TempPathFactory, docker: str, go_bin:
     subprocess.run([docker, "rmi", "-f", doc["tag"]], capture_output=True, timeout=60)
 
 
-def _get(port: int, name: str, result: dict[str, Any]) -> None:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/greet/{name}", timeout=60) as resp:
-        result["body"] = resp.read().decode()
+def _get(port: int, name: str, result: dict[str, Any], deadline_s: float = 60) -> None:
+    """One request, sent again only while docker's port proxy answers before the program's socket does
+    (a reset or refused connection, never an HTTP answer): the request must reach the breakpoint."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/greet/{name}", timeout=60) as resp:
+                result["body"] = resp.read().decode()
+                return
+        except (ConnectionError, http.client.RemoteDisconnected, urllib.error.URLError) as exc:
+            if isinstance(exc, urllib.error.HTTPError) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _session(dap_port: int, app_port: int, local_path: Path, substitute: list[dict[str, str]] | None,

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -20,6 +21,11 @@ func main() {
 	addr := flag.String("addr", ":8080", "listen address")
 	flag.Parse()
 	http.HandleFunc("/greet/", greet)
+	// Bind first, then say so: the tests wait for this line, so it must mean the socket accepts.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
 	log.Printf("debugapp listening on %s", *addr)
-	log.Fatal(http.ListenAndServe(*addr, nil))
+	log.Fatal(http.Serve(ln, nil))
 }
