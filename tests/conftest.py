@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.parts import CREATED_IMAGES_ENV, DOCKER, OCI_SCHEMAS, created_images, remove_images, require, upx_path
+from tests.support.parts import (
+    CREATED_IMAGES_ENV,
+    DOCKER,
+    OCI_SCHEMAS,
+    created_images,
+    remove_images,
+    require,
+    require_upx,
+    upx_path,
+)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -107,7 +116,4 @@ def _upx_for_every_slimgo() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def upx() -> str:
-    path = upx_path()
-    require(path is not None, "UPX is not installed (apt install upx-ucl) and ../shared/tools/upx/upx is absent")
-    assert path is not None
-    return path
+    return require_upx(upx_path())

@@ -31,7 +31,7 @@ from tests.support.images import (
     serve_on_bridge,
     upx_release,
 )
-from tests.support.parts import HELLO, REPO, require, unique_tag
+from tests.support.parts import HELLO, REPO, require, require_upx, unique_tag
 from tests.support.registry import registry
 
 pytestmark = pytest.mark.integration
@@ -239,9 +239,8 @@ def test_arm_variant_reaches_goarm(tmp_path: Path, docker: str, images: dict[str
 
 def test_upx_recipe_builds_packs_and_runs(tmp_path: Path, docker: str, images: dict[str, str],
                                           tags: list[str]) -> None:
-    upx = find_upx(UPX_SHARED)
-    require(upx is not None, "no UPX binary (SLIMGO_UPX, PATH or ../shared/tools/upx/upx)")
-    assert upx is not None
+    found = find_upx(UPX_SHARED)
+    upx = Path(require_upx(str(found) if found is not None else None))
     version = subprocess.run([str(upx), "--version"], capture_output=True, text=True).stdout.split()[1]
     # A small program: `upx --best --lzma` takes seconds per MiB on this machine.
     src = _module(tmp_path / "small", {"go.mod": "module example.com/small\n\ngo 1.22\n",
