@@ -22,30 +22,21 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import parts  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
 
 DOCKER = "/usr/bin/docker"
 TAG = "slimgo-bench/inspect-debian:1"
 PACKAGES = "build-essential,python3,git,golang-1.19-go,perl,vim,openssh-client,locales,curl"
 
 
-def measure(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, rusage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) not in ok:
-        err = proc.stderr.read().decode()[-500:] if proc.stderr else ""
-        raise RuntimeError(f"{' '.join(cmd)} failed: {err}")
-    return elapsed, rusage.ru_maxrss * 1024
-
-
-def sh(*cmd: str, **kw: object) -> str:
-    return subprocess.run(list(cmd), check=True, capture_output=True, text=True, **kw).stdout  # type: ignore[call-overload, no-any-return]
+def sh(*cmd: str) -> str:
+    return parts.sh(*cmd).stdout
 
 
 def debootstrap(dest: Path) -> None:
@@ -106,8 +97,8 @@ def main() -> int:
             results = {}
             for name, cmd, ok in (("slimgo inspect --ci", slim, (0, 1)), ("dive --ci", dive_ci, (0, 1)),
                                   ("tar -tv of every layer", listing, (0,))):
-                measure(cmd, ok)  # warm the page cache and imports
-                runs = [measure(cmd, ok) for _ in range(args.runs)]
+                parts.measure(cmd, ok)  # warm the page cache and imports
+                runs = [parts.measure(cmd, ok) for _ in range(args.runs)]
                 results[name] = (statistics.median(t for t, _ in runs), max(r for _, r in runs))
             doc = json.loads(subprocess.run(slim, capture_output=True, text=True).stdout)
             dive_json = work / "dive.json"

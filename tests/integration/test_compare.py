@@ -1,5 +1,5 @@
 """slimgo compare on the example and on a real program from the module proxy, in the real Docker engine.
-The assertions encode ../shared/FACTS.md as measured outcomes."""
+The assertions encode known facts (e.g. `-s -w` keeps panic file:line) as measured outcomes."""
 
 from __future__ import annotations
 
