@@ -29,6 +29,7 @@ from .stages.bases import BaseChoice, choose_bases
 from .stages.compile import compile_all
 from .stages.plan import BuildPlan, BuildRequest, plan
 from .stages.publish import Publication, check_outputs, publish, sinks_for
+from .stages.sign import signing
 
 if TYPE_CHECKING:
     from .upx.stage import UpxStage
@@ -115,6 +116,8 @@ class BuildResult:
             "upx": self.upx,
             "attachments": [{"artifact_type": a.artifact_type, "digest": a.digest, "subject": a.subject.digest}
                             for a in pub.published.attachments],
+            "signatures": [{"kind": m.kind, "tag": m.tag, "subject": m.subject, "layers": len(m.layers)}
+                           for m in pub.published.local_signatures()],
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "notes": self.notes,
             "debug": self.debug,
@@ -193,11 +196,12 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
         with clock("assemble"):
             assembled = assemble_build(p, compiled.binaries, bases.remote, work, cache if p.cache else None, progress)
             attachments = attest(p, assembled.images, assembled.facts)
+            signed = signing(p.signer, assembled.artifact, attachments, p.tags[0].name)
         upx = _upx_stage(p)
         if upx is not None:
             upx.check_unchanged()  # the layers hold the bytes that were verified
         with clock("write"):
-            publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress, attachments)
+            publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress, attachments, signed)
             debug = _debug_client(p, assembled.images[0].binary)
         committed = True
         progress("every output is in place")

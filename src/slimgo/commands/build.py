@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, json_options, split_list
+from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, json_options, key_signer, split_list
 
 if TYPE_CHECKING:
     from ..many.build import ManyRequest, ManyResult
@@ -124,6 +124,9 @@ def naming_of(naming: str | None) -> Naming:
               help="SBOM attached to every image as an OCI 1.1 referrer (SPDX 2.3 or CycloneDX 1.6 JSON).")
 @click.option("--provenance/--no-provenance", default=True, show_default=True,
               help="Attach SLSA v1 provenance (in-toto) to every image as an OCI 1.1 referrer.")
+@click.option("--sign-key", type=click.Path(path_type=Path), metavar="FILE",
+              help="Sign the image and its SBOM/provenance with a cosign key (password: $COSIGN_PASSWORD, else "
+                   "asked on the terminal).")
 @json_options
 def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, build_tags: str | None, env: tuple[str, ...],
           base: str | None, user: str | None, platforms: str | None, compression: str | None,
@@ -134,7 +137,7 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
           upx_path: str | None, reference: bool, no_reference: bool, no_cache: bool,
           debug: bool | None, debug_continue: bool | None, delve_version: str | None, debug_config: Path | None,
           trimpath: bool | None, naming: str | None, jobs: int | None, sbom: str, provenance: bool,
-          json_out: bool) -> int:
+          sign_key: Path | None, json_out: bool) -> int:
     """Compile Go main packages (DIR, module/path@version, ./... patterns) into minimal OCI images, daemonlessly.
 
     One TARGET that names one program builds one image (the default is `.`). Several TARGETs, a `...`
@@ -159,7 +162,7 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
         insecure_registries=list(insecure), credentials=credentials(username, password_stdin),
         debug_config=debug_config,
         upx_path=upx_path,
-        sbom=sbom, provenance=provenance,
+        sbom=sbom, provenance=provenance, signer=key_signer(sign_key) if sign_key is not None else None,
     )
     if len(targets) > 1 or any(is_pattern(t) for t in targets) or naming or jobs is not None:
         from ..many.build import DEFAULT_JOBS, ManyRequest

@@ -11,14 +11,16 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import SlimgoError
+from ..errors import BadInput, SlimgoError
 
 if TYPE_CHECKING:
     from ..registry.auth import CredentialSource
+    from ..supplychain.sign import KeySigner
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 
@@ -100,6 +102,20 @@ def credentials(username: str | None, password_stdin: bool) -> CredentialSource:
     if username:
         return CredentialSource(explicit=Credentials(username, sys.stdin.readline().rstrip("\n")))
     return CredentialSource()
+
+
+def key_signer(path: Path) -> KeySigner:
+    """--sign-key: the password is $COSIGN_PASSWORD (as cosign reads it), else one line typed on the terminal.
+    A pipe is refused rather than read: stdin may carry --password-stdin's registry password."""
+    from ..supplychain.cosignkey import load_private_key
+    from ..supplychain.sign import KeySigner
+
+    password = os.environ.get("COSIGN_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise BadInput(f"--sign-key {path}: no password: set $COSIGN_PASSWORD (stdin is not a terminal)")
+        password = click.prompt(f"Password for {path}", hide_input=True, default="", show_default=False, err=True)
+    return KeySigner(load_private_key(path, password))
 
 
 def report_error(exc: SlimgoError) -> int:

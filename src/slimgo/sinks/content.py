@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..oci.mediatypes import OCI_INDEX
-from ..oci.model import Image, Index, canonical_json
+from ..oci.mediatypes import OCI_INDEX, OCI_MANIFEST
+from ..oci.model import Descriptor, Image, Index, canonical_json, sha256
 from ..oci.reference import Reference
 from ..supplychain.attach import EMPTY, EMPTY_BYTES, Attachment
+from ..supplychain.sign import ATT, SIG, CosignManifest, Signing, docker_reference
 
 LAYOUT_FILE = "oci-layout"
 LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
@@ -22,6 +23,7 @@ class Published:
     artifact: Image | Index
     tags: tuple[Reference, ...] = ()
     attachments: tuple[Attachment, ...] = ()  # SBOMs, provenance: untagged, their subject is an image
+    signing: Signing | None = None  # --sign-key: cosign's `.sig`/`.att` manifests, made per repository
 
     @property
     def digest(self) -> str:
@@ -38,6 +40,12 @@ class Published:
             if p.arch == arch and (not variant or p.variant == variant):
                 return img
         return self.images[0]
+
+    def local_signatures(self) -> tuple[CosignManifest, ...]:
+        """The `.sig`/`.att` manifests of a layout or archive, which name the first tag's repository."""
+        if self.signing is None:
+            return ()
+        return self.signing.manifests(docker_reference(self.tags[0]) if self.tags else "")
 
 
 @dataclass(frozen=True)
@@ -68,25 +76,42 @@ def blob_items(pub: Published) -> list[FileItem]:
         add_bytes(EMPTY_BYTES, EMPTY.digest)
         add_bytes(att.blob, att.blob_descriptor.digest)
         add_bytes(att.manifest_bytes, att.digest)
+    for sig in pub.local_signatures():
+        for digest, blob in sig.blobs:
+            add_bytes(blob, digest)
+        add_bytes(sig.config_bytes, sha256(sig.config_bytes))
+        add_bytes(sig.manifest_bytes, sig.digest)
     return [items[k] for k in sorted(items)]
+
+
+# `cosign save` marks a layout's entries with this annotation; `cosign verify --local-image` reads it.
+COSIGN_KIND = "kind"
+COSIGN_KINDS = {SIG: "dev.cosignproject.cosign/sigs", ATT: "dev.cosignproject.cosign/atts"}
 
 
 def index_json(pub: Published) -> bytes:
     """The layout's index.json: one entry per tag (ref.name is the tag, as skopeo's oci:DIR:TAG reads), then
-    one untagged entry per attachment (found by its `artifactType` and its manifest's `subject`)."""
+    one untagged entry per attachment (found by its `artifactType` and its manifest's `subject`), then, when
+    signed, cosign's `.sig`/`.att` manifests tagged as in a registry and marked as `cosign save` marks them."""
     entries = []
     tags = pub.tags or (None,)
+    signatures = pub.local_signatures()
     for ref in tags:
         ann = {}
         if ref is not None:
             ann = {"org.opencontainers.image.ref.name": ref.tag or "latest",
                    "io.containerd.image.name": f"{ref.name}:{ref.tag or 'latest'}"}
+        if signatures:
+            ann[COSIGN_KIND] = "dev.cosignproject.cosign/" + ("image" if isinstance(pub.artifact, Image) else "imageIndex")
         if isinstance(pub.artifact, Image):
             # the platform lets readers that filter by it (syft's oci-dir) tell the image from its referrers
             entries.append(pub.artifact.descriptor(ann, with_platform=True).to_json())
         else:
             entries.append(pub.artifact.descriptor(ann).to_json())
     entries += [att.descriptor().to_json() for att in pub.attachments]
+    for sig in signatures:
+        entries.append(Descriptor(OCI_MANIFEST, sig.digest, len(sig.manifest_bytes), tuple(sorted({
+            "org.opencontainers.image.ref.name": sig.tag, COSIGN_KIND: COSIGN_KINDS[sig.kind]}.items()))).to_json())
     return canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX,
                            "manifests": entries})
 

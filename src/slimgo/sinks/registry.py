@@ -11,9 +11,10 @@ from io import BytesIO
 from typing import TYPE_CHECKING
 
 from ..oci.mediatypes import OCI_INDEX, OCI_MANIFEST
-from ..oci.model import Image, Index, Layer
+from ..oci.model import Image, Index, Layer, sha256
 from ..oci.reference import Reference
 from ..supplychain.attach import EMPTY, EMPTY_BYTES, Attachment, fallback_tag, referrers_index
+from ..supplychain.sign import Signing, docker_reference
 from .content import Published
 from .sink import SinkResult
 
@@ -69,6 +70,21 @@ def push_attachments(reg: Registry, repo: str, attachments: tuple[Attachment, ..
         reg.put_manifest(repo, tag, body, OCI_INDEX)
 
 
+def push_signatures(reg: Registry, ref: Reference, signing: Signing | None) -> None:
+    """cosign's tag scheme: blobs, then each `sha256-<hex>.sig`/`.att` manifest, merged with the signatures
+    already under that tag (cosign appends likewise), so another key's signature survives a re-push."""
+    if signing is None:
+        return
+    repo = ref.repository
+    for sig in signing.manifests(docker_reference(ref)):
+        for digest, blob in sig.blobs:
+            reg.push_blob(repo, digest, len(blob), partial(BytesIO, blob))
+        merged = sig.merged(reg.find_manifest(repo, sig.tag))
+        config = merged.config_bytes
+        reg.push_blob(repo, sha256(config), len(config), partial(BytesIO, config))
+        reg.put_manifest(repo, sig.tag, merged.manifest_bytes, OCI_MANIFEST)
+
+
 def push(pub: Published, reg: Registry, refs: tuple[Reference, ...]) -> list[str]:
     """Push to every ref (same registry); returns NAME@DIGEST per ref."""
     out = []
@@ -84,6 +100,7 @@ def push(pub: Published, reg: Registry, refs: tuple[Reference, ...]) -> list[str
             img = pub.artifact
             reg.put_manifest(repo, tag, img.manifest_bytes, img.manifest_media_type)
         push_attachments(reg, repo, pub.attachments)
+        push_signatures(reg, ref, pub.signing)
         out.append(f"{ref.short_name}@{pub.digest}")
     return out
 

@@ -35,6 +35,7 @@ from .refs import push_refs
 
 if TYPE_CHECKING:
     from ..registry.auth import CredentialSource
+    from ..supplychain.sign import Signer
 
 
 @dataclass
@@ -58,6 +59,7 @@ class BuildRequest:
     upx_path: str | None = None  # --upx-path; else $SLIMGO_UPX, else PATH
     sbom: str = "spdx"  # spdx, cyclonedx or none: attached to every image as an OCI 1.1 referrer
     provenance: bool = True  # SLSA v1 provenance, attached likewise
+    signer: Signer | None = None  # --sign-key: the key is read and decrypted before this request is made
 
 
 class BinaryTransform(Protocol):
@@ -121,6 +123,7 @@ class BuildPlan:
     notes: tuple[str, ...] = ()
     sbom: str = "spdx"
     provenance: bool = True
+    signer: Signer | None = None
     post_compile: tuple[BinaryTransform, ...] = ()
     extra_layers: tuple[ExtraLayer, ...] = ()
     debug: DebugPlan | None = None  # --debug: also one of extra_layers
@@ -191,7 +194,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         user=config_mod.check_user(cfg.user) if cfg.user is not None else None,
         reference_build=req.reference_build, cache=req.cache, notes=tuple(notes),
         extra_layers=(debug,) if debug is not None else (), debug=debug,
-        sbom=_sbom_format(req.sbom), provenance=req.provenance)
+        sbom=_sbom_format(req.sbom), provenance=req.provenance, signer=req.signer)
 
 
 def _sbom_format(value: str) -> str:

@@ -17,6 +17,7 @@ from ..sinks.layout import LayoutSink
 from ..sinks.registry import RegistrySink
 from ..sinks.sink import MultiSink, Sink
 from ..supplychain.attach import Attachment
+from ..supplychain.sign import Signing
 from .plan import Outputs
 
 Progress = Callable[[str], None]
@@ -53,8 +54,8 @@ class Publication:
 
 
 def publish(artifact: Image | Index, tags: tuple[Reference, ...], sinks: MultiSink, outputs: Outputs,
-            progress: Progress, attachments: tuple[Attachment, ...] = ()) -> Publication:
-    pub = Published(artifact, tags, attachments)
+            progress: Progress, attachments: tuple[Attachment, ...] = (), signing: Signing | None = None) -> Publication:
+    pub = Published(artifact, tags, attachments, signing)
     r = sinks.publish(pub, progress)
     refs = list(r.pushed) if outputs.push else [ref.with_digest(pub.digest) for ref in tags]
     written = dict(r.outputs)
