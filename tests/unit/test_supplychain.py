@@ -175,7 +175,8 @@ def test_layout_and_archive_carry_referrers_without_changing_the_image(tmp_path:
     assert failed.code == 1 and failed.json()["error"]["code"] == 1
     seen = run("inspect", f"oci:{tmp_path / 'l'}", "--json")
     assert seen.code == 0, seen.err
-    assert seen.json()["attestations"] == {"sbom": ["spdx"], "provenance": True, "signature": None,
+    assert seen.json()["attestations"] == {"sbom": ["spdx"], "provenance": True, "signature": False,
+                                           "signed_attestations": False,
                                            "checked": "index.json"}
     assert run("inspect", f"oci:{tmp_path / 'plain'}", "--json").json()["attestations"]["sbom"] == []
 

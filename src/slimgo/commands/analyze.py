@@ -24,6 +24,7 @@ class ImageAnalysis:
     # ELF files that could not be parsed: (platform, path in image, reason). One damaged file (often not
     # even Go) must not hide the analysis of the others.
     unreadable: list[tuple[str, str, str]] = field(default_factory=list)
+    attestations: dict[str, Any] | None = None  # supplychain.referrers.Attested: SBOM, provenance, signatures
 
     def to_json(self) -> dict[str, Any]:
         from ..binary.analysis import SCHEMA_VERSION
@@ -33,7 +34,8 @@ class ImageAnalysis:
                 "binaries": [{**a.to_json(), "platform": plat, "image_path": path}
                              for plat, path, a in self.binaries],
                 "unreadable": [{"platform": plat, "image_path": path, "error": why}
-                               for plat, path, why in self.unreadable]}
+                               for plat, path, why in self.unreadable],
+                "attestations": self.attestations}
 
 
 def image_spec(target: str) -> str | None:
@@ -79,6 +81,7 @@ def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAn
                         continue
                     if a.is_go or binary is not None:
                         result.binaries.append((image.platform.key, f.path, a))
+        result.attestations = _attestations(spec)
         if binary is not None and not result.binaries:
             listed = ", ".join(sorted(set(seen))) or "none"
             raise BadInput(f"{spec}: no ELF file at {binary} (ELF files in the image: {listed})")
@@ -93,6 +96,14 @@ def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAn
     single = analyze_file(path)
     single.path = display_name(single.path)
     return single
+
+
+def _attestations(spec: str) -> dict[str, Any]:
+    """What refers to the image (analyze reads local images only: layouts and archives hold referrers and
+    cosign's tags in index.json; the engine holds none, which the result says)."""
+    from ..supplychain.referrers import attested
+
+    return attested(spec, None).to_json()
 
 
 def diff(old_path: str, new_path: str) -> Diff:
@@ -149,6 +160,10 @@ def render_or_json(result: Analysis | ImageAnalysis, top: int, by: str, json_out
             ui.note(f"no Go binaries found in {result.ref}")
         for platform, path, why in result.unreadable:
             ui.note(f"{platform} {path}: not analyzed ({why})")
+        if result.attestations is not None:
+            from ..report.inspect_view import attached_line
+
+            ui.out.print(attached_line(result.attestations))
         for platform, version in result.debug_delve.items():
             ui.out.print(f"[yellow]debug image[/] ({platform}): Delve {version} (label dev.slimgo.debug)")
         for platform, path, a in result.binaries:

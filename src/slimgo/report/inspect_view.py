@@ -45,6 +45,14 @@ def _surface_rows(s: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return rows
 
 
+def attached_line(att: dict[str, Any]) -> str:
+    """`attestations` (supplychain.referrers.Attested) in one line; shared by inspect and analyze."""
+    sig = {True: "signed (cosign .sig tag)", False: "no signature", None: "signature not checked"}[att["signature"]]
+    signed = {True: " · signed attestations (cosign .att tag)", False: "", None: ""}[att.get("signed_attestations")]
+    return (f"[bold]Attached[/]: SBOM {', '.join(att['sbom']) or 'none'} · provenance "
+            f"{'yes' if att['provenance'] else 'none'} · {sig}{signed}")
+
+
 def render(doc: dict[str, Any], console: Console) -> None:
     t = doc["totals"]
     console.print(f"[bold]{doc['image']}[/] {doc['platform']}  {t['layers']} layers · pull "
@@ -52,9 +60,7 @@ def render(doc: dict[str, Any], console: Console) -> None:
                   f"{t['files']} files, {human_bytes(t['file_bytes'])}")
     att = doc.get("attestations")
     if att is not None:
-        sig = {True: "signed (cosign .sig tag)", False: "no signature", None: "signature not checked"}[att["signature"]]
-        console.print(f"[bold]Attached[/]: SBOM {', '.join(att['sbom']) or 'none'} · provenance "
-                      f"{'yes' if att['provenance'] else 'none'} · {sig}")
+        console.print(attached_line(att))
     if doc["debug_image"]:
         console.print("[bold yellow]debug image[/] (label dev.slimgo.debug=true): built for debugging, not for "
                       "production")

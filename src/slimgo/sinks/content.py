@@ -10,7 +10,7 @@ from ..oci.mediatypes import OCI_INDEX, OCI_MANIFEST
 from ..oci.model import Descriptor, Image, Index, canonical_json, sha256
 from ..oci.reference import Reference
 from ..supplychain.attach import EMPTY, EMPTY_BYTES, Attachment
-from ..supplychain.sign import ATT, SIG, CosignManifest, Signing, docker_reference
+from ..supplychain.sign import IMAGE_KIND, INDEX_KIND, KIND_ANNOTATION, KINDS, CosignManifest, Signing, docker_reference
 
 LAYOUT_FILE = "oci-layout"
 LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
@@ -84,11 +84,6 @@ def blob_items(pub: Published) -> list[FileItem]:
     return [items[k] for k in sorted(items)]
 
 
-# `cosign save` marks a layout's entries with this annotation; `cosign verify --local-image` reads it.
-COSIGN_KIND = "kind"
-COSIGN_KINDS = {SIG: "dev.cosignproject.cosign/sigs", ATT: "dev.cosignproject.cosign/atts"}
-
-
 def index_json(pub: Published) -> bytes:
     """The layout's index.json: one entry per tag (ref.name is the tag, as skopeo's oci:DIR:TAG reads), then
     one untagged entry per attachment (found by its `artifactType` and its manifest's `subject`), then, when
@@ -102,7 +97,7 @@ def index_json(pub: Published) -> bytes:
             ann = {"org.opencontainers.image.ref.name": ref.tag or "latest",
                    "io.containerd.image.name": f"{ref.name}:{ref.tag or 'latest'}"}
         if signatures:
-            ann[COSIGN_KIND] = "dev.cosignproject.cosign/" + ("image" if isinstance(pub.artifact, Image) else "imageIndex")
+            ann[KIND_ANNOTATION] = IMAGE_KIND if isinstance(pub.artifact, Image) else INDEX_KIND
         if isinstance(pub.artifact, Image):
             # the platform lets readers that filter by it (syft's oci-dir) tell the image from its referrers
             entries.append(pub.artifact.descriptor(ann, with_platform=True).to_json())
@@ -111,7 +106,7 @@ def index_json(pub: Published) -> bytes:
     entries += [att.descriptor().to_json() for att in pub.attachments]
     for sig in signatures:
         entries.append(Descriptor(OCI_MANIFEST, sig.digest, len(sig.manifest_bytes), tuple(sorted({
-            "org.opencontainers.image.ref.name": sig.tag, COSIGN_KIND: COSIGN_KINDS[sig.kind]}.items()))).to_json())
+            "org.opencontainers.image.ref.name": sig.tag, KIND_ANNOTATION: KINDS[sig.kind]}.items()))).to_json())
     return canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX,
                            "manifests": entries})
 

@@ -33,6 +33,7 @@ from ..oci.digest import Digest, read_verified, verifying
 from ..oci.mediatypes import INDEXES, MANIFESTS
 from ..oci.transports import DOCKER_ARCHIVE, DOCKER_DAEMON, OCI_LAYOUT, TRANSPORTS, ImageSpec, split
 from ..platform import Platform
+from ..supplychain.sign import KIND_ANNOTATION, SIGNATURE_KINDS
 
 REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -120,8 +121,8 @@ def _images_from_index(blobs: _Blobs, index: dict[str, Any], ref: str, wanted_ta
     stack = [(d, 1) for d in reversed(top)]
     while stack:
         desc, depth = stack.pop()
-        if desc.digest in seen or desc.artifact_type:  # SBOMs and provenance refer to images; they are none
-            continue
+        if desc.digest in seen or desc.artifact_type or desc.annotations.get(KIND_ANNOTATION) in SIGNATURE_KINDS:
+            continue  # SBOMs, provenance and cosign's signatures refer to images; they are none
         seen.add(desc.digest)
         if len(seen) > MAX_MANIFESTS:
             raise ImageFormatError(f"{ref}: more than {MAX_MANIFESTS} manifests reachable from the index")

@@ -21,7 +21,9 @@ from ..oci import transports
 from ..oci.mediatypes import INDEXES
 from ..platform import Platform
 from .attach import fallback_tag
+from .sign import KIND_ANNOTATION, SIGNATURE_KINDS
 
+REF_NAME = "org.opencontainers.image.ref.name"
 MAX_JSON = 4 << 20  # manifests and indexes
 MAX_DOCUMENT = 64 << 20  # an SBOM of tens of thousands of packages is still far below this
 
@@ -74,9 +76,10 @@ def _pick(manifests: list[dict[str, Any]], platform: Platform | None, what: str)
 
 def _subject_digest(top: dict[str, Any], tag: str | None, store: Store, platform: Platform | None, what: str) -> str:
     """The image manifest the referrers name: the tagged (or first) image entry, down through an index."""
-    entries = [m for m in top.get("manifests") or [] if isinstance(m, dict) and not m.get("artifactType")]
+    entries = [m for m in top.get("manifests") or [] if isinstance(m, dict) and not m.get("artifactType")
+               and (m.get("annotations") or {}).get(KIND_ANNOTATION) not in SIGNATURE_KINDS]
     if tag is not None:
-        entries = [m for m in entries if (m.get("annotations") or {}).get("org.opencontainers.image.ref.name") == tag]
+        entries = [m for m in entries if (m.get("annotations") or {}).get(REF_NAME) == tag]
     if not entries:
         raise BadInput(f"{what}: no image" + (f" tagged {tag!r}" if tag else ""))
     desc = entries[0]
@@ -153,13 +156,20 @@ def _store(read: Reader) -> Store:
 
 
 def local_referrers(text: str, platform: Platform | None = None) -> list[Referrer]:
+    return _local_found(text, platform)[1]
+
+
+def _local_found(text: str, platform: Platform | None) -> tuple[str, list[Referrer], set[str]]:
+    """The subject digest, its referrers, and the layout's tag names (cosign's `.sig`/`.att` are tags there)."""
     spec = transports.split(text)
     if spec.transport not in (transports.OCI_LAYOUT, transports.DOCKER_ARCHIVE):
         raise BadInput(f"{text}: expected {transports.OCI_LAYOUT.syntax}, {transports.DOCKER_ARCHIVE.syntax} "
                        "or a registry reference")
     top, tag, store = _local(spec)
     subject = _subject_digest(top, tag, store, platform, text)
-    return _referrers_in([m for m in top.get("manifests") or [] if isinstance(m, dict)], subject, store, text)
+    listing = [m for m in top.get("manifests") or [] if isinstance(m, dict)]
+    names = {str((m.get("annotations") or {}).get(REF_NAME)) for m in listing}
+    return subject, _referrers_in(listing, subject, store, text), names
 
 
 def registry_referrers(text: str, registry_for: Any, platform: Platform | None = None) -> list[Referrer]:
@@ -198,16 +208,18 @@ def find_referrers(text: str, registry_for: Any, platform: Platform | None = Non
 
 @dataclass(frozen=True)
 class Attested:
-    """What `inspect` reports: which documents refer to the image, and whether a cosign signature exists."""
+    """What `inspect` and `analyze` report: which documents refer to the image, and whether cosign's signature
+    and signed attestations exist (their tags are looked up; verifying them needs the public key: cosign)."""
 
     sbom: tuple[str, ...]  # "spdx", "cyclonedx"
     provenance: bool
-    signature: bool | None  # None: not knowable here (cosign's `.sig` tag lives only in registries)
+    signature: bool | None  # None: not knowable here (the Docker engine keeps neither referrers nor tags)
     checked: str  # where the referrers were looked up, or why they could not be
+    signed_attestations: bool | None = None  # cosign's `sha256-<hex>.att`
 
     def to_json(self) -> dict[str, Any]:
         return {"sbom": list(self.sbom), "provenance": self.provenance, "signature": self.signature,
-                "checked": self.checked}
+                "signed_attestations": self.signed_attestations, "checked": self.checked}
 
 
 SBOM_TYPES = {"application/spdx+json": "spdx", "application/vnd.cyclonedx+json": "cyclonedx"}
@@ -216,24 +228,27 @@ PROVENANCE_TYPE = "application/vnd.in-toto+json"
 
 def attested(text: str, registry_for: Any, platform: Platform | None = None) -> Attested:
     """Never fails the caller: a store that cannot hold referrers (the engine, a `docker save` tar) says so."""
-    signature: bool | None = None
     try:
-        if transports.is_local(text):
-            found, where = find_referrers(text, registry_for, platform), "index.json"
+        if transports.is_local(text, offline_only=True):
+            subject, found, names = _local_found(text, platform)
+            where = "index.json"
+            signature, signed = (f"{fallback_tag(subject)}.{kind}" in names for kind in ("sig", "att"))
+        elif transports.is_local(text):
+            raise BadInput(f"{text}: the Docker engine keeps no referrers; use a layout, an archive or a registry")
         else:
             subject, found = _registry(text, registry_for, platform)
             where = "registry referrers (API or sha256-<hex> tag)"
-            signature = _has_cosign_signature(text, registry_for, subject)
+            signature, signed = (_has_cosign_tag(text, registry_for, subject, kind) for kind in ("sig", "att"))
     except (BadInput, CheckFailed) as e:
         return Attested((), False, None, str(e))
     types = [r.artifact_type for r in found]
     return Attested(tuple(SBOM_TYPES[t] for t in types if t in SBOM_TYPES), PROVENANCE_TYPE in types, signature,
-                    where)
+                    where, signed)
 
 
-def _has_cosign_signature(text: str, registry_for: Any, subject: str) -> bool:
-    """cosign's tag scheme: the signature manifest is tagged `sha256-<hex>.sig` beside the image."""
+def _has_cosign_tag(text: str, registry_for: Any, subject: str, kind: str) -> bool:
+    """cosign's tag scheme: `sha256-<hex>.sig` (signatures) and `.att` (attestations) beside the image."""
     from ..oci.reference import Reference
 
     ref = Reference.parse(text)
-    return registry_for(ref.registry).find_manifest(ref.repository, fallback_tag(subject) + ".sig") is not None
+    return registry_for(ref.registry).find_manifest(ref.repository, f"{fallback_tag(subject)}.{kind}") is not None

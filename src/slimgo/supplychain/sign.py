@@ -41,6 +41,12 @@ PREDICATE_SPDX = "https://spdx.dev/Document"
 PREDICATE_CYCLONEDX = "https://cyclonedx.org/bom"
 PREDICATE_SLSA1 = "https://slsa.dev/provenance/v1"
 SIG, ATT = "sig", "att"
+# `cosign save` marks a layout's entries with this annotation, and `cosign verify --local-image` reads it;
+# readers of images skip the `.sig`/`.att` entries by it (they are manifests, but not images).
+KIND_ANNOTATION = "kind"
+KINDS = {SIG: "dev.cosignproject.cosign/sigs", ATT: "dev.cosignproject.cosign/atts"}
+IMAGE_KIND, INDEX_KIND = "dev.cosignproject.cosign/image", "dev.cosignproject.cosign/imageIndex"
+SIGNATURE_KINDS = frozenset(KINDS.values())
 
 
 @dataclass(frozen=True)
