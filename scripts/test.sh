@@ -27,11 +27,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}" >/dev/null
 fi
 
-# crane reads the SBOM/provenance referrers back as an independent OCI client (from the Go module proxy).
-if ! command -v crane >/dev/null && [ ! -x "$(go env GOPATH)/bin/crane" ]; then
-  echo "installing crane" >&2
-  go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
-fi
+# Go programs from the module proxy: crane reads the SBOM/provenance referrers back as an independent OCI
+# client; cosign verifies `build --sign-key`'s signatures and attestations; syft's scan is compared with
+# slimgo's SBOM. A cold syft build takes minutes on 2 cores (the Go caches keep it for the next run).
+go_tool() {  # NAME MODULE@VERSION
+  if ! command -v "$1" >/dev/null && [ ! -x "$(go env GOPATH)/bin/$1" ]; then
+    echo "installing $1" >&2
+    go install "$2"
+  fi
+}
+go_tool crane github.com/google/go-containerregistry/cmd/crane@v0.22.1
+go_tool cosign github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
+go_tool syft github.com/anchore/syft/cmd/syft@v1.57.1
 
 # Debian's registry package starts its own service on :5000 on some systems; tests run their own.
 if ! /usr/bin/docker info >/dev/null 2>&1; then

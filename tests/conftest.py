@@ -67,15 +67,31 @@ def skopeo() -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
-def crane() -> str:
-    """go-containerregistry's crane, an independent OCI client (scripts/test.sh installs it with go install)."""
+def go_tool(name: str, install: str) -> str:
+    """A Go program scripts/test.sh installs with `go install` (PATH, else $(go env GOPATH)/bin)."""
     gopath = subprocess.run(["go", "env", "GOPATH"], capture_output=True, text=True).stdout.strip() \
         if shutil.which("go") else ""
-    path = shutil.which("crane") or next((str(p) for p in [Path(gopath) / "bin" / "crane"] if gopath and p.is_file()),
-                                         None)
-    require(path is not None, "crane is not installed (go install github.com/google/go-containerregistry/cmd/crane)")
+    path = shutil.which(name) or next((str(p) for p in [Path(gopath) / "bin" / name] if gopath and p.is_file()), None)
+    require(path is not None, f"{name} is not installed (go install {install})")
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def crane() -> str:
+    """go-containerregistry's crane, an independent OCI client."""
+    return go_tool("crane", "github.com/google/go-containerregistry/cmd/crane@v0.22.1")
+
+
+@pytest.fixture(scope="session")
+def cosign() -> str:
+    """sigstore's cosign: the verifier of slimgo's signatures and attestations."""
+    return go_tool("cosign", "github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5")
+
+
+@pytest.fixture(scope="session")
+def syft() -> str:
+    """anchore's syft: an independent SBOM scanner to compare slimgo's SBOM with."""
+    return go_tool("syft", "github.com/anchore/syft/cmd/syft@v1.57.1")
 
 
 @pytest.fixture(scope="session")

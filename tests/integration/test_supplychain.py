@@ -110,3 +110,22 @@ def test_registry_fallback_tag_is_read_by_crane_skopeo_and_slimgo(built: Any, cr
     listing = json.loads(subprocess.run([crane, "manifest", "--insecure", f"{host}/{REPO}:sha256-{subject[7:]}"],
                                         capture_output=True, check=True).stdout)
     assert [m["artifactType"] for m in listing["manifests"]] == [SPDX, INTOTO, CDX]
+
+
+def test_syft_scanning_the_image_finds_the_modules_the_sbom_lists(built: Any, syft: str) -> None:
+    """syft reads the binary's build info from the image's layers; slimgo wrote it from the same build info
+    without scanning. The Go modules (with versions) must be the same set; what only slimgo lists is the
+    image and the base it knows it used (syft cannot tell a CA bundle's certifi version from its bytes)."""
+    layout = built["tmp"] / "l1"
+    scan = subprocess.run([syft, "scan", f"oci-dir:{layout}", "-o", "json", "-q"], capture_output=True, text=True,
+                          timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(built["tmp"]),
+                                            "SYFT_CHECK_FOR_APP_UPDATE": "false"})
+    assert scan.returncode == 0, scan.stderr
+    found = json.loads(scan.stdout)
+    assert found["source"]["metadata"]["manifestDigest"] == built["first"]["image_digest"]
+    syft_go = {a["purl"] for a in found["artifacts"] if a["type"] == "go-module"}
+    sbom = json.loads(slimgo("sbom", f"oci:{layout}").out)
+    purls = {r["referenceLocator"] for p in sbom["packages"] for r in p.get("externalRefs") or []}
+    slimgo_go = {p for p in purls if p.startswith("pkg:golang/")}
+    assert syft_go == slimgo_go and len(slimgo_go) >= 2  # the main module and stdlib at least
+    assert {p.split(":")[1].split("/")[0] for p in purls - slimgo_go} == {"oci", "pypi"}  # image, base, certifi, tzdata
