@@ -177,3 +177,25 @@ def test_a_signed_layout_lists_signatures_as_cosign_save_does(tmp_path: Path, si
     assert (plain.signature, plain.signed_attestations) == (False, False)
     shown = run("analyze", f"oci:{tmp_path / 'l'}", "--json")
     assert shown.code == 0 and shown.json()["attestations"]["signature"] is True
+
+
+def test_an_index_and_each_platform_image_are_signed(tmp_path: Path, signer: KeySigner) -> None:
+    """As `cosign sign --recursive`: a verifier given the index digest or a platform digest finds a signature;
+    each platform's attestations are about that platform's image."""
+    from slimgo.oci.model import make_index
+    from slimgo.platform import Platform
+
+    amd, arm = _image(tmp_path, "linux/amd64", b"a"), _image(tmp_path, "linux/arm64", b"b")
+    atts = tuple(attach(img.descriptor(), spdx.MEDIA_TYPE, b"{}") for img in (amd, arm))
+    index = make_index([amd, arm])
+    signed = signing(signer, index, atts, "demo")
+    assert signed is not None
+    made = signed.manifests("index.docker.io/library/demo")
+    assert [(m.kind, m.subject) for m in made] == [("sig", index.digest), ("sig", amd.digest), ("sig", arm.digest),
+                                                   ("att", amd.digest), ("att", arm.digest)]
+    LayoutSink(tmp_path / "l").publish(Published(index, (Reference.parse("demo:1"),), atts, signed))
+    entry = json.loads((tmp_path / "l" / "index.json").read_text())["manifests"][0]
+    assert entry["annotations"]["kind"] == "dev.cosignproject.cosign/imageIndex"
+    for plat in ("linux/amd64", "linux/arm64"):
+        seen = attested(f"oci:{tmp_path / 'l'}", None, Platform.parse(plat))
+        assert (seen.signature, seen.signed_attestations) == (True, True)

@@ -178,6 +178,9 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         if compression == "zstd" else []
     tags = tuple(Reference.parse(t) for t in req.image_tags) or (Reference.parse(target.name),)
     epoch = source_date_epoch(env)
+    outputs = _outputs(req, target, tags, env.get("SLIMGO_REPO", ""))
+    if req.signer is not None and not (outputs.push or outputs.oci_layout or outputs.tarball):
+        notes.append("--sign-key: the Docker engine keeps no signatures; --push, --oci-layout or --tarball store them")
     post: tuple[BinaryTransform, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     if cfg.upx:  # every UPX refusal (PIE, cgo, platform, no UPX, bad --upx-args) comes before compiling
@@ -189,7 +192,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         toolchain=toolchain, target=target, flags=flags,
         platforms=platforms, base_name=cfg.base or "static",
         compression=compression, level=level, library=library, epoch=epoch, tags=tags, post_compile=post, labels=labels,
-        outputs=_outputs(req, target, tags, env.get("SLIMGO_REPO", "")),
+        outputs=outputs,
         data_dir=_data_dir(cfg, req.settings, target),
         user=config_mod.check_user(cfg.user) if cfg.user is not None else None,
         reference_build=req.reference_build, cache=req.cache, notes=tuple(notes),
