@@ -153,6 +153,8 @@ def test_signatures_verify_with_the_public_key_and_are_reproducible(tmp_path: Pa
     assert theirs is not None
     merged = sig.merged(theirs.manifests("127.0.0.1:5000/demo")[0].manifest_bytes)
     assert len(merged.layers) == 2 and merged.merged(merged.manifest_bytes).layers == merged.layers
+    for junk in (b"[1]", b"not json", b'{"layers": "x"}', b'{"layers": [{"size": "big"}]}'):
+        assert sig.merged(junk) == sig  # a tag that is not cosign's manifest is replaced, never trusted
 
 
 def test_a_signed_layout_lists_signatures_as_cosign_save_does(tmp_path: Path, signer: KeySigner) -> None:

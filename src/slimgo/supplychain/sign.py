@@ -173,9 +173,12 @@ class CosignManifest:
             return self
         try:
             doc = json.loads(existing)
-            old = [Descriptor.from_json(d) for d in doc.get("layers") or [] if isinstance(d, dict)]
+            layers = doc.get("layers") if isinstance(doc, dict) else None
+            old = [Descriptor.from_json(d) for d in layers if isinstance(d, dict)] if isinstance(layers, list) else []
         except (ValueError, KeyError, TypeError):
             return self  # not cosign's manifest: ours replaces it
+        if not old:
+            return self
         have = {(d.digest, d.annotations) for d in old}
         return CosignManifest(self.subject, self.kind,
                               (*old, *(d for d in self.layers if (d.digest, d.annotations) not in have)), self.blobs)
