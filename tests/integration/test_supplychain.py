@@ -101,7 +101,7 @@ def test_registry_fallback_tag_is_read_by_crane_skopeo_and_slimgo(built: Any, cr
     seen = slimgo("inspect", f"{host}/{REPO}:1", "--json")
     assert seen.code == 0, seen.err
     assert seen.json()["attestations"]["sbom"] == ["spdx"] and seen.json()["attestations"]["provenance"] is True
-    assert seen.json()["attestations"]["signature"] is False  # no cosign `.sig` tag: slimgo does not sign yet
+    assert seen.json()["attestations"]["signature"] is False  # built without --sign-key: no cosign `.sig` tag
     prov = json.loads(slimgo("sbom", f"{host}/{REPO}:1", "--artifact", "provenance").out)
     assert prov["subject"][0]["digest"]["sha256"] == subject[7:]
     # pushing again merges into the fallback tag instead of duplicating entries
