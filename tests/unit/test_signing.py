@@ -106,6 +106,8 @@ def test_the_cli_refuses_before_building(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("SLIMGO_GO", str(tmp_path / "no-go"))  # were anything compiled, this would fail first
     no_password = run("build", HELLO, "--sign-key", KEYS / "cosign.key", "--oci-layout", tmp_path / "l")
     assert no_password.code == 2 and "set $COSIGN_PASSWORD (stdin is not a terminal)" in no_password.err
+    public = run("build", HELLO, "--sign-key", KEYS / "cosign.pub", "--oci-layout", tmp_path / "l")
+    assert public.code == 2 and "'PUBLIC KEY' PEM block" in public.err  # the wrong file is named before a password
     monkeypatch.setenv("COSIGN_PASSWORD", "nope")
     wrong = run("build", HELLO, "--sign-key", KEYS / "cosign.key", "--json")
     assert wrong.code == 2 and wrong.json()["error"]["message"].endswith("wrong password (or a damaged key file): "

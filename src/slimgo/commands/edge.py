@@ -107,9 +107,10 @@ def credentials(username: str | None, password_stdin: bool) -> CredentialSource:
 def key_signer(path: Path) -> KeySigner:
     """--sign-key: the password is $COSIGN_PASSWORD (as cosign reads it), else one line typed on the terminal.
     A pipe is refused rather than read: stdin may carry --password-stdin's registry password."""
-    from ..supplychain.cosignkey import load_private_key
+    from ..supplychain.cosignkey import load_private_key, read_key_file
     from ..supplychain.sign import KeySigner
 
+    read_key_file(path)  # a public key or a stray file is named before any password is asked for
     password = os.environ.get("COSIGN_PASSWORD")
     if password is None:
         if not sys.stdin.isatty():

@@ -61,8 +61,8 @@ def _scrypt_key(kdf: Any, password: bytes, what: str) -> bytes:
     return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=32, maxmem=129 * r * (n + p + 2) + (1 << 20))
 
 
-def decrypt(data: bytes, password: str, what: str) -> bytes:
-    """The PKCS#8 DER inside cosign's encrypted key file."""
+def envelope(data: bytes, what: str) -> dict[str, Any]:
+    """cosign's JSON key envelope, checked without the password so a wrong file is named before any prompt."""
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
@@ -76,6 +76,13 @@ def decrypt(data: bytes, password: str, what: str) -> bytes:
     cipher = doc.get("cipher")
     if not isinstance(cipher, dict) or cipher.get("name") != "nacl/secretbox":
         raise BadInput(f"{what}: unsupported cipher (cosign's keys use nacl/secretbox)")
+    return doc
+
+
+def decrypt(data: bytes, password: str, what: str) -> bytes:
+    """The PKCS#8 DER inside cosign's encrypted key file."""
+    doc = envelope(data, what)
+    cipher = doc["cipher"]
     nonce, ciphertext = _b64(cipher, "nonce", what), _b64(doc, "ciphertext", what)
     box_key = _scrypt_key(doc.get("kdf"), password.encode(), what)
     import nacl.exceptions
@@ -89,8 +96,8 @@ def decrypt(data: bytes, password: str, what: str) -> bytes:
         raise BadInput(f"{what}: wrong password (or a damaged key file): decryption failed") from None
 
 
-def load_private_key(path: Path, password: str) -> Any:
-    """The ECDSA P-256 private key cosign generates; other key types are refused by name."""
+def read_key_file(path: Path) -> bytes:
+    """The key file's bytes, its envelope already checked (cheap: no scrypt, no password)."""
     what = f"--sign-key {path}"
     try:
         if path.stat().st_size > MAX_KEY_FILE:
@@ -98,6 +105,14 @@ def load_private_key(path: Path, password: str) -> Any:
         data = path.read_bytes()
     except OSError as e:
         raise BadInput(f"{what}: cannot read it ({e.strerror or e})") from None
+    envelope(data, what)
+    return data
+
+
+def load_private_key(path: Path, password: str) -> Any:
+    """The ECDSA P-256 private key cosign generates; other key types are refused by name."""
+    what = f"--sign-key {path}"
+    data = read_key_file(path)
     der = decrypt(data, password, what)
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import load_der_private_key
