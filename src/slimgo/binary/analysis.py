@@ -14,12 +14,12 @@ from typing import Any
 
 from ..errors import BinaryFormatError
 from ..report.units import human_bytes
-from . import buildinfo, pclntab, symtab
+from . import buildinfo, pclntab, symsizes, symtab
 from . import elf as elf_mod
 from . import needs as needs_mod
 from . import sections as sections_mod
 from .buildinfo import is_debug_build
-from .needs import Needs
+from .needs import FunctionNames, NameSet, Needs
 
 SCHEMA_VERSION = 1
 SYMTAB = "symtab"
@@ -143,26 +143,17 @@ def _module_of(package: str, modules: set[str], main_module: str = "") -> str:
 
 
 def _sizes(table: pclntab.FuncTable | None,
-           syms: list[symtab.Symbol] | None) -> tuple[dict[str, int], str, set[str], int]:
+           syms: symtab.SymbolSizes | None) -> tuple[dict[str, int], str, FunctionNames, int]:
     """Per-package bytes, their source, function names, and the .bss bytes left out of the packages."""
+    if syms is not None:  # the function table was read without its functions: names come from symbols
+        return syms.packages, SYMTAB, syms.functions, syms.bss_bytes
     per_pkg: dict[str, int] = defaultdict(int)
-    names: set[str] = set()
-    if table is not None:
-        names = {f.name for f in table.funcs}
-    if syms:
-        names |= {s.name for s in syms if s.kind == 2}
-        bss = 0
-        for s in syms:
-            if s.in_file:
-                per_pkg[pclntab.package_of(s.name) or "(other)"] += s.size
-            else:
-                bss += s.size
-        return per_pkg, SYMTAB, names, bss
+    names = {f.name for f in table.funcs} if table is not None else set()
     if table is not None:
         for f in table.funcs:
-            per_pkg[pclntab.package_of(f.name) or "(other)"] += f.size
-        return per_pkg, PCLNTAB, names, 0
-    return per_pkg, "none", names, 0
+            per_pkg[pclntab.package_of(f.name) or symtab.OTHER] += f.size
+        return per_pkg, PCLNTAB, NameSet(names), 0
+    return per_pkg, "none", NameSet(names), 0
 
 
 def analyze_bytes(view: memoryview, path: str, *, size_source: str = "best") -> Analysis:
@@ -201,7 +192,7 @@ def analyze_bytes(view: memoryview, path: str, *, size_source: str = "best") -> 
     result.is_go = result.info is not None or table is not None
     if not result.is_go:
         return result
-    syms = symtab.read(e) if use_symtab else None
+    syms = symsizes.sizes(e) if use_symtab else None
     per_pkg, source, func_names, result.bss_bytes = _sizes(table, syms)
     result.size_source = source
     result.packages = sorted((SizeEntry(k, v) for k, v in per_pkg.items()), key=lambda s: (-s.bytes, s.name))

@@ -7,9 +7,32 @@ program can load system roots. A need the program does not have is reported fals
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 from ..errors import BadInput
 from .elf import ElfFile
+
+
+class FunctionNames(Protocol):
+    """The names of the functions a binary kept. A protocol, not a set: with a symbol table they are
+    looked up in the string table's bytes (binary/symtab.py), so 10^5 names are never decoded."""
+
+    def __contains__(self, name: str) -> bool: ...
+
+    def any_startswith(self, prefixes: tuple[str, ...]) -> bool: ...
+
+
+class NameSet:
+    """FunctionNames over decoded names (from the function table)."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def any_startswith(self, prefixes: tuple[str, ...]) -> bool:
+        return any(n.startswith(prefixes) for n in self.names)
 
 
 @dataclass(frozen=True)
@@ -41,23 +64,19 @@ class Needs:
         return bases
 
 
-def _has_prefix(names: set[str], prefixes: tuple[str, ...]) -> bool:
-    return any(n.startswith(prefixes) for n in names)
-
-
-def detect(func_names: set[str], packages: set[str], dynamic: bool) -> Needs:
+def detect(func_names: FunctionNames, packages: set[str], dynamic: bool) -> Needs:
     loads_zones = "time.LoadLocation" in func_names or "time.loadLocation" in func_names
     tzdata = "time/tzdata" in packages
-    ca = _has_prefix(func_names, ("crypto/x509.loadSystemRoots", "crypto/x509.systemRootsPool",
-                                  "crypto/x509.initSystemRoots"))
-    user = "os/user" in packages and _has_prefix(func_names, ("os/user.lookup", "os/user.current",
-                                                              "os/user.Lookup", "os/user.Current"))
-    dns = _has_prefix(func_names, ("net.(*Resolver).lookupHost", "net.(*Resolver).lookupIPAddr",
-                                   "net.(*Resolver).goLookupIP", "net.(*Resolver).lookupIP"))
-    cgo_resolver = _has_prefix(func_names, ("net._C2func_getaddrinfo", "net.cgoLookupHost",
-                                            "net._Cfunc_getaddrinfo"))
+    ca = func_names.any_startswith(("crypto/x509.loadSystemRoots", "crypto/x509.systemRootsPool",
+                                    "crypto/x509.initSystemRoots"))
+    user = "os/user" in packages and func_names.any_startswith(("os/user.lookup", "os/user.current",
+                                                                "os/user.Lookup", "os/user.Current"))
+    dns = func_names.any_startswith(("net.(*Resolver).lookupHost", "net.(*Resolver).lookupIPAddr",
+                                     "net.(*Resolver).goLookupIP", "net.(*Resolver).lookupIP"))
+    cgo_resolver = func_names.any_startswith(("net._C2func_getaddrinfo", "net.cgoLookupHost",
+                                              "net._Cfunc_getaddrinfo"))
     cgo = "runtime/cgo" in packages
-    plugins = "plugin" in packages and _has_prefix(func_names, ("plugin.Open",))
+    plugins = "plugin" in packages and func_names.any_startswith(("plugin.Open",))
     return Needs(ca_roots=ca, zoneinfo=loads_zones and not tzdata, tzdata_embedded=tzdata,
                  loads_zones=loads_zones, user_db=user, dns=dns, cgo_resolver=cgo_resolver, cgo=cgo,
                  dynamic=dynamic, plugins=plugins)
@@ -75,4 +94,4 @@ def of_elf(e: ElfFile) -> Needs | None:
     if table is None or table.partial:
         return None
     names = {f.name for f in table.funcs}
-    return detect(names, {pclntab.package_of(n) for n in names}, e.is_dynamic)
+    return detect(NameSet(names), {pclntab.package_of(n) for n in names}, e.is_dynamic)
