@@ -139,7 +139,7 @@ def test_runs_of_one_package_are_summed_once_per_run() -> None:
     assert got is not None
     assert got.packages == {"main": 10 + 20 + 30 + 60, "fmt": 40 + 50, "go:*": 70 + 80, "type:*": 90}
     assert "main.g[int]" in got.functions and "runtime.text" not in got.functions  # no size: not counted
-    assert symsizes._runs(strtab)[1] == [1, 3, 2, 1, 2, 1, 1]
+    assert symsizes._runs(strtab, offsets + [len(strtab)])[1] == [1, 3, 2, 1, 2, 1, 1]
 
 
 def test_bss_and_special_sections_are_not_file_bytes() -> None:

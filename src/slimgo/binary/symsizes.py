@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress, groupby, repeat
-from operator import mul
+from operator import mul, sub
 
 from . import symtab
 from .elf import ElfFile, StringTable
@@ -58,7 +58,7 @@ class _Columns:
     offsets: list[int]  # st_name
     sizes: list[int]  # st_size
     in_file: bytes  # 1 where the symbol's bytes are in the file
-    functions: bytes  # 1 for a function with a size
+    functions: bytes  # 1 where st_info says STT_FUNC
 
 
 class StrtabNames:
@@ -66,21 +66,20 @@ class StrtabNames:
     with a size points at its first byte. Prefixes are compared as UTF-8 bytes. `extra` holds names that
     start inside another string (a linker's tail merging), decoded one by one."""
 
-    def __init__(self, strtab: bytes, offsets: list[int], functions: bytes, ascending: bool,
-                 extra: set[str]) -> None:
+    def __init__(self, strtab: bytes, cols: _Columns, ascending: bool, extra: set[str]) -> None:
         self.strtab = strtab  # ends with a NUL
-        self._offsets = offsets
-        self._functions = functions
+        self._cols = cols
         self._ascending = ascending  # offsets strictly ascending: found by bisection, no set built
         self._starts: set[int] | None = None
         self.extra = extra
 
     def _is_function(self, offset: int) -> bool:
+        cols = self._cols
         if self._ascending:
-            i = bisect_left(self._offsets, offset)
-            return i < len(self._offsets) and self._offsets[i] == offset and bool(self._functions[i])
+            i = bisect_left(cols.offsets, offset)
+            return i < len(cols.offsets) and cols.offsets[i] == offset and bool(cols.functions[i] and cols.sizes[i])
         if self._starts is None:
-            self._starts = set(compress(self._offsets, self._functions))
+            self._starts = {o for o, f, z in zip(cols.offsets, cols.functions, cols.sizes) if f and z}
         return offset in self._starts
 
     def _function_at(self, needle: bytes) -> bool:
@@ -133,20 +132,25 @@ def _columns(elf: ElfFile, raw: bytes) -> _Columns:
     else:  # st_name u32, st_value u32, st_size u32, st_info u8, st_other u8, st_shndx u16
         offsets, shndx, size = _column(raw, 4, 0, 4, swap), _column(raw, 2, 7, 8, swap), _column(raw, 4, 2, 4, swap)
         info = raw[12::16]
-    sizes_ = size.tolist()
-    in_file_of = _in_file_table(elf)
-    return _Columns(offsets=offsets.tolist(), sizes=sizes_, in_file=bytes(map(in_file_of.__getitem__, shndx)),
-                    functions=_and(info.translate(_FUNC), bytes(map(bool, sizes_))))
+    return _Columns(offsets=offsets.tolist(), sizes=size.tolist(), in_file=_in_file(elf, shndx),
+                    functions=info.translate(_FUNC))
 
 
-def _in_file_table(elf: ElfFile) -> bytes:
-    """st_shndx → 1 when the symbol's bytes are in the file: defined, not special, not in a NOBITS section."""
+def _in_file(elf: ElfFile, shndx: array[int]) -> bytes:
+    """1 where st_shndx puts the symbol's bytes in the file: defined, not special, not in a NOBITS section."""
+    empty = {i for i in symtab.nobits(elf) if i < SHN_LORESERVE}
+    if max(empty, default=0) < 256:  # as usual: decided by each index's two bytes, each through a table
+        raw = shndx.tobytes()
+        low, high = (raw[0::2], raw[1::2]) if sys.byteorder == "little" else (raw[1::2], raw[0::2])
+        low_ok = bytes(int(i != 0 and i not in empty) for i in range(256))
+        high_zero = bytes([1] + [0] * 255)
+        high_other = bytes([0] + [1] * 254 + [0])  # 0x01xx-0xFExx: ordinary indexes (0xFFxx are special)
+        return _or(_and(high.translate(high_zero), low.translate(low_ok)), high.translate(high_other))
     table = bytearray(1 << 16)
     table[1:SHN_LORESERVE] = b"\x01" * (SHN_LORESERVE - 1)
-    for i in symtab.nobits(elf):
-        if i < SHN_LORESERVE:
-            table[i] = 0
-    return bytes(table)
+    for i in empty:
+        table[i] = 0
+    return bytes(map(table.__getitem__, shndx))
 
 
 def _and(a: bytes, b: bytes) -> bytes:
@@ -154,16 +158,20 @@ def _and(a: bytes, b: bytes) -> bytes:
     return (int.from_bytes(a, "little") & int.from_bytes(b, "little")).to_bytes(len(a), "little")
 
 
-def _runs(strtab: bytes) -> tuple[list[bytes], list[int]]:
-    """Each run's package key (a `_RUNS` group) and how many names it holds."""
+def _or(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "little") | int.from_bytes(b, "little")).to_bytes(len(a), "little")
+
+
+def _runs(strtab: bytes, starts: list[int]) -> tuple[list[bytes], list[int]]:
+    """Each run's package key (a `_RUNS` group) and how many names it holds (`starts`: each name's offset)."""
     keys: list[bytes] = []
-    counts: list[int] = []
-    count = strtab.count
+    ends: list[int] = []
     for m in _RUNS.finditer(strtab):
         group = m.lastindex
         keys.append(m.group(group) if group else b"")
-        counts.append(count(b"\0", m.start(), m.end()))
-    return keys, counts
+        ends.append(m.end())
+    first = list(map(bisect_left, repeat(starts), ends))  # the index of the name after each run
+    return keys, list(map(sub, first, [0, *first[:-1]]))
 
 
 def _bulk(elf: ElfFile, raw_view: memoryview, strtab_view: memoryview) -> SymbolSizes | None:
@@ -182,7 +190,7 @@ def _bulk(elf: ElfFile, raw_view: memoryview, strtab_view: memoryview) -> Symbol
     lens = list(map(len, strtab.split(b"\0")))
     starts = list(accumulate(map((1).__add__, lens), initial=0))
     keys: Sequence[bytes | str | None]
-    keys, counts = _runs(strtab)
+    keys, counts = _runs(strtab, starts)
     # Go's linker writes the names in symbol order, one each: then runs of names are runs of symbols.
     aligned = count <= nstrings and cols.offsets == starts[:count]
     extra: set[str] = set()
@@ -204,7 +212,7 @@ def _bulk(elf: ElfFile, raw_view: memoryview, strtab_view: memoryview) -> Symbol
             keys.append(key)
             counts.append(len(list(run)))
     bss = sum(compress(cols.sizes, cols.in_file.translate(_NOT)))
-    names = StrtabNames(strtab, cols.offsets, cols.functions, aligned, extra)
+    names = StrtabNames(strtab, cols, aligned, extra)
     return SymbolSizes(_sum_runs(keys, counts, cols), bss, names, len(cols.sizes) - cols.sizes.count(0))
 
 

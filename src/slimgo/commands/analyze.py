@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import BadInput, BinaryFormatError
-from ..oci.transports import sniff_path
 from .edge import Ui, emit_json, json_options
 
 if TYPE_CHECKING:  # the ELF/pclntab readers load only when a binary is analyzed
@@ -42,17 +41,28 @@ def image_spec(target: str) -> str | None:
     """The image reference a target names, with or without its prefix; None for a (would-be) binary.
 
     A directory that is not a layout is an error here: analyze has nothing else to read in it."""
+    from ..oci.transports import sniff_path
+
     spec = sniff_path(target)
     if spec is None and Path(target).is_dir():
         raise BadInput(f"{target}: is a directory, and not an OCI image layout (no index.json)")
     return spec
 
 
+def _is_elf(target: str) -> bool:
+    """A file that starts as ELF is a binary: no need to ask whether it is an image tar or a layout."""
+    try:
+        with open(target, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAnalysis:
     """`binary` picks one file of an image by its path there (images can hold many binaries)."""
     from ..binary.analysis import analyze_bytes, analyze_file
 
-    spec = image_spec(target)
+    spec = None if binary is None and _is_elf(target) else image_spec(target)
     if spec is not None:
         import tempfile
 
@@ -91,7 +101,7 @@ def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAn
     path = Path(target)
     if not path.exists():
         raise BadInput(f"{target}: no such file")
-    from ..sources.files import display_name
+    from ..sources.names import display_name
 
     single = analyze_file(path)
     single.path = display_name(single.path)

@@ -28,6 +28,7 @@ from ..oci.decompress import decompressed
 from ..oci.digest import Digest, DigestingReader, drain, verifying
 from ..oci.model import Layer
 from .local import SourceImage, SourceLayer, forget_members
+from .names import display_name
 
 if TYPE_CHECKING:  # the ELF reader loads only when a file is analysed
     from ..binary.elf import MappedFile
@@ -66,12 +67,6 @@ def source_layers(layers: Iterable[Layer]) -> tuple[SourceLayer, ...]:
 def decompressed_stream(opener: Callable[[], IO[bytes]]) -> IO[bytes]:
     """A layer blob as its tar stream, whatever the compression (gzip, zstd, none)."""
     return decompressed(opener())
-
-
-def display_name(name: str) -> str:
-    """A name from a tar (or argv) as valid Unicode: tarfile keeps undecodable bytes as lone surrogates,
-    which JSON output would carry as `\\udcXX` (invalid for strict parsers); they become `\\xXX` text."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def safe_path(name: str) -> str | None:
