@@ -1,19 +1,27 @@
-"""Analyze benchmark: slimgo analyze vs `go version -m` + `go tool nm -size`, and go-size-analyzer (gsa)
-when `go install github.com/Zxilly/go-size-analyzer/cmd/gsa@latest` works.
+"""Analyze benchmark: `slimgo analyze BINARY --json` against `go tool nm -size BINARY` (issue 12: at most
+1.0× on the largest binaries), in the same rounds, with the per-package sizes checked against nm's.
 
-    python3 benchmarks/analyze_bench.py [--runs N] [--binary PATH ...]
+    python3 benchmarks/analyze_bench.py [--runs N] [--caddy] [--binary PATH ...] [--gsa]
 
-Binaries: the toolchain's `compile` and the largest Go binary found in GOROOT. Each tool runs as its own
-process; wall time is the median of N runs, peak memory is that process's ru_maxrss (from wait4).
+Binaries: the toolchain's `compile` (and the largest Go binary in GOROOT, when that is another), an
+unstripped caddy with --caddy (built once with `go install` into a temporary GOBIN; the Go caches are
+shared), and any --binary. Each tool runs as its own process, tools rotated within each round after one
+warm-up run each (so both read a binary from the page cache); wall time is the median of N rounds, peak
+memory the process's ru_maxrss. slimgo runs as the `slimgo` command installed beside this Python (else
+`python -m slimgo`), its modules byte-compiled first as `pip install` does: the measured start-up is an
+installed slimgo's, not one that compiles its sources at every start (PYTHONDONTWRITEBYTECODE). --gsa adds
+go-size-analyzer (`go install github.com/Zxilly/go-size-analyzer/cmd/gsa@latest`) when it installs.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import compileall
+import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,25 +30,17 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from parts import measure  # noqa: E402
+from parts import measure, sh  # noqa: E402
 
+import slimgo  # noqa: E402
+from slimgo.binary.pclntab import package_of  # noqa: E402
 
-def run_many(cmds: list[list[str]], runs: int) -> tuple[float, int]:
-    """Median total wall time of running cmds in sequence; the largest peak RSS among them."""
-    times, peak = [], 0
-    for _ in range(runs):
-        total = 0.0
-        for cmd in cmds:
-            t, rss = measure(cmd)
-            total += t
-            peak = max(peak, rss)
-        times.append(total)
-    return statistics.median(times), peak
+CADDY = "github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9"
 
 
 def go_binaries() -> list[Path]:
-    goroot = Path(subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True).stdout.strip())
-    tooldir = Path(subprocess.run(["go", "env", "GOTOOLDIR"], capture_output=True, text=True).stdout.strip())
+    goroot = Path(sh("go", "env", "GOROOT").stdout.strip())
+    tooldir = Path(sh("go", "env", "GOTOOLDIR").stdout.strip())
     candidates = [p for p in [*goroot.joinpath("bin").iterdir(), *tooldir.iterdir()] if p.is_file()]
     largest = max(candidates, key=lambda p: p.stat().st_size)
     out = [tooldir / "compile"]
@@ -49,50 +49,119 @@ def go_binaries() -> list[Path]:
     return out
 
 
+def build_caddy(work: Path) -> Path:
+    """An unstripped caddy (no -ldflags), as `go install` builds it."""
+    sh("go", "install", CADDY, env={"GOBIN": str(work)})
+    return work / "caddy"
+
+
 def find_gsa(work: Path) -> tuple[str | None, str]:
     if shutil.which("gsa"):
         return shutil.which("gsa"), ""
-    proc = subprocess.run(["go", "install", "github.com/Zxilly/go-size-analyzer/cmd/gsa@latest"],
-                          env={**os.environ, "GOBIN": str(work)}, capture_output=True, text=True)
+    proc = sh("go", "install", "github.com/Zxilly/go-size-analyzer/cmd/gsa@latest", env={"GOBIN": str(work)},
+              check=False)
     if proc.returncode != 0:
         return None, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "go install failed"
     return str(work / "gsa"), ""
 
 
+def rounds(tools: dict[str, list[str]], runs: int) -> dict[str, tuple[list[float], int]]:
+    """Each tool once to warm up, then `runs` rounds with the tools in rotated order: every tool meets the
+    same load. Per tool: the wall times and the largest peak RSS."""
+    names = list(tools)
+    for name in names:
+        measure(tools[name])
+    times: dict[str, list[float]] = {name: [] for name in names}
+    peak = dict.fromkeys(names, 0)
+    for i in range(runs):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            t, rss = measure(tools[name])
+            times[name].append(t)
+            peak[name] = max(peak[name], rss)
+    return {name: (times[name], peak[name]) for name in names}
+
+
+def nm_packages(binary: Path) -> tuple[dict[str, int], int]:
+    """Per-package file bytes and .bss bytes from `go tool nm -size` (.bss ranges from pyelftools)."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(binary, "rb") as fh:
+        nobits = [(s["sh_addr"], s["sh_addr"] + s["sh_size"]) for s in ELFFile(fh).iter_sections()
+                  if s["sh_type"] == "SHT_NOBITS"]
+    totals: collections.Counter[str] = collections.Counter()
+    bss = 0
+    for line in sh("go", "tool", "nm", "-size", binary).stdout.splitlines():
+        parts = line.split(None, 3)  # names of generic instantiations contain spaces
+        if len(parts) < 4 or parts[2] not in "TtRrDdBb":
+            continue
+        addr, size = int(parts[0], 16), int(parts[1])
+        if parts[2] in "Bb" or any(lo <= addr < hi for lo, hi in nobits):  # nm labels .bss symbols D
+            bss += size
+        elif size:
+            totals[package_of(parts[3]) or "(other)"] += size
+    return dict(totals), bss
+
+
+def agreement(binary: Path) -> str:
+    """Whether slimgo's packages and .bss bytes are nm's, exactly."""
+    try:
+        want, bss = nm_packages(binary)
+    except ImportError:
+        return "not checked (pyelftools, a test extra, is not installed)"
+    doc = json.loads(sh(sys.executable, "-m", "slimgo", "analyze", binary, "--json").stdout)
+    got = {p["name"]: p["bytes"] for p in doc["packages"]}
+    if doc["size_source"] != "symtab":
+        return f"not comparable: sized from {doc['size_source']}"
+    differ = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
+    if not differ and doc["bss_bytes"] == bss:
+        return f"equal to nm: {len(got)} packages, {sum(got.values())} bytes, .bss {bss} bytes"
+    return f"DIFFERENT from nm: {len(differ)} packages (e.g. {differ[:3]}), .bss {doc['bss_bytes']} vs {bss}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--binary", type=Path, action="append", default=[],
-                    help="also measure this binary (e.g. an unstripped caddy; issue 12's target)")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--caddy", action="store_true", help=f"also build and measure an unstripped {CADDY}")
+    ap.add_argument("--binary", type=Path, action="append", default=[], help="also measure this binary")
+    ap.add_argument("--gsa", action="store_true", help="also measure go-size-analyzer (installed with go install)")
     args = ap.parse_args()
-    console = Console(width=150)
-    with tempfile.TemporaryDirectory() as tmp:
-        gsa, why = find_gsa(Path(tmp))
-        if gsa is None:
-            console.print(f"[yellow]gsa not measured[/]: {why}")
-        table = Table(title=f"analyze benchmark (median of {args.runs} runs; peak RSS per process)")
-        for col in ("binary", "size", "tool", "time s", "peak RSS", "time vs slimgo"):
+    console = Console(width=160)
+    compileall.compile_dir(Path(slimgo.__file__).parent, quiet=1)
+    script = Path(sys.executable).parent / "slimgo"  # the command people run, installed beside this python
+    slimgo_cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "slimgo"]
+    with tempfile.TemporaryDirectory(prefix="slimgo-analyze-bench-") as tmp:
+        work = Path(tmp)
+        binaries = [*go_binaries(), *args.binary]
+        if args.caddy:
+            console.print(f"building {CADDY} …")
+            binaries.append(build_caddy(work))
+        gsa = None
+        if args.gsa:
+            gsa, why = find_gsa(work)
+            if gsa is None:
+                console.print(f"[yellow]gsa not measured[/]: {why}")
+        table = Table(title=f"slimgo analyze vs go tool nm -size (wall time, median of {args.runs} rounds, "
+                            f"tools rotated; load average {os.getloadavg()[0]:.1f} at start)")
+        for col in ("binary", "size", "tool", "median s", "min–max s", "peak RSS", "vs nm"):
             table.add_column(col, justify="left" if col in ("binary", "tool") else "right")
         verdicts = []
-        for binary in [*go_binaries(), *args.binary]:
-            rows = []
-            slim_t, slim_m = run_many([[sys.executable, "-m", "slimgo", "analyze", str(binary), "--json"]], args.runs)
-            rows.append(("slimgo analyze", slim_t, slim_m))
-            nm_t, nm_m = run_many([["go", "tool", "nm", "-size", str(binary)]], args.runs)
-            peer_t, peer_m = run_many([["go", "version", "-m", str(binary)], ["go", "tool", "nm", "-size", str(binary)]],
-                                      args.runs)
-            rows.append(("go tool nm -size", nm_t, nm_m))
-            rows.append(("go version -m + go tool nm -size", peer_t, peer_m))
+        for binary in binaries:
+            tools = {"slimgo analyze --json": [*slimgo_cmd, "analyze", str(binary), "--json"],
+                     "slimgo analyze (text)": [*slimgo_cmd, "analyze", str(binary)],
+                     "go tool nm -size": ["go", "tool", "nm", "-size", str(binary)]}
             if gsa:
-                g_t, g_m = run_many([[gsa, "-f", "json", str(binary)]], args.runs)
-                rows.append(("gsa", g_t, g_m))
-                verdicts.append(f"{binary.name}: slimgo {slim_t:.3f}s vs gsa {g_t:.3f}s "
-                                f"({'met' if slim_t <= g_t else 'NOT met'}: at most gsa's time)")
-            verdicts.append(f"{binary.name}: slimgo {slim_t:.3f}s vs go tool nm -size {nm_t:.3f}s = "
-                            f"{slim_t / nm_t:.2f}× ({'met' if slim_t <= nm_t else 'NOT met'}: at most 1.0×, issue 12)")
-            for tool, t, m in rows:
-                table.add_row(binary.name, f"{binary.stat().st_size / 1e6:.1f} MB", tool, f"{t:.3f}",
-                              f"{m / 1e6:.0f} MB", f"{t / slim_t:.2f}×")
+                tools["gsa -f json"] = [gsa, "-f", "json", str(binary)]
+            results = rounds(tools, args.runs)
+            nm_t = statistics.median(results["go tool nm -size"][0])
+            for tool, (times, rss) in results.items():
+                t = statistics.median(times)
+                table.add_row(binary.name, f"{binary.stat().st_size / 2**20:.1f} MiB", tool, f"{t:.3f}",
+                              f"{min(times):.3f}–{max(times):.3f}", f"{rss / 2**20:.0f} MiB", f"{t / nm_t:.2f}×")
+            for mode in ("--json", "(text)"):
+                slim_t = statistics.median(results[f"slimgo analyze {mode}"][0])
+                verdicts.append(f"{binary.name}: slimgo analyze {mode} {slim_t:.3f} s vs nm {nm_t:.3f} s = "
+                                f"{slim_t / nm_t:.2f}× ({'met' if slim_t <= nm_t else 'NOT met'}: at most 1.0×)")
+            verdicts.append(f"{binary.name}: {agreement(binary)}")
         console.print(table)
         for v in verdicts:
             console.print("  " + v)

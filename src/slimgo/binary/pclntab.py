@@ -128,15 +128,35 @@ def parse(data: memoryview, *, with_files: bool = False, with_funcs: bool = True
             name = "?"
         table.funcs.append(Func(name, start - text0, end - start))
     if with_files and version in ("1.20", "1.18", "1.16") and 0 <= filetab_off < len(data):
-        pos, limit = filetab_off, min(nfiles, 1_000_000)
-        for _ in range(limit):
-            s = _cstr(data, pos)
-            if s is None:
-                table.partial = True
-                break
-            table.files.append(s)
-            pos += len(s.encode()) + 1
+        limit = min(nfiles, 1_000_000)
+        files = _file_names(data[filetab_off:word(6 - base)], limit)  # up to pctab, the next table
+        if files is not None:
+            table.files = files
+        else:
+            pos = filetab_off
+            for _ in range(limit):
+                s = _cstr(data, pos)
+                if s is None:
+                    table.partial = True
+                    break
+                table.files.append(s)
+                pos += len(s.encode()) + 1
     return table
+
+
+def _file_names(region: memoryview, count: int) -> list[str] | None:
+    """The first count names of the file table in one split, when that reads what `_cstr` would one by one
+    (each name valid UTF-8, shorter than MAX_NAME, and NUL-terminated within the table); else None."""
+    names = bytes(region).split(b"\0", count)
+    if len(names) <= count:
+        return None
+    del names[count:]
+    if names and max(map(len, names)) >= MAX_NAME:
+        return None
+    try:
+        return list(map(bytes.decode, names))
+    except UnicodeDecodeError:
+        return None
 
 
 def package_of(name: str) -> str:
