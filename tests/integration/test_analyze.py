@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from slimgo.binary import elf, symsizes, symtab
 from slimgo.binary.analysis import analyze_file
+from slimgo.binary.elf import MappedFile
+from slimgo.binary.needs import detect
 from slimgo.binary.pclntab import package_of
 from tests.support.cli import slimgo
 from tests.support.parts import HELLO, unique_tag
@@ -30,6 +33,8 @@ VARIANTS = {
     "386": ({"CGO_ENABLED": "0", "GOARCH": "386"}, []),
     "arm": ({"CGO_ENABLED": "0", "GOARCH": "arm", "GOARM": "7"}, []),
     "tzdata": ({"CGO_ENABLED": "0"}, ["-tags=timetzdata"]),
+    # gcc links: its string table shares tails of names, which the column reader resolves one by one
+    "external": ({"CGO_ENABLED": "1"}, ["-ldflags=-linkmode=external"]),
 }
 
 
@@ -88,33 +93,52 @@ def test_sections_add_up_to_the_file_size(binaries: dict[str, Path], name: str) 
     assert a.sections_exact and not a.partial
 
 
-def _nm_packages(path: Path) -> dict[str, int]:
+def _nm_packages(path: Path) -> tuple[dict[str, int], int]:
+    """Per-package bytes and .bss bytes, from `go tool nm -size` (.bss ranges from pyelftools)."""
     with open(path, "rb") as fh:
         nobits = [(s["sh_addr"], s["sh_addr"] + s["sh_size"]) for s in ELFFile(fh).iter_sections()
                   if s["sh_type"] == "SHT_NOBITS"]
     out = subprocess.run(["go", "tool", "nm", "-size", str(path)], capture_output=True, text=True, check=True).stdout
     totals: collections.Counter[str] = collections.Counter()
+    bss = 0
     for line in out.splitlines():
         parts = line.split(None, 3)  # names of generic instantiations contain spaces
-        if len(parts) < 4 or parts[2] not in "TtRrDd":
+        if len(parts) < 4 or parts[2] not in "TtRrDdBb":
             continue
         addr, size = int(parts[0], 16), int(parts[1])
-        if any(lo <= addr < hi for lo, hi in nobits):  # go tool nm labels .bss symbols D
-            continue
-        totals[package_of(parts[3]) or "(other)"] += size
-    return totals
+        if parts[2] in "Bb" or any(lo <= addr < hi for lo, hi in nobits):  # go tool nm labels .bss symbols D
+            bss += size
+        elif size:
+            totals[package_of(parts[3]) or "(other)"] += size
+    return dict(totals), bss
 
 
 @pytest.mark.parametrize("name", ["cgo", "nocgo", "trimpath", "pie", "arm64", "386", "arm", "compile", "httpbin"])
-def test_package_sizes_agree_with_go_tool_nm(binaries: dict[str, Path], name: str) -> None:
+def test_package_sizes_equal_go_tool_nm(binaries: dict[str, Path], name: str) -> None:
+    """Exactly, byte for byte: analyze reads sizes by columns and runs of names, nm one symbol at a time."""
     a = analyze_file(binaries[name])
     assert a.size_source == "symtab"
-    ours = {p.name: p.bytes for p in a.packages}
-    oracle = _nm_packages(binaries[name])
-    assert abs(sum(ours.values()) - sum(oracle.values())) <= 0.02 * sum(oracle.values())
-    for pkg, size in oracle.items():
-        assert abs(ours.get(pkg, 0) - size) <= 0.02 * size, (pkg, ours.get(pkg), size)
+    want, bss = _nm_packages(binaries[name])
+    assert {p.name: p.bytes for p in a.packages} == want
+    assert a.bss_bytes == bss
     assert [p.bytes for p in a.packages] == sorted((p.bytes for p in a.packages), reverse=True)
+
+
+@pytest.mark.parametrize("name", ["external", "cgo", "386", "compile", "httpbin"])
+def test_column_reader_equals_the_per_symbol_reader(binaries: dict[str, Path], name: str) -> None:
+    """The column reader (analyze's) against the per-symbol definition it replaced, on real tables: Go's
+    linker (names in symbol order) and gcc's (shared tails, shared names, other order)."""
+    with MappedFile(binaries[name]) as mf:
+        e = elf.parse(mf.view)
+        got = symsizes.sizes(e)
+        syms = symtab.read(e)
+        assert got is not None and syms
+        want = symtab.from_symbols(syms)
+        assert (got.packages, got.bss_bytes, got.symbols) == (want.packages, want.bss_bytes, want.symbols)
+        packages = set(want.packages)
+        assert detect(got.functions, packages, e.is_dynamic) == detect(want.functions, packages, e.is_dynamic)
+        if name == "external":
+            assert got.functions.extra, "gcc shares name tails: some function names start inside others"  # type: ignore[attr-defined]
 
 
 def test_stripped_binary_falls_back_to_the_function_table(binaries: dict[str, Path]) -> None:
