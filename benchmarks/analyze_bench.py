@@ -6,11 +6,13 @@
 Binaries: the toolchain's `compile` (and the largest Go binary in GOROOT, when that is another), an
 unstripped caddy with --caddy (built once with `go install` into a temporary GOBIN; the Go caches are
 shared), and any --binary. Each tool runs as its own process, tools rotated within each round after one
-warm-up run each (so both read a binary from the page cache); wall time is the median of N rounds, peak
-memory the process's ru_maxrss. slimgo runs as the `slimgo` command installed beside this Python (else
-`python -m slimgo`), its modules byte-compiled first as `pip install` does: the measured start-up is an
-installed slimgo's, not one that compiles its sources at every start (PYTHONDONTWRITEBYTECODE). --gsa adds
-go-size-analyzer (`go install github.com/Zxilly/go-size-analyzer/cmd/gsa@latest`) when it installs.
+warm-up run each (so both read a binary from the page cache). Wall time (the target) and CPU time (user +
+system: it moves less with the machine's load, and nm's wall time gains from a second thread) are medians
+of N rounds; peak memory is the process's ru_maxrss. slimgo runs as the `slimgo` command installed beside
+this Python (else `python -m slimgo`), its modules byte-compiled first as `pip install` does: what is
+measured is an installed slimgo's start-up, not one that compiles its sources at every start (as it would
+under PYTHONDONTWRITEBYTECODE). --gsa adds go-size-analyzer
+(`go install github.com/Zxilly/go-size-analyzer/cmd/gsa@latest`) when it installs.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ import shutil
 import statistics
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from parts import measure, sh  # noqa: E402
+from parts import measure_cpu, sh  # noqa: E402
 
 import slimgo  # noqa: E402
 from slimgo.binary.pclntab import package_of  # noqa: E402
@@ -65,20 +68,27 @@ def find_gsa(work: Path) -> tuple[str | None, str]:
     return str(work / "gsa"), ""
 
 
-def rounds(tools: dict[str, list[str]], runs: int) -> dict[str, tuple[list[float], int]]:
+@dataclass
+class Runs:
+    wall: list[float]
+    cpu: list[float]
+    peak_rss: int
+
+
+def rounds(tools: dict[str, list[str]], runs: int) -> dict[str, Runs]:
     """Each tool once to warm up, then `runs` rounds with the tools in rotated order: every tool meets the
-    same load. Per tool: the wall times and the largest peak RSS."""
+    same load."""
     names = list(tools)
     for name in names:
-        measure(tools[name])
-    times: dict[str, list[float]] = {name: [] for name in names}
-    peak = dict.fromkeys(names, 0)
+        measure_cpu(tools[name])
+    out = {name: Runs([], [], 0) for name in names}
     for i in range(runs):
         for name in names[i % len(names):] + names[:i % len(names)]:
-            t, rss = measure(tools[name])
-            times[name].append(t)
-            peak[name] = max(peak[name], rss)
-    return {name: (times[name], peak[name]) for name in names}
+            wall, rss, cpu = measure_cpu(tools[name])
+            out[name].wall.append(wall)
+            out[name].cpu.append(cpu)
+            out[name].peak_rss = max(out[name].peak_rss, rss)
+    return out
 
 
 def nm_packages(binary: Path) -> tuple[dict[str, int], int]:
@@ -140,9 +150,9 @@ def main() -> int:
             gsa, why = find_gsa(work)
             if gsa is None:
                 console.print(f"[yellow]gsa not measured[/]: {why}")
-        table = Table(title=f"slimgo analyze vs go tool nm -size (wall time, median of {args.runs} rounds, "
-                            f"tools rotated; load average {os.getloadavg()[0]:.1f} at start)")
-        for col in ("binary", "size", "tool", "median s", "min–max s", "peak RSS", "vs nm"):
+        load_start = os.getloadavg()[0]
+        table = Table()
+        for col in ("binary", "size", "tool", "wall s", "min–max s", "vs nm", "CPU s", "CPU vs nm", "peak RSS"):
             table.add_column(col, justify="left" if col in ("binary", "tool") else "right")
         verdicts = []
         for binary in binaries:
@@ -152,16 +162,20 @@ def main() -> int:
             if gsa:
                 tools["gsa -f json"] = [gsa, "-f", "json", str(binary)]
             results = rounds(tools, args.runs)
-            nm_t = statistics.median(results["go tool nm -size"][0])
-            for tool, (times, rss) in results.items():
-                t = statistics.median(times)
-                table.add_row(binary.name, f"{binary.stat().st_size / 2**20:.1f} MiB", tool, f"{t:.3f}",
-                              f"{min(times):.3f}–{max(times):.3f}", f"{rss / 2**20:.0f} MiB", f"{t / nm_t:.2f}×")
+            nm = results["go tool nm -size"]
+            nm_wall, nm_cpu = statistics.median(nm.wall), statistics.median(nm.cpu)
+            for tool, r in results.items():
+                wall, cpu = statistics.median(r.wall), statistics.median(r.cpu)
+                table.add_row(binary.name, f"{binary.stat().st_size / 2**20:.1f} MiB", tool, f"{wall:.3f}",
+                              f"{min(r.wall):.3f}–{max(r.wall):.3f}", f"{wall / nm_wall:.2f}×", f"{cpu:.3f}",
+                              f"{cpu / nm_cpu:.2f}×", f"{r.peak_rss / 2**20:.0f} MiB")
             for mode in ("--json", "(text)"):
-                slim_t = statistics.median(results[f"slimgo analyze {mode}"][0])
-                verdicts.append(f"{binary.name}: slimgo analyze {mode} {slim_t:.3f} s vs nm {nm_t:.3f} s = "
-                                f"{slim_t / nm_t:.2f}× ({'met' if slim_t <= nm_t else 'NOT met'}: at most 1.0×)")
+                wall = statistics.median(results[f"slimgo analyze {mode}"].wall)
+                verdicts.append(f"{binary.name}: slimgo analyze {mode} {wall:.3f} s vs nm {nm_wall:.3f} s = "
+                                f"{wall / nm_wall:.2f}× ({'met' if wall <= nm_wall else 'NOT met'}: at most 1.0×)")
             verdicts.append(f"{binary.name}: {agreement(binary)}")
+        table.title = (f"slimgo analyze vs go tool nm -size (medians of {args.runs} rounds, tools rotated; "
+                       f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)")
         console.print(table)
         for v in verdicts:
             console.print("  " + v)
