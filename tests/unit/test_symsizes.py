@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 
 import pytest
 
@@ -165,3 +166,19 @@ def test_many_empty_strings_are_refused_before_any_key_is_built() -> None:
     assert symsizes._bulk(e, *symtab.tables(e)) is None  # the per-symbol reader takes it
     got = symsizes.sizes(e)
     assert got is not None and got.packages == {"(other)": 4}
+
+
+def test_pathological_names_take_linear_time() -> None:
+    """Long names built against the expression's backtracking: many "/", unbalanced brackets, "]" runs
+    before a "/", and runs broken at every name."""
+    cases = [[b"a/" * 500_000 + b"b.c"], [b"p.F[" + b"]a" * 300_000 + b"/x.y"], [b"p.F[" + b"]aaaa/" * 150_000],
+             [b"p.F" + b"[" * 500_000 + b"]"], [b"p.x"] + [b"p.y[" + b"]" * 1000 + b"/"] * 500,
+             [b"a.x", b"b.x"] * 50_000]
+    for names in cases:
+        entries, strtab = _layout(names, [(0, 0, 5, 1, 0x12)], "ordered")
+        e = _file(entries, strtab)
+        t0 = time.monotonic()
+        got = symsizes.sizes(e)
+        assert time.monotonic() - t0 < 2
+        syms = symtab.read(e)
+        assert got is not None and syms and got.packages == symtab.from_symbols(syms).packages
