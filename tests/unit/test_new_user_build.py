@@ -10,7 +10,7 @@ import pytest
 
 from slimgo import config
 from slimgo.errors import BadInput
-from slimgo.gobuild.build import _classify_failure
+from slimgo.gobuild.build import classify_failure
 from slimgo.gobuild.target import Target
 
 # What `go install github.com/mccutchen/go-httpbin/v2/cmd/go-httpbin@v9.9.9` prints (Go 1.26).
@@ -82,7 +82,7 @@ def test_config_user_is_validated(tmp_path: Path) -> None:
 def test_module_proxy_errors_keep_module_version_and_status() -> None:  # point 15
     target = Target(package="github.com/mccutchen/go-httpbin/v2/cmd/go-httpbin", name="go-httpbin",
                     version="v9.9.9")
-    err = _classify_failure(PROXY_403, target)
+    err = classify_failure(PROXY_403, target)
     assert isinstance(err, BadInput)
     assert err.message == ("cannot build github.com/mccutchen/go-httpbin/v2/cmd/go-httpbin@v9.9.9: "
                            "github.com/mccutchen/go-httpbin/v2/cmd/go-httpbin@v9.9.9: the module proxy answered "
@@ -93,9 +93,9 @@ def test_cgo_package_under_cgo_off_says_how_to_turn_cgo_on(tmp_path: Path) -> No
     (tmp_path / "main.go").write_text('package main\n\n// #include <stdio.h>\nimport "C"\n\nfunc main() {}\n')
     target = Target(package="example.com/c", name="c", package_dir=tmp_path, module_root=tmp_path)
     stderr = f"package example.com/c: build constraints exclude all Go files in {tmp_path}\n"
-    err = _classify_failure(stderr, target, cgo_off=True)
+    err = classify_failure(stderr, target, cgo_off=True)
     assert 'uses cgo (import "C" in main.go)' in err.message and "--env CGO_ENABLED=1" in err.message
-    assert "uses cgo" not in _classify_failure(stderr, target, cgo_off=False).message
+    assert "uses cgo" not in classify_failure(stderr, target, cgo_off=False).message
 
 
 def test_generated_dockerfile_header_names_the_flags_it_builds_with(tmp_path: Path) -> None:  # wording

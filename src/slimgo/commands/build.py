@@ -119,6 +119,12 @@ def naming_of(naming: str | None) -> Naming:
 @click.option("--debug-config", type=click.Path(path_type=Path), metavar="DIR",
               help="With --debug: write launch.json (VS Code) and dlv-init (dlv connect) into DIR.")
 @click.option("--trimpath/--no-trimpath", default=None, help="Build with -trimpath. [default: on]")
+@click.option("--builder", metavar="ADDRESS",
+              help="Compile in a BuildKit daemon: buildkit://HOST:PORT, tcp://, unix://, docker-container://, "
+                   "kube-pod:// (needs buildctl; see README). [default: this machine]")
+@click.option("--builder-image", metavar="IMAGE",
+              help="Go toolchain image the builder compiles in (buildkitd pulls it). "
+                   "[default: golang:<the local build's Go release>]")
 @naming_options
 @click.option("--sbom", type=click.Choice(["spdx", "cyclonedx", "none"]), default="spdx", show_default=True,
               help="SBOM attached to every image as an OCI 1.1 referrer (SPDX 2.3 or CycloneDX 1.6 JSON).")
@@ -136,8 +142,8 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
           username: str | None, password_stdin: bool, upx: bool, upx_args: str | None,
           upx_path: str | None, reference: bool, no_reference: bool, no_cache: bool,
           debug: bool | None, debug_continue: bool | None, delve_version: str | None, debug_config: Path | None,
-          trimpath: bool | None, naming: str | None, jobs: int | None, sbom: str, provenance: bool,
-          sign_key: Path | None, json_out: bool) -> int:
+          trimpath: bool | None, builder: str | None, builder_image: str | None, naming: str | None,
+          jobs: int | None, sbom: str, provenance: bool, sign_key: Path | None, json_out: bool) -> int:
     """Compile Go main packages (DIR, module/path@version, ./... patterns) into minimal OCI images, daemonlessly.
 
     One TARGET that names one program builds one image (the default is `.`). Several TARGETs, a `...`
@@ -163,6 +169,7 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
         debug_config=debug_config,
         upx_path=upx_path,
         sbom=sbom, provenance=provenance, signer=key_signer(sign_key) if sign_key is not None else None,
+        builder=builder, builder_image=builder_image,
     )
     if len(targets) > 1 or any(is_pattern(t) for t in targets) or naming or jobs is not None:
         from ..many.build import DEFAULT_JOBS, ManyRequest

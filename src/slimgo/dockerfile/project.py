@@ -98,7 +98,10 @@ def _manifests(root: Path, module_dirs: list[Path], work: Path | None) -> tuple[
     return tuple((Path(k).as_posix(), tuple(v)) for k, v in files.items())
 
 
-def module_facts(package_dir: Path, module_root: Path, name: str, toolchain: Toolchain) -> ModuleFacts:
+def module_facts(package_dir: Path, module_root: Path, name: str, toolchain: Toolchain, *,
+                 with_cgo: bool = True) -> ModuleFacts:
+    """with_cgo=False skips the two `go list -deps` runs that find cgo-only packages (a caller that
+    refuses cgo builds anyway does not need them)."""
     module_root = module_root.resolve()
     env = toolchain.env("GOWORK", cwd=package_dir)
     gowork = env.get("GOWORK", "")
@@ -126,7 +129,7 @@ def module_facts(package_dir: Path, module_root: Path, name: str, toolchain: Too
     return ModuleFacts(root=root, module_dir=Path(os.path.relpath(module_root, root)).as_posix(),
                        package="." if rel == "." else f"./{rel}", name=name, go=go,
                        manifests=_manifests(root, all_dirs, work), vendored=vendored, workspace=work is not None,
-                       cgo_packages=cgo_packages(toolchain, package_dir))
+                       cgo_packages=cgo_packages(toolchain, package_dir) if with_cgo else ())
 
 
 def cgo_packages(toolchain: Toolchain, package_dir: Path) -> tuple[str, ...]:

@@ -47,7 +47,8 @@ def cgo_files(package_dir: Path | None) -> list[str]:
     return out
 
 
-def _classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Exception:
+def classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Exception:
+    """Go's stderr → the one-line error (exit 1 for a compile error, else 2); BuildKit's failed step too."""
     lines = [ln for ln in stderr.strip().splitlines() if ln.strip() and not ln.startswith("go: downloading")]
     last = lines[-1] if lines else "go build failed"
     proxy = _PROXY.search(stderr)
@@ -87,7 +88,7 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
         cmd = [toolchain.go, "build", "-v", *flags.go_args(), "-o", str(dest), "."]
         proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform))
         if proc.returncode != 0:
-            raise _classify_failure(proc.stderr, target, flags.cgo is False)
+            raise classify_failure(proc.stderr, target, flags.cgo is False)
     return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
 
 
@@ -147,7 +148,7 @@ def _install_remote(toolchain: Toolchain, target: Target, flags: GoFlags, platfo
         cmd = [toolchain.go, "install", "-v", *flags.go_args(), f"{target.package}@{target.version}"]
         proc = _run(cmd, Path(gopath), env, _phases(progress, target, platform))
         if proc.returncode != 0:
-            raise _classify_failure(proc.stderr, target, flags.cgo is False)
+            raise classify_failure(proc.stderr, target, flags.cgo is False)
         candidates = [Path(gopath, "bin", target.name),
                       Path(gopath, "bin", f"{platform.os}_{platform.arch}", target.name)]
         built = next((c for c in candidates if c.is_file()), None)

@@ -1,5 +1,8 @@
 """compile(plan) → binaries: one `go build` per platform, plus the plain build measured beside them.
 
+The plan's compiler decides where `go build` runs (this machine, or a BuildKit builder); the plain
+reference build runs there too.
+
 The plain `go build` (no slimgo flags) is only a measurement for the reduction line: it runs in parallel
 and its failure is a note, never the build's failure. The plan's post-compile transforms run last.
 """
@@ -12,8 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BadInput
-from ..gobuild.build import BuiltBinary, compile_binary
+from ..errors import SlimgoError
+from ..gobuild.backend import Compilation
+from ..gobuild.build import BuiltBinary
 from ..platform import Platform
 from ..strategy import PLAIN
 from .plan import BuildPlan
@@ -34,22 +38,21 @@ def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, pr
     seconds: dict[str, float] = {}
     notes: list[str] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
-        ref_future: Future[BuiltBinary] | None = None
+        ref_future: Future[Compilation] | None = None
         if plan.reference_build:
             plain = PLAIN.flags.with_user(env={k: v for k, v in plan.flags.env if k != "CGO_ENABLED"})
-            ref_future = pool.submit(compile_binary, plan.toolchain, plan.target, plain, platforms[0],
-                                     work / "reference")
-        binaries = []
-        for platform in platforms:
-            progress(f"compiling {plan.target.package} for {platform}")
-            binaries.append(compile_binary(plan.toolchain, plan.target, plan.flags, platform, work / "bin", progress))
+            ref_future = pool.submit(plan.compiler.compile, plan.toolchain, plan.target, plain, platforms[:1],
+                                     work / "reference", None)
+        built = plan.compiler.compile(plan.toolchain, plan.target, plan.flags, platforms, work / "bin", progress)
+        binaries = list(built.binaries)
+        notes += built.notes
         seconds["go_build"] = time.perf_counter() - t0
         reference = None
         if ref_future is not None:
             progress("measuring plain `go build` for comparison")
             try:
-                reference = ref_future.result().size
-            except BadInput as exc:  # the reference is a measurement, not the job
+                reference = ref_future.result().binaries[0].size
+            except SlimgoError as exc:  # the reference is a measurement, not the job
                 notes.append(f"plain go build reference failed: {exc}")
     seconds["go_build_with_reference"] = time.perf_counter() - t0
     for transform in plan.post_compile:

@@ -21,6 +21,7 @@ from ..debug.plan import DebugPlan
 from ..epoch import rfc3339, source_date_epoch
 from ..errors import BadInput
 from ..fsutil import user_cache_dir
+from ..gobuild.backend import LOCAL, Compiler, compiler_for
 from ..gobuild.build import BuiltBinary
 from ..gobuild.target import Target, resolve
 from ..gobuild.toolchain import Toolchain, find_toolchain
@@ -60,6 +61,8 @@ class BuildRequest:
     sbom: str = "spdx"  # spdx, cyclonedx or none: attached to every image as an OCI 1.1 referrer
     provenance: bool = True  # SLSA v1 provenance, attached likewise
     signer: Signer | None = None  # --sign-key: the key is read and decrypted before this request is made
+    builder: str | None = None  # --builder ADDRESS: compile in that BuildKit daemon (None: this machine)
+    builder_image: str | None = None  # --builder-image: the Go toolchain image it compiles in
 
 
 class BinaryTransform(Protocol):
@@ -129,6 +132,7 @@ class BuildPlan:
     debug: DebugPlan | None = None  # --debug: also one of extra_layers
     library: str = "zlib"  # the deflate library of the program's own gzip layers (--gzip-library)
     labels: tuple[tuple[str, str], ...] = ()  # added by a transform (e.g. the UPX version that packed the binary)
+    compiler: Compiler = LOCAL  # where `go build` runs (gobuild/backend.py)
 
     @property
     def all_platforms(self) -> bool:
@@ -151,6 +155,7 @@ class BuildPlan:
 
 def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Toolchain | None = None) -> BuildPlan:
     """`toolchain`: one already found (the programs of one `build ./...` share it); else found here."""
+    compiler = compiler_for(req.builder, req.builder_image)  # buildctl and the builder: asked first
     toolchain = toolchain or find_toolchain(req.go)
     target = resolve(req.target, toolchain)
     cfg = config_mod.load(target.module_root).build.overlay(req.settings)
@@ -162,6 +167,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     if cfg.trimpath is False:
         flags = replace(flags, trimpath=False)
     platforms = _platforms(cfg.platforms, toolchain)
+    compiler.check(target, flags)
     if cfg.upx and (cfg.debug or cfg.debug_continue):
         raise BadInput("--upx and --debug do not go together: Delve reads the symbols and DWARF that a packed "
                        "binary hides")
@@ -197,7 +203,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         user=config_mod.check_user(cfg.user) if cfg.user is not None else None,
         reference_build=req.reference_build, cache=req.cache, notes=tuple(notes),
         extra_layers=(debug,) if debug is not None else (), debug=debug,
-        sbom=_sbom_format(req.sbom), provenance=req.provenance, signer=req.signer)
+        sbom=_sbom_format(req.sbom), provenance=req.provenance, signer=req.signer, compiler=compiler)
 
 
 def _sbom_format(value: str) -> str:

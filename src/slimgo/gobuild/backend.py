@@ -1,0 +1,73 @@
+"""The compile backend seam: where `go build` runs. Local (this machine's toolchain) or BuildKit
+(`--builder`); the stages after compile see the same `BuiltBinary` either way.
+
+A backend is chosen once, by `plan`, and checked there (a missing client, an unreachable builder, a
+target it cannot build), so nothing expensive runs before the choice is known to work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+from ..platform import Platform
+from ..strategy import GoFlags
+from .build import BuiltBinary, compile_binary
+from .target import Target
+from .toolchain import Toolchain
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Compilation:
+    binaries: tuple[BuiltBinary, ...]  # one per platform, in the order asked
+    notes: tuple[str, ...] = ()
+
+
+class Compiler(Protocol):
+    @property
+    def name(self) -> str:
+        """"local", or the builder's address."""
+        ...
+
+    def check(self, target: Target, flags: GoFlags) -> None:
+        """Refuse, before any work, what this backend cannot build the way a local build would."""
+        ...
+
+    def compile(self, toolchain: Toolchain, target: Target, flags: GoFlags, platforms: tuple[Platform, ...],
+                out_dir: Path, progress: Progress | None) -> Compilation: ...
+
+
+@dataclass(frozen=True)
+class LocalCompiler:
+    name: str = "local"
+
+    def check(self, target: Target, flags: GoFlags) -> None:
+        return None
+
+    def compile(self, toolchain: Toolchain, target: Target, flags: GoFlags, platforms: tuple[Platform, ...],
+                out_dir: Path, progress: Progress | None) -> Compilation:
+        binaries = []
+        for platform in platforms:
+            if progress is not None:
+                progress(f"compiling {target.package} for {platform}")
+            binaries.append(compile_binary(toolchain, target, flags, platform, out_dir, progress))
+        return Compilation(tuple(binaries))
+
+
+LOCAL = LocalCompiler()
+
+
+def compiler_for(builder: str | None, builder_image: str | None) -> Compiler:
+    """`--builder ADDRESS` → the BuildKit backend (its client found and the daemon asked, here); else local."""
+    if builder is None:
+        if builder_image is not None:
+            from ..errors import BadInput
+
+            raise BadInput("--builder-image names the image a BuildKit builder compiles in: it needs --builder")
+        return LOCAL
+    from ..buildkit.compiler import BuildKitCompiler
+
+    return BuildKitCompiler.connect(builder, builder_image)
