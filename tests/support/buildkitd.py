@@ -41,9 +41,10 @@ def go_version() -> str:
     return out.removeprefix("go")
 
 
-def push_goroot_image(registry: str, work: Path, skopeo: str) -> str:
+def push_goroot_image(registry: str, work: Path, skopeo: str, with_git: bool = True) -> str:
     """REGISTRY/go:VERSION: GOROOT at /usr/local/go, PATH, HOME, GOPATH, GOTOOLCHAIN=local, /tmp. Returns
-    the reference."""
+    the reference. with_git adds this machine's git and the libraries it loads (as golang images carry
+    git), so Go stamps vcs.* build settings inside the builder as it does here."""
     goroot = Path(subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip())
     layout = work / "go-layout"
     blobs = layout / "blobs" / "sha256"
@@ -57,11 +58,14 @@ def push_goroot_image(registry: str, work: Path, skopeo: str) -> str:
         for child in sorted(goroot.iterdir()):
             if child.name not in _GOROOT_SKIP:
                 tar.add(child, arcname=f"usr/local/go/{child.name}")
+        if with_git:
+            for path in _git_files():
+                tar.add(os.path.realpath(path), arcname=path.lstrip("/"))
     digest = _file_sha256(layer)
     size = layer.stat().st_size
     layer.rename(blobs / digest)
     config = {"architecture": _goarch(), "os": "linux",
-              "config": {"Env": ["PATH=/usr/local/go/bin", "HOME=/root", "GOPATH=/go", "GOTOOLCHAIN=local"],
+              "config": {"Env": ["PATH=/usr/local/go/bin:/usr/bin", "HOME=/root", "GOPATH=/go", "GOTOOLCHAIN=local"],
                          "WorkingDir": "/"},
               "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest}"]}}
     config_desc = _blob(blobs, "application/vnd.oci.image.config.v1+json", json.dumps(config).encode())
@@ -77,6 +81,19 @@ def push_goroot_image(registry: str, work: Path, skopeo: str) -> str:
                    check=True, capture_output=True, timeout=300)
     shutil.rmtree(layout)
     return ref
+
+
+def _git_files() -> list[str]:
+    """/usr/bin/git and what `ldd` says it loads, at the paths the dynamic loader looks them up by."""
+    git = "/usr/bin/git"
+    out = subprocess.run(["ldd", git], capture_output=True, text=True, check=True).stdout
+    libs = []
+    for line in out.splitlines():
+        words = line.split()
+        path = words[2] if "=>" in words and len(words) > 2 else words[0] if words else ""
+        if path.startswith("/"):
+            libs.append(path)
+    return [git, *libs]
 
 
 def _goarch() -> str:

@@ -56,11 +56,15 @@ def parse(given: str) -> BuilderAddress:
             port = None
         if not parts.hostname or port is None or parts.path not in ("", "/"):
             raise BadInput(f"--builder {given!r}: a TCP builder needs HOST:PORT (e.g. buildkit://buildkitd:1234)")
-    tls = []
+    tls, passed = [], []
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key not in TLS_OPTIONS:
-            raise BadInput(f"--builder {given!r}: unknown option {key!r} (expected {', '.join(TLS_OPTIONS)})")
+            if scheme == "tcp":
+                raise BadInput(f"--builder {given!r}: unknown option {key!r} (expected {', '.join(TLS_OPTIONS)})")
+            passed.append(f"{key}={value}")  # the connection helper's own (kube-pod://POD?namespace=…)
+            continue
         if key != "servername" and not Path(value).is_file():
             raise BadInput(f"--builder {given!r}: {key}={value}: no such file")
         tls.append((TLS_OPTIONS[key], value))
-    return BuilderAddress(given, f"{scheme}://{base}", tuple(tls))
+    addr = f"{scheme}://{base}" + (f"?{'&'.join(passed)}" if passed else "")
+    return BuilderAddress(given, addr, tuple(tls))

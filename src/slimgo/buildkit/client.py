@@ -35,7 +35,7 @@ class Buildctl:
     @classmethod
     def find(cls, address: BuilderAddress, env: dict[str, str] | None = None) -> Buildctl:
         environ = os.environ if env is None else env
-        exe = environ.get("SLIMGO_BUILDCTL") or shutil.which("buildctl")
+        exe = environ.get("SLIMGO_BUILDCTL") or shutil.which("buildctl", path=environ.get("PATH"))
         if not exe or not Path(exe).is_file():
             raise ToolMissing("--builder needs BuildKit's client `buildctl` on PATH (or $SLIMGO_BUILDCTL): "
                               "not found; install it from a BuildKit release")

@@ -1,0 +1,155 @@
+"""`--builder`: address forms, the compile-only Dockerfile, reading buildctl's progress, and the refusals that
+come before any work. The builds themselves run against a real buildkitd in the integration tier."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from slimgo.buildkit.address import parse
+from slimgo.buildkit.client import Buildctl, BuildLog, failure
+from slimgo.buildkit.compiler import BuildKitCompiler
+from slimgo.buildkit.dockerfile import CompileSpec, ignore_file, render
+from slimgo.errors import BadInput, CompileError, RemoteError, ToolMissing
+from slimgo.gobuild.backend import LOCAL, compiler_for
+from slimgo.gobuild.build import classify_failure
+from slimgo.gobuild.target import Target
+from slimgo.strategy import GoFlags
+from tests.support.cli import run
+
+LOGS = Path(__file__).resolve().parents[1] / "data" / "buildkit"  # real buildctl --progress plain output
+
+
+@pytest.mark.parametrize(("given", "addr"), [
+    ("buildkit://buildkitd:1234", "tcp://buildkitd:1234"),
+    ("tcp://10.0.0.5:8372", "tcp://10.0.0.5:8372"),
+    ("unix:///run/buildkit/buildkitd.sock", "unix:///run/buildkit/buildkitd.sock"),
+    ("docker-container://buildx_buildkit_fleet0", "docker-container://buildx_buildkit_fleet0"),
+    ("kube-pod://buildkitd-0?namespace=ci", "kube-pod://buildkitd-0?namespace=ci"),
+])
+def test_builder_addresses(given: str, addr: str) -> None:
+    assert parse(given).buildctl_args() == ["--addr", addr]
+
+
+def test_buildx_remote_driver_tls_options_become_buildctl_flags(tmp_path: Path) -> None:
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (tmp_path / name).write_text("x")
+    given = (f"tcp://fleet:1234?cacert={tmp_path}/ca.pem&cert={tmp_path}/cert.pem&key={tmp_path}/key.pem"
+             "&servername=buildkitd")
+    assert parse(given).buildctl_args() == [
+        "--addr", "tcp://fleet:1234", "--tlscacert", f"{tmp_path}/ca.pem", "--tlscert", f"{tmp_path}/cert.pem",
+        "--tlskey", f"{tmp_path}/key.pem", "--tlsservername", "buildkitd"]
+
+
+@pytest.mark.parametrize(("given", "words"), [
+    ("buildkitd:1234", "expected buildkit://HOST:PORT"),
+    ("http://buildkitd:1234", "unknown scheme http://"),
+    ("tcp://buildkitd", "needs HOST:PORT"),
+    ("tcp://buildkitd:port", "needs HOST:PORT"),
+    ("unix://", "no host, path or name"),
+    ("tcp://h:1?insecure=1", "unknown option 'insecure'"),
+    ("tcp://h:1?cacert=/nonexistent/ca.pem", "cacert=/nonexistent/ca.pem: no such file"),
+])
+def test_bad_builder_addresses_are_bad_input(given: str, words: str) -> None:
+    with pytest.raises(BadInput, match=words.replace("?", r"\?").replace("+", r"\+")) as err:
+        parse(given)
+    assert err.value.exit_code == 2 and "\n" not in str(err.value)
+
+
+def test_compile_dockerfile_runs_the_local_go_build_without_a_shell() -> None:
+    flags = GoFlags().with_user(ldflags="-X 'main.greeting=hello world' -X main.cost=$5", tags=("netgo",))
+    text = render(CompileSpec("golang:1.26.8", "cmd/api", "api",
+                              (("CGO_ENABLED", "0"), ("GOARCH", "arm64"), ("GOFLAGS", "-mod=vendor -tags=a b")),
+                              tuple(flags.go_args())))
+    run_line = text.split("RUN ", 1)[1].split("\n\n")[0]
+    exec_form = json.loads(run_line.split("\\\n", 1)[1])
+    assert exec_form == ["go", "build", "-trimpath", "-ldflags=-s -w -buildid= -X 'main.greeting=hello world' "
+                         "-X main.cost=$5", "-tags=netgo", "-o", "/out/api", "."]
+    assert "--mount=type=bind,target=/src" in run_line
+    # the cache mounts `slimgo dockerfile` writes, so a fleet shares one warm cache between both
+    assert "--mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build" in run_line
+    assert 'GOFLAGS="-mod=vendor -tags=a b"' in text and 'GOCACHE="/root/.cache/go-build"' in text
+    assert 'WORKDIR "/src/cmd/api"' in text
+    assert "ARG BUILDER_IMAGE=golang:1.26.8\nFROM --platform=$BUILDPLATFORM ${BUILDER_IMAGE} AS compile" in text
+    assert text.rstrip().endswith("FROM scratch\nCOPY --from=compile /out/api /api")
+
+
+def test_env_values_are_quoted_against_splitting_and_expansion() -> None:
+    text = render(CompileSpec("img", ".", "x", (("GOFLAGS", 'a "b" $HOME \\c'),), ()))
+    assert 'GOFLAGS="a \\"b\\" \\$HOME \\\\c"' in text
+    assert 'WORKDIR "/src"' in text
+
+
+def test_ignore_file_keeps_the_users_patterns_and_decides_about_git() -> None:
+    assert ignore_file("", send_git=False) == ".git\n"
+    assert ignore_file("node_modules\n*.log\n", send_git=False) == "node_modules\n*.log\n.git\n"
+    # VCS stamping reads the repository: a user's `.git` line is overridden, last pattern wins
+    assert ignore_file(".git\ndist\n", send_git=True) == ".git\ndist\n!.git\n!.git/**\n"
+
+
+def _log(name: str) -> BuildLog:
+    log = BuildLog()
+    progress = [m for line in (LOGS / name).read_text().splitlines() if (m := log.feed(line))]
+    log.returncode = 1
+    assert progress and all(m.startswith("BuildKit: [") for m in progress)
+    return log
+
+
+def test_a_failed_go_build_reads_like_the_local_one() -> None:
+    log = _log("compile-error.log")
+    assert log.failed_in_run()
+    assert log.step_output() == "# example.com/bad\n./main.go:3:15: undefined: x"
+    target = Target(package="example.com/bad", name="bad", package_dir=Path("/nonexistent"))
+    err = classify_failure(log.step_output(), target)
+    assert isinstance(err, CompileError) and err.exit_code == 1
+    assert str(err) == "compile error in example.com/bad: ./main.go:3:15: undefined: x"
+
+
+def test_a_builder_image_that_is_not_there_is_bad_input() -> None:
+    log = _log("image-not-found.log")
+    assert not log.failed_in_run()
+    err = failure(log, parse("tcp://b:1"), "registry.example:5000/go:0.0")
+    assert isinstance(err, BadInput) and err.exit_code == 2
+    assert str(err) == ("builder image registry.example:5000/go:0.0: not found (buildkitd must be able to pull "
+                        "it; see --builder-image)")
+
+
+def test_a_builder_that_goes_away_mid_build_is_a_remote_failure() -> None:
+    log = BuildLog()
+    log.feed('error: failed to solve: Unavailable: connection error: desc = "transport: Error while dialing: '
+             'dial tcp 10.0.0.5:1234: connect: connection refused"')
+    err = failure(log, parse("buildkit://10.0.0.5:1234"), "golang:1.26.8")
+    assert isinstance(err, RemoteError) and err.exit_code == 3
+    assert str(err).startswith("builder buildkit://10.0.0.5:1234 is unreachable: failed to solve: Unavailable")
+
+
+def test_buildctl_is_required(tmp_path: Path) -> None:
+    with pytest.raises(ToolMissing, match=r"--builder needs BuildKit's client `buildctl`") as err:
+        Buildctl.find(parse("tcp://b:1"), {"PATH": str(tmp_path)})
+    assert err.value.exit_code == 2
+
+
+def test_builder_image_without_builder_is_refused() -> None:
+    assert compiler_for(None, None) is LOCAL
+    with pytest.raises(BadInput, match="--builder-image .* needs --builder"):
+        compiler_for(None, "golang:1.26")
+
+
+def test_what_a_builder_cannot_build_like_this_machine_is_refused() -> None:
+    compiler = BuildKitCompiler("tcp://b:1", Buildctl("buildctl", parse("tcp://b:1")), None, ("linux/amd64",))
+    with pytest.raises(BadInput, match="module@version target"):
+        compiler.check(Target(package="example.com/x", name="x", version="v1.0.0"), GoFlags())
+    with pytest.raises(BadInput, match="CGO_ENABLED=0"):
+        compiler.check(Target(package="example.com/x", name="x", package_dir=Path(".")), GoFlags(cgo=True))
+
+
+def test_cli_checks_the_builder_before_compiling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLIMGO_BUILDCTL", str(tmp_path / "no-buildctl"))
+    missing = run("build", str(tmp_path), "--builder", "buildkit://127.0.0.1:1", "--json")
+    assert missing.code == 2
+    assert missing.json()["error"]["message"].startswith("--builder needs BuildKit's client `buildctl` on PATH")
+    bad = run("build", str(tmp_path), "--builder", "buildkitd:1234")
+    assert bad.code == 2 and "--builder 'buildkitd:1234': expected buildkit://HOST:PORT" in bad.err
+    assert not (tmp_path / "dist").exists()
