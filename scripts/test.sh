@@ -17,6 +17,7 @@ command -v curl >/dev/null || missing+=(curl)
 [ -e /lib/ld-musl-x86_64.so.1 ] || missing+=(musl)            # the musl base of inspect's "will not start" test
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)           # cgo Dockerfile test: host probe, stand-in builder
 command -v umoci >/dev/null || missing+=(umoci)                 # a second OCI layer unpacker to compare with
+command -v runc >/dev/null || [ -x /usr/sbin/runc ] || missing+=(runc)  # buildkitd's OCI worker (build --builder)
 # UPX is never bundled: tests use $SLIMGO_UPX, `upx` on PATH, or ../shared/tools/upx/upx; Debian trixie and
 # Ubuntu package it as upx-ucl (bookworm does not).
 if ! command -v upx >/dev/null && [ -z "${SLIMGO_UPX:-}" ] && [ ! -x ../shared/tools/upx/upx ] \
@@ -39,6 +40,17 @@ go_tool() {  # NAME MODULE@VERSION
 go_tool crane github.com/google/go-containerregistry/cmd/crane@v0.22.1
 go_tool cosign github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
 go_tool syft github.com/anchore/syft/cmd/syft@v1.57.1
+
+# BuildKit's daemon and client for `build --builder`'s tests, from the Go module proxy. `go install …@v` refuses
+# it (its go.mod has exclude directives), so build it in the module's download directory.
+gobin="$(go env GOPATH)/bin"
+if { ! command -v buildkitd >/dev/null && [ ! -x "$gobin/buildkitd" ]; } || \
+   { ! command -v buildctl >/dev/null && [ ! -x "$gobin/buildctl" ]; }; then
+  echo "installing buildkitd and buildctl" >&2
+  bkdir="$(go mod download -json github.com/moby/buildkit@v0.34.2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  mkdir -p "$gobin"
+  (cd "$bkdir" && GOFLAGS=-mod=mod go build -o "$gobin/" ./cmd/buildkitd ./cmd/buildctl)
+fi
 
 # Debian's registry package starts its own service on :5000 on some systems; tests run their own.
 if ! /usr/bin/docker info >/dev/null 2>&1; then
