@@ -17,13 +17,29 @@ import shutil
 import subprocess
 import tarfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.support.registry import free_port
 
-# Directories of GOROOT that `go build` never reads (the toolchain's own tests, API lists, docs).
-_GOROOT_SKIP = ("test", "api", "doc", "misc")
+# Parts of GOROOT a `go build` of a program never reads (the toolchain's own tests and sources, API lists,
+# docs, tools other than the compiler, assembler and linker): the image is half the size and pushes faster.
+_GOROOT_SKIP = ("test", "api", "doc", "misc", "src/cmd", "pkg/tool/{goos_goarch}/vet", "pkg/tool/{goos_goarch}/fix",
+                "pkg/tool/{goos_goarch}/cover", "pkg/tool/{goos_goarch}/preprofile", "pkg/tool/{goos_goarch}/trace",
+                "pkg/tool/{goos_goarch}/pprof", "pkg/tool/{goos_goarch}/objdump", "pkg/tool/{goos_goarch}/doc")
+
+
+def _goroot_filter(goroot: Path) -> Callable[[tarfile.TarInfo], tarfile.TarInfo | None]:
+    goos_goarch = f"linux_{_goarch()}"
+    skip = {f"usr/local/go/{p.format(goos_goarch=goos_goarch)}" for p in _GOROOT_SKIP}
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        name = info.name
+        if name in skip or name.endswith("_test.go") or name.endswith("/testdata"):
+            return None
+        return info
+
+    return keep
 
 
 def tool(name: str) -> str | None:
@@ -55,9 +71,7 @@ def push_goroot_image(registry: str, work: Path, skopeo: str, with_git: bool = T
             info = tarfile.TarInfo(name)
             info.type, info.mode = tarfile.DIRTYPE, mode
             tar.addfile(info)
-        for child in sorted(goroot.iterdir()):
-            if child.name not in _GOROOT_SKIP:
-                tar.add(child, arcname=f"usr/local/go/{child.name}")
+        tar.add(goroot, arcname="usr/local/go", filter=_goroot_filter(goroot))
         if with_git:
             for path in _git_files():
                 tar.add(os.path.realpath(path), arcname=path.lstrip("/"))
@@ -146,7 +160,8 @@ def buildkitd(work: Path, insecure_registry: str, buildkitd_bin: str, buildctl_b
             proc.kill()
             proc.wait()
         _unmount_under(root)
-        shutil.rmtree(root, ignore_errors=True)
+        # rm -rf: the snapshots hold the builder image's tens of thousands of files; about twice as fast
+        subprocess.run(["rm", "-rf", "--one-file-system", str(root)], check=False)
 
 
 def _runc() -> str:

@@ -138,7 +138,7 @@ def test_builder_image_without_builder_is_refused() -> None:
 
 
 def test_what_a_builder_cannot_build_like_this_machine_is_refused() -> None:
-    compiler = BuildKitCompiler("tcp://b:1", Buildctl("buildctl", parse("tcp://b:1")), None, ("linux/amd64",))
+    compiler = BuildKitCompiler("tcp://b:1", Buildctl("buildctl", parse("tcp://b:1")), None)
     with pytest.raises(BadInput, match="module@version target"):
         compiler.check(Target(package="example.com/x", name="x", version="v1.0.0"), GoFlags())
     with pytest.raises(BadInput, match="CGO_ENABLED=0"):

@@ -48,7 +48,6 @@ class BuildKitCompiler:
     name: str
     client: Buildctl
     builder_image: str | None  # None: golang:<the local build's Go release>
-    worker_platforms: tuple[str, ...]
 
     @classmethod
     def connect(cls, builder: str, builder_image: str | None) -> BuildKitCompiler:
@@ -56,7 +55,8 @@ class BuildKitCompiler:
         if builder_image is not None and not builder_image.strip():
             raise BadInput("--builder-image: empty image reference")
         client = Buildctl.find(address)
-        return cls(address.given, client, builder_image, tuple(client.workers()))
+        client.workers()  # the builder answers (exit 3 if not) before anything else runs
+        return cls(address.given, client, builder_image)
 
     def check(self, target: Target, flags: GoFlags) -> None:
         if target.remote:
