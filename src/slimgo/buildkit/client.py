@@ -60,12 +60,16 @@ class Buildctl:
         return platforms
 
     def build(self, context: Path, dockerfile_dir: Path, out: Path, builder_image: str,
-              progress: Progress | None) -> BuildLog:
+              progress: Progress | None, started: Callable[[subprocess.Popen[str]], None] | None = None) -> BuildLog:
+        """`started` hears of the buildctl process, so a caller running several builds in threads can stop
+        them all when interrupted."""
         cmd = [*self.base(), "build", "--frontend", "dockerfile.v0", "--local", f"context={context}",
                "--local", f"dockerfile={dockerfile_dir}", "--opt", f"build-arg:BUILDER_IMAGE={builder_image}",
                "--output", f"type=local,dest={out}", "--progress", "plain"]
         log = BuildLog()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if started is not None:
+            started(proc)
         assert proc.stderr is not None
         try:
             for line in proc.stderr:

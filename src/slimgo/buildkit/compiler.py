@@ -98,7 +98,7 @@ class BuildKitCompiler:
             if progress is not None:
                 progress(f"compiling {target.package} for {platform} on {self.name} (in {image})")
             started = time.perf_counter()
-            log = self.client.build(context, df_dir, dest, image, progress)
+            log = self.client.build(context, df_dir, dest, image, progress, running.append)
             if log.returncode != 0:
                 if log.failed_in_run():
                     raise classify_failure(log.step_output() or log.error, target, flags.cgo is False)
@@ -109,8 +109,25 @@ class BuildKitCompiler:
             return BuiltBinary(binary, target.name, platform, flags, time.perf_counter() - started,
                                binary.stat().st_size)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(len(platforms), 4))) as pool:
-            binaries = tuple(pool.map(one, platforms))
+        running: list[subprocess.Popen[str]] = []
+        try:
+            if len(platforms) == 1:
+                binaries: tuple[BuiltBinary, ...] = (one(platforms[0]),)
+            else:  # every platform's build sent at once: the daemon schedules them
+                with ThreadPoolExecutor(max_workers=min(len(platforms), 4)) as pool:
+                    futures = [pool.submit(one, p) for p in platforms]
+                    try:
+                        binaries = tuple(f.result() for f in futures)
+                    except BaseException:  # one failed, or Ctrl-C/SIGTERM: stop the others' builds too
+                        for f in futures:
+                            f.cancel()
+                        for proc in running:
+                            proc.kill()
+                        raise
+        finally:
+            for proc in running:
+                if proc.poll() is None:
+                    proc.kill()
         notes = [vcs_note] if vcs_note else []
         return Compilation(binaries, (*notes, *_notes(binaries, go_version, image, vcs_root is not None)))
 
