@@ -13,7 +13,9 @@ import gzip
 import hashlib
 import json
 import os
+import signal
 import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -164,3 +166,19 @@ def _failures_are_one_line_with_exit_codes(builder: Builder, tmp_path: Path) -> 
     message = unreachable.json()["error"]["message"]
     assert message.startswith(f"builder {closed} is unreachable: ") and "connection refused" in message
     assert not (tmp_path / "out").exists()  # nothing written by any failed build
+
+    # Ctrl-C while two platforms compile (cold: 386 and arm were never built here) stops both builds.
+    proc = subprocess.Popen([sys.executable, "-m", "slimgo", "build", good, "--platform", "linux/386,linux/arm/v7",
+                             "--oci-layout", tmp_path / "out", "--builder", builder.address, "--builder-image",
+                             builder.image], stderr=subprocess.PIPE, text=True, env={**os.environ, **builder.env})
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "BuildKit: [compile 3/3] RUN" in line:  # a compile step has started
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, rest
+    left = subprocess.run(["pgrep", "-f", f"buildctl --addr {builder.address.replace('buildkit://', 'tcp://')} build"],
+                          capture_output=True, text=True)
+    assert left.stdout == ""  # no buildctl left running
+    assert not (tmp_path / "out").exists()
