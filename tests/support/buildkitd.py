@@ -131,13 +131,14 @@ def _blob(blobs: Path, media_type: str, data: bytes) -> dict[str, object]:
 @contextlib.contextmanager
 def buildkitd(work: Path, insecure_registry: str, buildkitd_bin: str, buildctl_bin: str,
               timeout: float = 60) -> Iterator[str]:
-    """Start buildkitd; yield its address once `buildctl debug workers` lists a worker. Stops it, unmounts
-    whatever its worker left mounted under its root, and removes the root."""
+    """Start buildkitd; yield its TCP address once `buildctl debug workers` lists a worker. It also listens
+    on unix://WORK/buildkitd.sock. Stops it, unmounts whatever its worker left mounted under its root, and
+    removes the root."""
     root = work / "buildkitd-root"
     root.mkdir(parents=True)
     addr = f"tcp://127.0.0.1:{free_port()}"
     config = work / "buildkitd.toml"
-    config.write_text(f'root = "{root}"\n[grpc]\n  address = ["{addr}"]\n'
+    config.write_text(f'root = "{root}"\n[grpc]\n  address = ["{addr}", "unix://{work / "buildkitd.sock"}"]\n'
                       f'[worker.oci]\n  enabled = true\n  binary = "{_runc()}"\n  gc = false\n'
                       '[worker.containerd]\n  enabled = false\n'
                       f'[registry."{insecure_registry}"]\n  http = true\n  insecure = true\n')

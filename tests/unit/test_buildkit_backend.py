@@ -4,6 +4,7 @@ come before any work. The builds themselves run against a real buildkitd in the 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,29 @@ def test_cli_checks_the_builder_before_compiling(tmp_path: Path, monkeypatch: py
     bad = run("build", str(tmp_path), "--builder", "buildkitd:1234")
     assert bad.code == 2 and "--builder 'buildkitd:1234': expected buildkit://HOST:PORT" in bad.err
     assert not (tmp_path / "dist").exists()
+
+
+def test_git_is_sent_exactly_when_a_local_build_would_stamp_vcs(tmp_path: Path) -> None:
+    from slimgo.buildkit.compiler import vcs_root_of
+    from slimgo.gobuild.toolchain import find_toolchain
+
+    go = find_toolchain()
+    auto = {"GOFLAGS": "-buildvcs=auto"}
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert vcs_root_of(plain, go, plain, auto) == (None, None)
+
+    repo = tmp_path / "repo"
+    (repo / "cmd" / "api").mkdir(parents=True)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "go.mod").write_text("module example.com/r\n\ngo 1.22\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "r"], check=True)
+    assert vcs_root_of(repo, go, repo / "cmd" / "api", auto) == (repo, None)
+    assert vcs_root_of(repo, go, repo, {"GOFLAGS": "-buildvcs=false"}) == (None, None)
+
+    linked = tmp_path / "linked"
+    subprocess.run([*git, "worktree", "add", "-q", str(linked)], check=True)
+    root, note = vcs_root_of(linked, go, linked, auto)
+    assert root is None and note is not None and "linked git worktree" in note
