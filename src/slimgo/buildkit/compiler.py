@@ -70,8 +70,10 @@ class BuildKitCompiler:
                 out_dir: Path, progress: Progress | None) -> Compilation:
         package_dir, module_root = target.package_dir, target.module_root
         assert package_dir is not None and module_root is not None  # check() refused remote targets
+        if not platforms:
+            return Compilation(())
         facts = module_facts(package_dir, module_root, target.name, toolchain, with_cgo=False)
-        base_env = {**platforms[0].go_env(), **flags.go_env()} if platforms else flags.go_env()
+        base_env = {**platforms[0].go_env(), **flags.go_env()}
         go_version = toolchain.env("GOVERSION", cwd=package_dir, extra=base_env)["GOVERSION"]
         image = self.builder_image or f"golang:{go_version.removeprefix('go')}"
         vcs_root, vcs_note = vcs_root_of(module_root, toolchain, package_dir, base_env)
