@@ -44,12 +44,40 @@ def render(result: BuildResult, console: Console) -> None:
     t = result.timings
     console.print(f"[dim]go build {t.get('go_build', 0):.2f}s · assemble {t.get('assemble', 0):.2f}s · "
                   f"write {t.get('write', 0):.2f}s · total {t.get('total', 0):.2f}s[/]")
+    pub = result.publication.published
+    for text in supply_chain_lines([a.artifact_type for a in pub.attachments],
+                                   [m.tag for m in pub.local_signatures()], result.outputs):
+        console.print(text, markup=False)
     if "tarball" in result.outputs:
         console.print(f"load it: [bold]docker load -i {result.outputs['tarball']}[/]")
     if "oci_layout" in result.outputs:
         console.print(f"OCI layout: {result.outputs['oci_layout']}")
     if result.debug:
         render_debug(result.debug, console)
+
+
+_ARTIFACT_NAMES = {"application/spdx+json": "SPDX SBOM", "application/vnd.cyclonedx+json": "CycloneDX SBOM",
+                   "application/vnd.in-toto+json": "SLSA provenance"}
+_STORES = ("oci_layout", "tarball", "pushed")  # outputs that keep referrers and cosign's tags; the engine keeps none
+
+
+def supply_chain_lines(artifact_types: list[str], signature_tags: list[str], outputs: dict[str, Any]) -> list[str]:
+    """What was attached and signed, and where it went: without these lines a signed build reads exactly like
+    an unsigned one, and `--load` alone (which stores neither) looks like it kept them."""
+    if not artifact_types and not signature_tags:
+        return []
+    kept = any(k in outputs for k in _STORES)
+    where = "" if kept else " (made, not stored: the Docker engine keeps no referrers or signatures)"
+    lines = []
+    if artifact_types:
+        names = sorted({_ARTIFACT_NAMES.get(t, t) for t in artifact_types})
+        lines.append(f"attached: {', '.join(names)} (OCI referrers; read them with `slimgo sbom`){where}")
+    if signature_tags:
+        tags = sorted({f"{t[:19]}….{t.rsplit('.', 1)[-1]}" for t in signature_tags})  # sha256-<12 hex>….sig
+        shown = ", ".join(tags[:2]) + (", …" if len(tags) > 2 else "")
+        lines.append(f"signed: {len(signature_tags)} cosign manifest{'s' if len(signature_tags) != 1 else ''} "
+                     f"({shown}); check with `cosign verify --key PUBLIC_KEY --insecure-ignore-tlog=true`{where}")
+    return lines
 
 
 def render_debug(debug: dict[str, Any], console: Console) -> None:
