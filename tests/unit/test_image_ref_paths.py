@@ -51,3 +51,14 @@ def test_a_missing_path_is_bad_input_not_a_registry_lookup(tmp_path: Path) -> No
     for missing in ("missing.tar", "./image", str(tmp_path / "gone")):
         with pytest.raises(BadInput, match="no such image file"):
             image_ref(missing)
+
+
+def test_an_existing_path_that_is_not_an_image_is_named_as_such(tmp_path: Path) -> None:
+    """`slimgo sbom ./keys` or `slimgo inspect /bin/ls` exist: "no such image file" sent users looking
+    for a typo."""
+    with pytest.raises(BadInput, match="a directory, but not an OCI image layout"):
+        image_ref(str(tmp_path))
+    plain = tmp_path / "notes.txt"
+    plain.write_text("not an image")
+    with pytest.raises(BadInput, match=r"notes.txt: not an image \(an OCI layout directory or a `docker save` tar"):
+        image_ref(str(plain))

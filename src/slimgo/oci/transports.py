@@ -83,5 +83,10 @@ def image_ref(target: str) -> str:
     if spec is not None:
         return spec
     if target.startswith(("/", "./", "../", "~")) or target.endswith((".tar", ".tar.gz", ".tgz")):
+        path = Path(target).expanduser()
+        if path.is_dir():
+            raise BadInput(f"{target}: a directory, but not an OCI image layout (no index.json)")
+        if path.exists():
+            raise BadInput(f"{target}: not an image (an OCI layout directory or a `docker save` tar is)")
         raise BadInput(f"{target}: no such image file or OCI layout directory")
     return target
