@@ -122,3 +122,31 @@ def test_layouts_and_tarballs_are_detected_without_a_prefix(tmp_path: Path,
 def test_binary_needs_an_image(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "analyze", LS, "--binary", "/app/x")
     assert code == 2 and "not an image" in err
+
+
+def test_a_cut_off_section_is_named_by_index_when_its_name_is_cut_off_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A truncated Go binary loses its section-name table with the rest: "section ?" told the user nothing."""
+    bad = tmp_path / "truncated"
+    bad.write_bytes(_elf([(64, 1 << 20)]))  # shstrndx 0: no names at all
+    code, _, err = run(capsys, "analyze", bad)
+    size = bad.stat().st_size
+    assert code == 2
+    assert f"section #1 ends at byte {64 + (1 << 20)}, past the end of the file ({size} bytes)" in err
+
+
+def test_a_device_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """mmap of /dev/null failed with a bare "Invalid argument"; /dev/zero would read as endless zeros."""
+    code, out, err = run(capsys, "analyze", "/dev/null", "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["message"] == "/dev/null: not a regular file (a device, pipe or socket), not a binary"
+    assert err.count("\n") == 1
+
+
+def test_a_registry_reference_gets_a_pointer_not_just_no_such_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "analyze", "registry.example.com/team/api:v1")
+    assert code == 2
+    assert "registry.example.com/team/api:v1: no such file; analyze reads binaries and local images" in err
+    assert "slimgo inspect REF" in err
+    code, _, err = run(capsys, "analyze", "missing-binary")
+    assert code == 2 and err.strip().endswith("missing-binary: no such file")

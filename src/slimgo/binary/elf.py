@@ -9,6 +9,8 @@ BinaryFormatError, never an IndexError, a hang or a huge allocation.
 from __future__ import annotations
 
 import mmap
+import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,12 +234,14 @@ def _read_sections(elf: ElfFile, shoff: int, shentsize: int, shnum: int, shstrnd
         name, stype, flags, addr, off, size, *_rest = _unpack(fmt, view, shoff + i * shentsize,
                                                                "section header table")
         raw.append((name, stype, flags, addr, off, size))
-    strtab_off = raw[shstrndx][4] if 0 <= shstrndx < len(raw) else -1
-    for name, stype, flags, addr, off, size in raw:
+    strtab_off = raw[shstrndx][4] if 0 < shstrndx < len(raw) else -1  # SHN_UNDEF (0): no names
+    for index, (name, stype, flags, addr, off, size) in enumerate(raw):
         sname = _cstring(view, strtab_off + name, 256) if strtab_off >= 0 else ""
         sec = Section(sname, stype, flags, addr, off, size)
         if sec.occupies_file and off + size > len(view):
-            raise BinaryFormatError(f"truncated or corrupt ELF: section {sname or '?'} ends past the file")
+            # The names live in a section too; when it is the one cut off, the index is all there is.
+            raise BinaryFormatError(f"truncated or corrupt ELF: section {sname or f'#{index}'} ends at byte "
+                                    f"{off + size}, past the end of the file ({len(view)} bytes)")
         elf.sections.append(sec)
 
 
@@ -281,12 +285,18 @@ class MappedFile:
             raise BadInput(f"{path}: is a directory, not a binary") from None
         except OSError as exc:
             raise BadInput(f"{path}: cannot open ({exc.strerror})") from None
+        if not stat.S_ISREG(os.fstat(self._fh.fileno()).st_mode):  # /dev/zero would map as endless zeros
+            self._fh.close()
+            raise BadInput(f"{path}: not a regular file (a device, pipe or socket), not a binary")
         try:
             self._map: mmap.mmap | None = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
             self.view = memoryview(self._map)
         except ValueError:  # empty file
             self._map = None
             self.view = memoryview(b"")
+        except OSError as exc:
+            self._fh.close()
+            raise BadInput(f"{path}: cannot map ({exc.strerror})") from None
 
     def close(self) -> None:
         try:

@@ -100,12 +100,26 @@ def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAn
         raise BadInput(f"--binary picks a file inside an image; {target} is not an image")
     path = Path(target)
     if not path.exists():
-        raise BadInput(f"{target}: no such file")
+        raise BadInput(f"{target}: no such file{_registry_hint(target)}")
     from ..sources.names import display_name
 
     single = analyze_file(path)
     single.path = display_name(single.path)
     return single
+
+
+def _registry_hint(target: str) -> str:
+    """A missing "file" shaped like `host/repo:tag` was meant as a registry image, which analyze does not pull."""
+    from ..oci.reference import Reference
+
+    if target.startswith(("/", ".", "~")) or (":" not in target and "@" not in target):
+        return ""
+    try:
+        Reference.parse(target)
+    except (BadInput, ValueError):
+        return ""
+    return ("; analyze reads binaries and local images (oci:DIR, docker-archive:FILE, docker-daemon:NAME), not "
+            "registries: pull it first (`skopeo copy docker://REF oci:DIR`), or use `slimgo inspect REF`")
 
 
 def _attestations(spec: str) -> dict[str, Any]:
