@@ -209,3 +209,20 @@ def test_each_platform_of_an_index_has_its_own_referrers(tmp_path: Path) -> None
         assert [(r.subject, r.read()) for r in found] == [(img.digest, img.digest.encode())]
     res = run("sbom", f"oci:{tmp_path / 'l'}", "--platform", "linux/s390x")
     assert res.code == 2 and "no linux/s390x image" in res.err
+
+
+def test_what_cannot_be_known_is_null_and_unknown_not_none(tmp_path: Path) -> None:
+    """The engine keeps no referrers: "SBOM none · provenance none" read as "this image has none"."""
+    from slimgo.report.inspect_view import attached_line
+    from slimgo.supplychain.referrers import attested
+
+    unknown = attested("docker-daemon:some-image:1", None).to_json()
+    assert unknown["sbom"] is None and unknown["provenance"] is None and unknown["signature"] is None
+    assert attached_line(unknown) == (
+        "[bold]Attached[/]: unknown (docker-daemon:some-image:1: the Docker engine keeps no referrers; "
+        "use a layout, an archive or a registry)")
+    img = _image(tmp_path)
+    LayoutSink(tmp_path / "plain").publish(Published(img, ()))
+    known = attested(f"oci:{tmp_path / 'plain'}", None).to_json()
+    assert known["sbom"] == [] and known["provenance"] is False
+    assert attached_line(known).startswith("[bold]Attached[/]: SBOM none · provenance none")

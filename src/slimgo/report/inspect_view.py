@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .compare_view import CSS as COMPARE_CSS
@@ -47,6 +48,8 @@ def _surface_rows(s: dict[str, Any]) -> list[tuple[str, str, bool]]:
 
 def attached_line(att: dict[str, Any]) -> str:
     """`attestations` (supplychain.referrers.Attested) in one line; shared by inspect and analyze."""
+    if att["sbom"] is None:  # the store keeps no referrers (the engine), or they could not be read
+        return f"[bold]Attached[/]: unknown ({escape(att['checked'])})"
     sig = {True: "signed (cosign .sig tag)", False: "no signature", None: "signature not checked"}[att["signature"]]
     signed = {True: " · signed attestations (cosign .att tag)", False: "", None: ""}[att.get("signed_attestations")]
     return (f"[bold]Attached[/]: SBOM {', '.join(att['sbom']) or 'none'} · provenance "

@@ -211,14 +211,14 @@ class Attested:
     """What `inspect` and `analyze` report: which documents refer to the image, and whether cosign's signature
     and signed attestations exist (their tags are looked up; verifying them needs the public key: cosign)."""
 
-    sbom: tuple[str, ...]  # "spdx", "cyclonedx"
-    provenance: bool
+    sbom: tuple[str, ...] | None  # "spdx", "cyclonedx"; None: not knowable here (see `checked`)
+    provenance: bool | None
     signature: bool | None  # None: not knowable here (the Docker engine keeps neither referrers nor tags)
     checked: str  # where the referrers were looked up, or why they could not be
     signed_attestations: bool | None = None  # cosign's `sha256-<hex>.att`
 
     def to_json(self) -> dict[str, Any]:
-        return {"sbom": list(self.sbom), "provenance": self.provenance, "signature": self.signature,
+        return {"sbom": None if self.sbom is None else list(self.sbom), "provenance": self.provenance, "signature": self.signature,
                 "signed_attestations": self.signed_attestations, "checked": self.checked}
 
 
@@ -240,7 +240,7 @@ def attested(text: str, registry_for: Any, platform: Platform | None = None) -> 
             where = "registry referrers (API or sha256-<hex> tag)"
             signature, signed = (_has_cosign_tag(text, registry_for, subject, kind) for kind in ("sig", "att"))
     except (BadInput, CheckFailed) as e:
-        return Attested((), False, None, str(e))
+        return Attested(None, None, None, str(e))  # unknown, not "none": the engine may hold an attested image
     types = [r.artifact_type for r in found]
     return Attested(tuple(SBOM_TYPES[t] for t in types if t in SBOM_TYPES), PROVENANCE_TYPE in types, signature,
                     where, signed)
