@@ -218,8 +218,8 @@ class Attested:
     signed_attestations: bool | None = None  # cosign's `sha256-<hex>.att`
 
     def to_json(self) -> dict[str, Any]:
-        return {"sbom": None if self.sbom is None else list(self.sbom), "provenance": self.provenance, "signature": self.signature,
-                "signed_attestations": self.signed_attestations, "checked": self.checked}
+        return {"sbom": None if self.sbom is None else list(self.sbom), "provenance": self.provenance,
+                "signature": self.signature, "signed_attestations": self.signed_attestations, "checked": self.checked}
 
 
 SBOM_TYPES = {"application/spdx+json": "spdx", "application/vnd.cyclonedx+json": "cyclonedx"}
