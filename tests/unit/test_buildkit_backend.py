@@ -50,6 +50,7 @@ def test_buildx_remote_driver_tls_options_become_buildctl_flags(tmp_path: Path) 
     ("tcp://buildkitd", "needs HOST:PORT"),
     ("tcp://buildkitd:port", "needs HOST:PORT"),
     ("unix://", "no host, path or name"),
+    ("buildkit://", "no host, path or name after buildkit://"),  # the alias typed, not tcp://
     ("tcp://h:1?insecure=1", "unknown option 'insecure'"),
     ("tcp://h:1?cacert=/nonexistent/ca.pem", "cacert=/nonexistent/ca.pem: no such file"),
 ])
@@ -132,6 +133,13 @@ def test_buildctl_is_required(tmp_path: Path) -> None:
     assert err.value.exit_code == 2
 
 
+def test_a_slimgo_buildctl_that_is_not_there_is_named(tmp_path: Path) -> None:
+    """"install buildctl" sent a user with a typo in $SLIMGO_BUILDCTL to install what they already had."""
+    with pytest.raises(ToolMissing, match=r"^\$SLIMGO_BUILDCTL=/no/such/buildctl: no such file") as err:
+        Buildctl.find(parse("tcp://b:1"), {"SLIMGO_BUILDCTL": "/no/such/buildctl", "PATH": str(tmp_path)})
+    assert err.value.exit_code == 2
+
+
 def test_builder_image_without_builder_is_refused() -> None:
     assert compiler_for(None, None) is LOCAL
     with pytest.raises(BadInput, match="--builder-image .* needs --builder"):
@@ -150,7 +158,8 @@ def test_cli_checks_the_builder_before_compiling(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("SLIMGO_BUILDCTL", str(tmp_path / "no-buildctl"))
     missing = run("build", str(tmp_path), "--builder", "buildkit://127.0.0.1:1", "--json")
     assert missing.code == 2
-    assert missing.json()["error"]["message"].startswith("--builder needs BuildKit's client `buildctl` on PATH")
+    assert missing.json()["error"]["message"] == (
+        f"$SLIMGO_BUILDCTL={tmp_path / 'no-buildctl'}: no such file (it names BuildKit's client, buildctl)")
     bad = run("build", str(tmp_path), "--builder", "buildkitd:1234")
     assert bad.code == 2 and "--builder 'buildkitd:1234': expected buildkit://HOST:PORT" in bad.err
     assert not (tmp_path / "dist").exists()
@@ -180,3 +189,20 @@ def test_git_is_sent_exactly_when_a_local_build_would_stamp_vcs(tmp_path: Path) 
     subprocess.run([*git, "worktree", "add", "-q", str(linked)], check=True)
     root, note = vcs_root_of(linked, go, linked, auto)
     assert root is None and note is not None and "linked git worktree" in note
+
+
+def test_each_platforms_buildkit_lines_say_whose_they_are() -> None:
+    """Two platforms' builds print the same `[compile 3/3] RUN …` titles at once; untagged they could not be
+    told apart."""
+    from slimgo.buildkit.compiler import platform_progress
+    from slimgo.platform import Platform
+
+    seen: list[str] = []
+    tagged = platform_progress(seen.append, Platform.parse("linux/arm64"))
+    assert tagged is not None
+    log = BuildLog()
+    message = log.feed("#7 [compile 3/3] RUN go build")
+    assert message is not None
+    tagged(message)
+    assert seen == ["BuildKit linux/arm64: [compile 3/3] RUN go build"]
+    assert platform_progress(None, Platform.parse("linux/arm64")) is None

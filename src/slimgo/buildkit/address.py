@@ -39,7 +39,7 @@ def parse(given: str) -> BuilderAddress:
         raise BadInput(f"--builder {given!r}: expected buildkit://HOST:PORT, tcp://HOST:PORT, unix:///PATH or "
                        "another buildctl address (docker-container://NAME, kube-pod://POD, ssh://HOST)")
     scheme, rest = text.split("://", 1)
-    scheme = scheme.lower()
+    scheme = written = scheme.lower()  # `written`: errors quote the scheme the user typed, not its alias
     if scheme == "buildkit":
         scheme = "tcp"
     if scheme not in SCHEMES:
@@ -47,7 +47,7 @@ def parse(given: str) -> BuilderAddress:
                        f"{', '.join(SCHEMES)})")
     base, _, query = rest.partition("?")
     if not base.strip("/"):
-        raise BadInput(f"--builder {given!r}: no host, path or name after {scheme}://")
+        raise BadInput(f"--builder {given!r}: no host, path or name after {written}://")
     if scheme == "tcp":
         parts = urlsplit(f"tcp://{base}")
         try:

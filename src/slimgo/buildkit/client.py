@@ -35,7 +35,10 @@ class Buildctl:
     @classmethod
     def find(cls, address: BuilderAddress, env: dict[str, str] | None = None) -> Buildctl:
         environ = os.environ if env is None else env
-        exe = environ.get("SLIMGO_BUILDCTL") or shutil.which("buildctl", path=environ.get("PATH"))
+        chosen = environ.get("SLIMGO_BUILDCTL")
+        if chosen and not Path(chosen).is_file():  # a typo there must not read as "install buildctl"
+            raise ToolMissing(f"$SLIMGO_BUILDCTL={chosen}: no such file (it names BuildKit's client, buildctl)")
+        exe = chosen or shutil.which("buildctl", path=environ.get("PATH"))
         if not exe or not Path(exe).is_file():
             raise ToolMissing("--builder needs BuildKit's client `buildctl` on PATH (or $SLIMGO_BUILDCTL): "
                               "not found; install it from a BuildKit release")

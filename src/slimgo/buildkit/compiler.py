@@ -100,7 +100,8 @@ class BuildKitCompiler:
             if progress is not None:
                 progress(f"compiling {target.package} for {platform} on {self.name} (in {image})")
             started = time.perf_counter()
-            log = self.client.build(context, df_dir, dest, image, progress, running.append)
+            shown = platform_progress(progress, platform) if len(platforms) > 1 else progress
+            log = self.client.build(context, df_dir, dest, image, shown, running.append)
             if log.returncode != 0:
                 if log.failed_in_run():
                     raise classify_failure(log.step_output() or log.error, target, flags.cgo is False)
@@ -132,6 +133,18 @@ class BuildKitCompiler:
                     proc.kill()
         notes = [vcs_note] if vcs_note else []
         return Compilation(binaries, (*notes, *_notes(binaries, go_version, image, vcs_root is not None)))
+
+
+def platform_progress(progress: Progress | None, platform: Platform) -> Progress | None:
+    """Several platforms' builds run at once and print the same step titles: each line says whose it is."""
+    if progress is None:
+        return None
+    report = progress
+
+    def tagged(message: str) -> None:
+        report(message.replace("BuildKit: ", f"BuildKit {platform}: ", 1))
+
+    return tagged
 
 
 def go_env_for(toolchain: Toolchain, package_dir: Path, env: dict[str, str], platform: Platform) -> dict[str, str]:
