@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from slimgo.errors import BadInput
 from slimgo.oci.reference import Reference
@@ -84,8 +84,9 @@ def test_bad_keys_and_passwords_are_one_line_errors(tmp_path: Path) -> None:
         "wrong password": (KEYS / "cosign.key").read_text(),
         "'PUBLIC KEY' PEM block": (KEYS / "cosign.pub").read_text(),
         "not a PEM file": "hello\n",
-        "a RSAPrivateKey key": _cosign_format(_pkcs8(rsa.generate_private_key(65537, 2048)), "pw"),
-        "a secp384r1 key": _cosign_format(_pkcs8(ec.generate_private_key(ec.SECP384R1())), "pw"),
+        "an RSA-2048 key;": _cosign_format(_pkcs8(rsa.generate_private_key(65537, 2048)), "pw"),
+        "an ECDSA secp384r1 key;": _cosign_format(_pkcs8(ec.generate_private_key(ec.SECP384R1())), "pw"),
+        "an Ed25519 key;": _cosign_format(_pkcs8(ed25519.Ed25519PrivateKey.generate()), "pw"),  # not the class name
         "scrypt parameters N=4194304": _cosign_format(b"x", "pw", declared_n=1 << 22),  # 4 GiB of memory
     }
     for expected, text in cases.items():

@@ -122,6 +122,18 @@ def load_private_key(path: Path, password: str) -> Any:
     except (ValueError, TypeError):
         raise BadInput(f"{what}: the decrypted key is not a PKCS#8 private key") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        kind = key.curve.name if isinstance(key, ec.EllipticCurvePrivateKey) else type(key).__name__
-        raise BadInput(f"{what}: a {kind} key; slimgo signs with ECDSA P-256 keys (cosign generate-key-pair)")
+        raise BadInput(f"{what}: {key_kind(key)}; slimgo signs with ECDSA P-256 keys (cosign generate-key-pair)")
     return key
+
+
+def key_kind(key: object) -> str:
+    """The key's algorithm as people name it (the class name, `Ed25519PrivateKey`, leaked into the error)."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return f"an ECDSA {key.curve.name} key"
+    if isinstance(key, rsa.RSAPrivateKey):
+        return f"an RSA-{key.key_size} key"
+    names = ((ed25519.Ed25519PrivateKey, "an Ed25519 key"), (ed448.Ed448PrivateKey, "an Ed448 key"),
+             (dsa.DSAPrivateKey, "a DSA key"))
+    return next((name for cls, name in names if isinstance(key, cls)), "a key of another type")
