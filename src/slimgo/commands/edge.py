@@ -35,6 +35,18 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
+PIPED_WIDTH = 160
+
+
+def piped_width(stream: Any, environ: Any) -> int | None:
+    """Results piped to a file, `less` or a CI log: rich would assume 80 columns and cut the tables' numbers
+    into `217…`. A terminal, or $COLUMNS, keeps rich's own choice (None)."""
+    isatty = getattr(stream, "isatty", None)
+    if "COLUMNS" in environ or (isatty is not None and isatty()):
+        return None
+    return PIPED_WIDTH
+
+
 class Ui:
     """Per-invocation terminal state (no globals): a stdout console for results, a stderr one for the rest."""
 
@@ -42,7 +54,7 @@ class Ui:
         from rich.console import Console  # ~15 ms: only paid by commands that print for people
 
         self.json_mode = json_mode
-        self.out = Console(highlight=False, soft_wrap=True)
+        self.out = Console(highlight=False, soft_wrap=True, width=piped_width(sys.stdout, os.environ))
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
 
     @contextlib.contextmanager
