@@ -3,8 +3,10 @@ manifests by digest, then the top manifest by tag. A manifest never names a blob
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from io import BytesIO
@@ -39,15 +41,52 @@ def _push_image_blobs(reg: Registry, repo: str, images: tuple[Image, ...]) -> No
     for img in images:
         for layer in img.layers:
             layers.setdefault(layer.digest, layer)
-    with ThreadPoolExecutor(max_workers=PARALLEL_UPLOADS) as pool:
-        futures = [pool.submit(_push_layer, reg, repo, layer) for layer in layers.values()]
-        for img in images:
-            cfg = img.config_descriptor
-            data = img.config_bytes
-            futures.append(pool.submit(reg.push_blob, repo, cfg.digest, cfg.size,
-                                       partial(BytesIO, data)))
-        for f in futures:
-            f.result()
+    calls: list[Callable[[], object]] = [partial(_push_layer, reg, repo, layer) for layer in layers.values()]
+    for img in images:
+        cfg = img.config_descriptor
+        calls.append(partial(reg.push_blob, repo, cfg.digest, cfg.size, partial(BytesIO, img.config_bytes)))
+    run_parallel(calls, PARALLEL_UPLOADS)
+
+
+def run_parallel(calls: list[Callable[[], object]], workers: int) -> None:
+    """Run the calls on `workers` daemon threads; the first failure is raised at once.
+
+    Not a ThreadPoolExecutor: leaving one, and the interpreter's exit, wait for every upload in flight, so
+    Ctrl-C during a large PUT on a slow link was answered only when that PUT ended (seconds to minutes).
+    An abandoned upload leaves an unfinished upload session, which the registry expires; no manifest
+    names its blob, since manifests go only after this returns."""
+    if not calls:
+        return
+    todo: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
+    for call in calls:
+        todo.put(call)
+    failures: list[BaseException] = []
+    finished = threading.Event()
+    lock = threading.Lock()
+    left = [len(calls)]
+
+    def worker() -> None:
+        while not finished.is_set():
+            try:
+                call = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                call()
+            except BaseException as exc:  # handed to the caller's thread, which raises it
+                failures.append(exc)
+                finished.set()
+                return
+            with lock:
+                left[0] -= 1
+                if left[0] == 0:
+                    finished.set()
+
+    for _ in range(min(workers, len(calls))):
+        threading.Thread(target=worker, name="slimgo-upload", daemon=True).start()
+    finished.wait()  # a signal (Ctrl-C, SIGTERM) interrupts this wait in the main thread
+    if failures:
+        raise failures[0]
 
 
 def push_attachments(reg: Registry, repo: str, attachments: tuple[Attachment, ...]) -> None:
