@@ -150,3 +150,16 @@ def test_a_registry_reference_gets_a_pointer_not_just_no_such_file(capsys: pytes
     assert "slimgo inspect REF" in err
     code, _, err = run(capsys, "analyze", "missing-binary")
     assert code == 2 and err.strip().endswith("missing-binary: no such file")
+
+
+def test_the_strip_recommendation_states_its_saving_once() -> None:
+    """It read `would remove 2.57 MiB: DWARF …, symbol table … (saves 2.57 MiB)`: the same number twice."""
+    from slimgo.binary.analysis import analyze_file
+
+    go = shutil.which("go")
+    binary = Path(go).resolve() if go else None  # the go command keeps its DWARF and symbols
+    if binary is None or not binary.is_file():
+        pytest.skip("no go binary on PATH to read (a Go binary with DWARF is needed)")
+    rec = next(r for r in analyze_file(binary).recommendations if r.title.startswith('-ldflags "-s -w"'))
+    assert rec.title.startswith('-ldflags "-s -w" removes DWARF ') and " and the symbol table " in rec.title
+    assert rec.saves_bytes is not None and rec.saves_bytes > 0 and "would remove" not in rec.title

@@ -227,8 +227,7 @@ def _recommend(a: Analysis, table: pclntab.FuncTable | None) -> list[Recommendat
     syms = sum(s.bytes for s in a.sections if s.name in (".symtab", ".strtab"))
     if (dwarf or syms) and not a.debug_build:  # a debugger needs both: stripping a debug build defeats it
         out.append(Recommendation(
-            f'-ldflags "-s -w" would remove {human_bytes(dwarf + syms)}: DWARF {human_bytes(dwarf)}, '
-            f'symbol table {human_bytes(syms)}',
+            f'-ldflags "-s -w" removes DWARF {human_bytes(dwarf)} and the symbol table {human_bytes(syms)}',
             dwarf + syms, detail="panics keep file:line: .gopclntab is runtime data and stays"))
     if settings.get("-trimpath") != "true" and table is not None:
         absolute = [f for f in table.files if f.startswith("/")]
