@@ -24,3 +24,15 @@ def test_load_alone_says_nothing_was_stored():
 
 def test_unsigned_build_without_attachments_prints_nothing():
     assert supply_chain_lines([], [], {"tarball": "dist/x.tar"}) == []
+
+
+def test_a_loaded_image_is_run_by_tag() -> None:
+    """`docker run name@sha256:<manifest>` after --load asked Docker Hub: the engine (20.10) stores no
+    manifest digest for a loaded image."""
+    from slimgo.report.build_summary import loaded_line
+
+    line = loaded_line(["trial-httpbin:v2"], {"loaded": "Loaded image: trial-httpbin:v2"})
+    assert line is not None and "`docker run --rm trial-httpbin:v2`" in line and "is for a registry" in line
+    pushed_too = loaded_line(["r.example/app:1"], {"loaded": "…", "pushed": "r.example/app@sha256:…"})
+    assert pushed_too is not None and "for a registry" not in pushed_too
+    assert loaded_line(["x:1"], {"tarball": "dist/x.tar"}) is None

@@ -48,6 +48,9 @@ def render(result: BuildResult, console: Console) -> None:
     for text in supply_chain_lines([a.artifact_type for a in pub.attachments],
                                    [m.tag for m in pub.local_signatures()], result.outputs):
         console.print(text, markup=False)
+    loaded = loaded_line([str(t) for t in pub.tags], result.outputs)
+    if loaded:
+        console.print(loaded, markup=False)
     if "tarball" in result.outputs:
         console.print(f"load it: [bold]docker load -i {result.outputs['tarball']}[/]")
     if "oci_layout" in result.outputs:
@@ -78,6 +81,15 @@ def supply_chain_lines(artifact_types: list[str], signature_tags: list[str], out
         lines.append(f"signed: {len(signature_tags)} cosign manifest{'s' if len(signature_tags) != 1 else ''} "
                      f"({shown}); check with `cosign verify --key PUBLIC_KEY --insecure-ignore-tlog=true`{where}")
     return lines
+
+
+def loaded_line(tags: list[str], outputs: dict[str, Any]) -> str | None:
+    """After `--load`, how to run the image: by tag. A classic engine store records no manifest digest, so
+    `docker run NAME@sha256:…` (the line above) goes to Docker Hub instead of the loaded image."""
+    if "loaded" not in outputs or not tags:
+        return None
+    caveat = "" if "pushed" in outputs else "; the name@sha256 line is for a registry: the engine may not know it"
+    return f"loaded into the Docker engine: run it as `docker run --rm {tags[0]}`{caveat}"
 
 
 def render_debug(debug: dict[str, Any], console: Console) -> None:
