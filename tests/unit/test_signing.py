@@ -204,3 +204,30 @@ def test_an_index_and_each_platform_image_are_signed(tmp_path: Path, signer: Key
     for plat in ("linux/amd64", "linux/arm64"):
         seen = attested(f"oci:{tmp_path / 'l'}", None, Platform.parse(plat))
         assert (seen.signature, seen.signed_attestations) == (True, True)
+
+
+def test_a_key_file_is_read_once_and_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--sign-key /dev/zero` read without end (the size check trusted stat, which says 0 for a device) until
+    the kernel killed slimgo; `--sign-key <(cat cosign.key)` (a pipe) was read twice and failed as "not a PEM
+    file"."""
+    import os
+    import threading
+
+    from slimgo.commands.edge import key_signer
+
+    with pytest.raises(BadInput, match=r"/dev/zero: larger than 64 KiB; not a cosign key"):
+        key_signer(Path("/dev/zero"))
+    fifo = tmp_path / "key-pipe"
+    os.mkfifo(fifo)
+    key = (KEYS / "cosign.key").read_bytes()
+
+    def write_once() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(key)
+
+    writer = threading.Thread(target=write_once, daemon=True)
+    writer.start()
+    monkeypatch.setenv("COSIGN_PASSWORD", PASSWORD)
+    signer = key_signer(fifo)
+    writer.join(10)
+    assert signer.public_pem() == (KEYS / "cosign.pub").read_bytes()

@@ -122,13 +122,13 @@ def key_signer(path: Path) -> KeySigner:
     from ..supplychain.cosignkey import load_private_key, read_key_file
     from ..supplychain.sign import KeySigner
 
-    read_key_file(path)  # a public key or a stray file is named before any password is asked for
+    data = read_key_file(path)  # a public key or a stray file is named before any password is asked for
     password = os.environ.get("COSIGN_PASSWORD")
     if password is None:
         if not sys.stdin.isatty():
             raise BadInput(f"--sign-key {path}: no password: set $COSIGN_PASSWORD (stdin is not a terminal)")
         password = click.prompt(f"Password for {path}", hide_input=True, default="", show_default=False, err=True)
-    return KeySigner(load_private_key(path, password))
+    return KeySigner(load_private_key(path, password, data))
 
 
 def report_error(exc: SlimgoError) -> int:

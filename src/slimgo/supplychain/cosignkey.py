@@ -99,20 +99,22 @@ def decrypt(data: bytes, password: str, what: str) -> bytes:
 def read_key_file(path: Path) -> bytes:
     """The key file's bytes, its envelope already checked (cheap: no scrypt, no password)."""
     what = f"--sign-key {path}"
-    try:
-        if path.stat().st_size > MAX_KEY_FILE:
-            raise BadInput(f"{what}: larger than {MAX_KEY_FILE >> 10} KiB; not a cosign key")
-        data = path.read_bytes()
+    try:  # one bounded read: /dev/zero has no size to check first, and `<(…)` is a pipe that reads once
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_KEY_FILE + 1)
     except OSError as e:
         raise BadInput(f"{what}: cannot read it ({e.strerror or e})") from None
+    if len(data) > MAX_KEY_FILE:
+        raise BadInput(f"{what}: larger than {MAX_KEY_FILE >> 10} KiB; not a cosign key")
     envelope(data, what)
     return data
 
 
-def load_private_key(path: Path, password: str) -> Any:
-    """The ECDSA P-256 private key cosign generates; other key types are refused by name."""
+def load_private_key(path: Path, password: str, data: bytes | None = None) -> Any:
+    """The ECDSA P-256 private key cosign generates; other key types are refused by name. `data`: the file
+    as read_key_file already read it (a pipe cannot be read twice)."""
     what = f"--sign-key {path}"
-    data = read_key_file(path)
+    data = read_key_file(path) if data is None else data
     der = decrypt(data, password, what)
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import load_der_private_key
