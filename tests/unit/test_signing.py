@@ -231,3 +231,4 @@ def test_a_key_file_is_read_once_and_bounded(tmp_path: Path, monkeypatch: pytest
     signer = key_signer(fifo)
     writer.join(10)
     assert signer.public_pem() == (KEYS / "cosign.pub").read_bytes()
+

@@ -112,8 +112,20 @@ def credentials(username: str | None, password_stdin: bool) -> CredentialSource:
     if username and not password_stdin:
         raise click.UsageError("--username needs --password-stdin (passwords are never taken as arguments)")
     if username:
-        return CredentialSource(explicit=Credentials(username, sys.stdin.readline().rstrip("\n")))
+        return CredentialSource(explicit=Credentials(username, read_stdin_secret(sys.stdin)))
     return CredentialSource()
+
+
+MAX_STDIN_SECRET = 64 << 10  # registry tokens run to a few KiB
+
+
+def read_stdin_secret(stream: Any) -> str:
+    """--password-stdin's first line, bounded: `< /dev/zero` (no newline, ever) must not fill the memory."""
+    line = stream.readline(MAX_STDIN_SECRET + 1)
+    if len(line) > MAX_STDIN_SECRET:
+        raise BadInput(f"--password-stdin: more than {MAX_STDIN_SECRET >> 10} KiB before the first newline; "
+                       "not a password")
+    return str(line).rstrip("\n")
 
 
 def key_signer(path: Path) -> KeySigner:
