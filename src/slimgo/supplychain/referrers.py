@@ -71,7 +71,9 @@ def _pick(manifests: list[dict[str, Any]], platform: Platform | None, what: str)
         if p.get("os") == platform.os and p.get("architecture") == platform.arch and \
                 (not platform.variant or p.get("variant") == platform.variant):
             return m
-    raise BadInput(f"{what}: no {platform} image")
+    offered = sorted({"/".join(str(v) for v in (p.get("os"), p.get("architecture"), p.get("variant")) if v)
+                      for m in manifests if isinstance(p := m.get("platform"), dict)})
+    raise BadInput(f"{what}: no {platform} image (it has {', '.join(offered) or 'no platform-tagged image'})")
 
 
 def _subject_digest(top: dict[str, Any], tag: str | None, store: Store, platform: Platform | None, what: str) -> str:
