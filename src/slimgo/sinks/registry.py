@@ -131,15 +131,18 @@ def push(pub: Published, reg: Registry, refs: tuple[Reference, ...]) -> list[str
         repo = ref.repository
         _push_image_blobs(reg, repo, pub.images)
         tag = ref.tag or "latest"
-        if isinstance(pub.artifact, Index):
+        top = pub.artifact
+        top_type = OCI_INDEX if isinstance(top, Index) else top.manifest_media_type
+        if isinstance(top, Index):
             for img in pub.images:
                 reg.put_manifest(repo, img.digest, img.manifest_bytes, img.manifest_media_type)
-            reg.put_manifest(repo, tag, pub.artifact.manifest_bytes, OCI_INDEX)
-        else:
-            img = pub.artifact
-            reg.put_manifest(repo, tag, img.manifest_bytes, img.manifest_media_type)
+        # By digest first, then its SBOM, provenance and signatures, and the tag last: a push that fails or
+        # is interrupted half-way never leaves the tag naming an image without them (a policy that requires
+        # a signature would refuse it; a re-run completes it).
+        reg.put_manifest(repo, top.digest, top.manifest_bytes, top_type)
         push_attachments(reg, repo, pub.attachments)
         push_signatures(reg, ref, pub.signing)
+        reg.put_manifest(repo, tag, top.manifest_bytes, top_type)
         out.append(f"{ref.short_name}@{pub.digest}")
     return out
 
