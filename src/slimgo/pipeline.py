@@ -6,32 +6,33 @@ plan → bases → sinks checked → compile → inspect → assemble → publis
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .fsutil import user_cache_dir
-from .gobuild.build import BuiltBinary
-from .gobuild.toolchain import Toolchain, find_toolchain
-from .oci.cache import LayerCache
-from .oci.model import Layer
+from .gobuild.build import BuiltBinary, GoProcesses
+from .gobuild.toolchain import EarlyAnswers, Toolchain, find_toolchain
 from .registries import RegistryPool
-from .stages.assemble import PlatformImage, assemble_build
-from .stages.attest import attest
-from .stages.bases import BaseChoice, choose_bases
-from .stages.compile import compile_all
+from .stages.compile import Compiled, compile_all
 from .stages.plan import BuildPlan, BuildRequest, plan
-from .stages.publish import Publication, check_outputs, publish, sinks_for
-from .stages.sign import signing
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the image side: imported while Go compiles (_compile_while_checking), not before it starts
+    from .oci.cache import LayerCache
+    from .oci.model import Layer
+    from .sinks.sink import MultiSink
+    from .stages.assemble import PlatformImage
+    from .stages.bases import BaseChoice
+    from .stages.publish import Publication
     from .upx.stage import UpxStage
 
 __all__ = ["BuildRequest", "BuildResult", "Session", "build"]
@@ -143,16 +144,21 @@ class Session:
     def __init__(self, req: BuildRequest) -> None:
         self.pulls = RegistryPool(req.credentials, tuple(req.insecure_registries))
         self.pushes = RegistryPool(req.credentials, tuple(req.insecure_registries))
-        self.cache = LayerCache(user_cache_dir())
         self._bases: dict[tuple[str, tuple[str, ...]], BaseChoice] = {}
         self._toolchain: Toolchain | None = None
         self._lock = threading.Lock()
 
-    def toolchain(self, go: str | None) -> Toolchain:
+    @functools.cached_property
+    def cache(self) -> LayerCache:
+        from .oci.cache import LayerCache
+
+        return LayerCache(user_cache_dir())
+
+    def toolchain(self, go: str | None, early: EarlyAnswers | None = None) -> Toolchain:
         """Found once (`go env` costs a process start per program otherwise)."""
         with self._lock:
             if self._toolchain is None:
-                self._toolchain = find_toolchain(go)
+                self._toolchain = find_toolchain(go, early)
             return self._toolchain
 
     def bases(self, p: BuildPlan, progress: Progress) -> BaseChoice:
@@ -161,6 +167,13 @@ class Session:
             if key not in self._bases:
                 self._bases[key] = choose_bases(p, self.pulls, self.cache, progress)
             return self._bases[key]
+
+
+def choose_bases(p: BuildPlan, pulls: RegistryPool, cache: LayerCache, progress: Progress) -> BaseChoice:
+    """stages.bases.choose_bases, imported when first asked: it brings the image side (see TYPE_CHECKING)."""
+    from .stages.bases import choose_bases as choose
+
+    return choose(p, pulls, cache, progress)
 
 
 class _Clock:
@@ -184,15 +197,17 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     cache = session.cache
     with clock("resolve"):
         progress(f"resolving {req.target}")
-        p = plan(req, os.environ, session.toolchain(req.go))
-        bases = session.bases(p, progress)
-        sinks = sinks_for(p.outputs, p.toolchain.goarch, session.pushes)
-        check_outputs(p.outputs, sinks)
+        p = plan(req, os.environ, session.toolchain(req.go, req.early))
     late_notes: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="slimgo-build-"))
     committed = False
     try:
-        compiled = compile_all(p, bases.platforms, work, progress)
+        bases, sinks, compiled = _compile_while_checking(p, session, work, progress, clock)
+        from .stages.assemble import assemble_build
+        from .stages.attest import attest
+        from .stages.publish import publish
+        from .stages.sign import signing
+
         with clock("assemble"):
             assembled = assemble_build(p, compiled.binaries, bases.remote, work, cache if p.cache else None, progress)
             attachments = attest(p, assembled.images, assembled.facts)
@@ -214,11 +229,46 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
         late_notes.append("interrupted after every output was in place: the build succeeded")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    timings = {"resolve": clock.seconds["resolve"], **compiled.seconds, "assemble": clock.seconds["assemble"],
-               **publication.seconds, "write": clock.seconds["write"], "total": time.perf_counter() - started}
+    timings = {"resolve": clock.seconds["resolve"], "checks": clock.seconds["checks"],
+               "checks_beside_go_build": clock.seconds["checks_beside_go_build"], **compiled.seconds,
+               "assemble": clock.seconds["assemble"], **publication.seconds, "write": clock.seconds["write"],
+               "total": time.perf_counter() - started}
     return BuildResult(p, assembled.images, publication, compiled.reference_bytes, timings,
                        [*p.notes, *bases.notes, *compiled.notes, *assembled.notes, *late_notes], debug,
                        upx.to_json() if upx is not None else None)
+
+
+def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress: Progress,
+                            clock: _Clock) -> tuple[BaseChoice, MultiSink, Compiled]:
+    """Go compiles on a worker thread while this one resolves a remote base and asks the registries it pushes
+    to: round trips that cost as much as a warm compile. The local outputs (paths, the engine) are checked
+    first, in a millisecond. A failed check stops Go at once, so it still fails in a second, as if checked
+    first; when both fail, the check's error is the one reported. Only `--platform all` on a remote base
+    waits for the base, which decides what to compile."""
+    from .stages.publish import check_outputs, sinks_for
+
+    with clock("checks"):
+        sinks = sinks_for(p.outputs, p.toolchain.goarch, session.pushes)
+        check_outputs(p.outputs, sinks, registries=False)
+    procs = GoProcesses()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slimgo-compile") as pool:
+        compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs) if p.platforms else None
+        try:
+            with clock("checks_beside_go_build"):
+                bases = session.bases(p, progress)
+                check_outputs(p.outputs, sinks, registries=True)
+            if compiling is None:
+                compiling = pool.submit(compile_all, p, bases.platforms, work, progress, procs)
+            _import_image_side()
+            return bases, sinks, compiling.result()
+        except BaseException:
+            procs.stop()  # the worker's go process dies now; leaving the pool waits only for that
+            raise
+
+
+def _import_image_side() -> None:
+    """What runs after the compile, imported while Go still works (~0.1 s of Python off the critical path)."""
+    from .stages import assemble, attest, sign  # noqa: F401
 
 
 def _debug_client(p: BuildPlan, binary: BuiltBinary) -> dict[str, Any] | None:

@@ -167,12 +167,12 @@ def test_registry_failing_with_5xx_is_exit_3(tmp_path: Path, go_bin: str) -> Non
         run = slimgo_limited("build", HELLO, "--push", f"{reg.host}/x:1", "--no-reference",
                              "--tarball", tmp_path / "a.tar", timeout=120)
     assert run.code == 3 and "503" in run.error_line(), run.err
-    assert not (tmp_path / "a.tar").exists() and "compiling" not in run.err
+    assert not (tmp_path / "a.tar").exists()  # the compile beside the check was stopped, nothing written
 
 
 def test_registry_base_with_an_endless_manifest(tmp_path: Path, go_bin: str) -> None:
-    """A base registry that streams its manifest forever: one line, exit 2, within 1 GiB of address space,
-    before any compile."""
+    """A base registry that streams its manifest forever: one line, exit 2, within 1 GiB of address space;
+    the compile started beside the base check is stopped."""
     with HostileRegistry().run() as reg:
         @reg.route("GET", "/v2/base/manifests/")
         def endless(h: Handler) -> None:
@@ -181,4 +181,4 @@ def test_registry_base_with_an_endless_manifest(tmp_path: Path, go_bin: str) -> 
         run = slimgo_limited("build", HELLO, "--base", f"{reg.host}/base:1", "--tarball", tmp_path / "a.tar",
                              address_space=GiB, timeout=120, env={"SLIMGO_CACHE": str(tmp_path / "cache")})
     assert run.code == 2 and "limit" in run.error_line() and run.seconds < 60, run.err
-    assert not (tmp_path / "a.tar").exists() and "compiling" not in run.err
+    assert not (tmp_path / "a.tar").exists()  # the compile beside the check was stopped, nothing written

@@ -22,7 +22,7 @@ from ..binary import buildinfo, elf
 from ..dockerfile.project import module_facts
 from ..errors import BadInput, BinaryFormatError
 from ..gobuild.backend import Compilation, Progress
-from ..gobuild.build import BuiltBinary, classify_failure
+from ..gobuild.build import BuiltBinary, GoProcesses, classify_failure
 from ..gobuild.target import Target
 from ..gobuild.toolchain import Toolchain
 from ..platform import Platform
@@ -67,7 +67,7 @@ class BuildKitCompiler:
                            "library, not this machine's; build cgo programs locally")
 
     def compile(self, toolchain: Toolchain, target: Target, flags: GoFlags, platforms: tuple[Platform, ...],
-                out_dir: Path, progress: Progress | None) -> Compilation:
+                out_dir: Path, progress: Progress | None, procs: GoProcesses | None = None) -> Compilation:
         package_dir, module_root = target.package_dir, target.module_root
         assert package_dir is not None and module_root is not None  # check() refused remote targets
         if not platforms:
@@ -101,7 +101,7 @@ class BuildKitCompiler:
                 progress(f"compiling {target.package} for {platform} on {self.name} (in {image})")
             started = time.perf_counter()
             shown = platform_progress(progress, platform) if len(platforms) > 1 else progress
-            log = self.client.build(context, df_dir, dest, image, shown, running.append)
+            log = self.client.build(context, df_dir, dest, image, shown, register)
             if log.returncode != 0:
                 if log.failed_in_run():
                     raise classify_failure(log.step_output() or log.error, target, flags.cgo is False)
@@ -113,6 +113,12 @@ class BuildKitCompiler:
                                binary.stat().st_size)
 
         running: list[subprocess.Popen[str]] = []
+
+        def register(proc: subprocess.Popen[str]) -> None:
+            running.append(proc)
+            if procs is not None:
+                procs.add(proc)  # a registry check failing beside the compile stops buildctl too
+
         try:
             if len(platforms) == 1:
                 binaries: tuple[BuiltBinary, ...] = (one(platforms[0]),)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
 
 def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
     from ..pipeline import build
-    from ..report.build_summary import render
 
     with ui.progress(f"building {req.target}") as progress:
         result = build(req, progress)
@@ -27,6 +27,8 @@ def run_build(req: BuildRequest, ui: Ui, json_out: bool) -> BuildResult:
     if json_out:
         ui.emit_json(result.to_json())
     else:
+        from ..report.build_summary import render  # rich's tables: only for people
+
         render(result, ui.out)
     return result
 
@@ -150,31 +152,36 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
     pattern or a naming flag build every main package found, pushed under --push PREFIX or $SLIMGO_REPO;
     the exit status is 1 when any of them failed.
     """
-    from ..config import BuildConfig, parse_env
     from ..gobuild.packages import is_pattern
-    from ..pipeline import BuildRequest
+    from ..gobuild.target import ask_early
 
-    settings = BuildConfig(
-        ldflags=ldflags, gcflags=gcflags, tags=split_list(build_tags), env=parse_env(list(env), "--env"),
-        base=base, user=user, platforms=split_list(platforms) or None,
-        compression=compression, compression_level=compression_level, compression_library=compression_library,
-        data=str(data) if data else None,
-        debug=debug, debug_continue=debug_continue, delve_version=delve_version, trimpath=trimpath,
-        upx=True if upx or upx_args is not None else None, upx_args=upx_args)
-    req = BuildRequest(
-        target=targets[0] if targets else ".", settings=settings,
-        image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
-        reference_build=reference and not no_reference, cache=not no_cache, push=push, load=load,
-        insecure_registries=list(insecure), credentials=credentials(username, password_stdin),
-        debug_config=debug_config,
-        upx_path=upx_path,
-        sbom=sbom, provenance=provenance, signer=key_signer(sign_key) if sign_key is not None else None,
-        builder=builder, builder_image=builder_image,
-    )
-    if len(targets) > 1 or any(is_pattern(t) for t in targets) or naming or jobs is not None:
-        from ..many.build import DEFAULT_JOBS, ManyRequest
+    many = len(targets) > 1 or any(is_pattern(t) for t in targets) or bool(naming) or jobs is not None
+    # One program: Go answers `go env` and `go list` while Python imports the build path (EarlyAnswers).
+    with contextlib.nullcontext() if many else ask_early(targets[0] if targets else ".") as early:
+        from ..config import BuildConfig, parse_env
+        from ..pipeline import BuildRequest
 
-        many = ManyRequest(targets, req, naming_of(naming), DEFAULT_JOBS if jobs is None else jobs)
-        return EXIT_FAILED if run_many(many, Ui(json_out), json_out).failed else EXIT_OK
-    run_build(req, Ui(json_out), json_out)
-    return EXIT_OK
+        settings = BuildConfig(
+            ldflags=ldflags, gcflags=gcflags, tags=split_list(build_tags), env=parse_env(list(env), "--env"),
+            base=base, user=user, platforms=split_list(platforms) or None,
+            compression=compression, compression_level=compression_level, compression_library=compression_library,
+            data=str(data) if data else None,
+            debug=debug, debug_continue=debug_continue, delve_version=delve_version, trimpath=trimpath,
+            upx=True if upx or upx_args is not None else None, upx_args=upx_args)
+        req = BuildRequest(
+            target=targets[0] if targets else ".", settings=settings,
+            image_tags=list(image_tags), oci_layout=oci_layout, tarball=tarball, image_refs=image_refs,
+            reference_build=reference and not no_reference, cache=not no_cache, push=push, load=load,
+            insecure_registries=list(insecure), credentials=credentials(username, password_stdin),
+            debug_config=debug_config,
+            upx_path=upx_path,
+            sbom=sbom, provenance=provenance, signer=key_signer(sign_key) if sign_key is not None else None,
+            builder=builder, builder_image=builder_image, early=early,
+        )
+        if many:
+            from ..many.build import DEFAULT_JOBS, ManyRequest
+
+            programs = ManyRequest(targets, req, naming_of(naming), DEFAULT_JOBS if jobs is None else jobs)
+            return EXIT_FAILED if run_many(programs, Ui(json_out), json_out).failed else EXIT_OK
+        run_build(req, Ui(json_out), json_out)
+        return EXIT_OK

@@ -13,7 +13,7 @@ from typing import Callable, Protocol
 
 from ..platform import Platform
 from ..strategy import GoFlags
-from .build import BuiltBinary, compile_binary
+from .build import BuiltBinary, GoProcesses, compile_binary
 from .target import Target
 from .toolchain import Toolchain
 
@@ -37,7 +37,9 @@ class Compiler(Protocol):
         ...
 
     def compile(self, toolchain: Toolchain, target: Target, flags: GoFlags, platforms: tuple[Platform, ...],
-                out_dir: Path, progress: Progress | None) -> Compilation: ...
+                out_dir: Path, progress: Progress | None, procs: GoProcesses | None = None) -> Compilation:
+        """`procs`: the processes it starts are registered there, so the caller can stop them."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,12 @@ class LocalCompiler:
         return None
 
     def compile(self, toolchain: Toolchain, target: Target, flags: GoFlags, platforms: tuple[Platform, ...],
-                out_dir: Path, progress: Progress | None) -> Compilation:
+                out_dir: Path, progress: Progress | None, procs: GoProcesses | None = None) -> Compilation:
         binaries = []
         for platform in platforms:
             if progress is not None:
                 progress(f"compiling {target.package} for {platform}")
-            binaries.append(compile_binary(toolchain, target, flags, platform, out_dir, progress))
+            binaries.append(compile_binary(toolchain, target, flags, platform, out_dir, progress, procs))
         return Compilation(tuple(binaries))
 
 

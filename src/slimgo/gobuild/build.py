@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,36 @@ class BuiltBinary:
     flags: GoFlags
     seconds: float
     size: int  # measured when built: the file lives in a work directory that is removed afterwards
+
+
+class GoProcesses:
+    """The Go processes of one build, so that a failure beside the compile (a registry check, an interrupt)
+    stops them at once instead of waiting minutes for a build whose image will never be written."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[str]] = set()
+        self.stopped = False
+
+    def add(self, proc: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._running.add(proc)
+            if self.stopped:
+                proc.kill()
+
+    def discard(self, proc: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._running.discard(proc)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            for proc in self._running:
+                proc.kill()
+
+
+class Stopped(Exception):
+    """The compile was stopped by `GoProcesses.stop`: its caller already has the reason."""
 
 
 _PROXY = re.compile(r"(?P<modver>[^\s:]+@[^\s:]+): reading (?P<url>\S+): (?P<status>\d{3}[^\n]*)")
@@ -73,7 +104,8 @@ def classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Excep
 
 
 def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,
-                   out_dir: Path, progress: Callable[[str], None] | None = None) -> BuiltBinary:
+                   out_dir: Path, progress: Callable[[str], None] | None = None,
+                   procs: GoProcesses | None = None) -> BuiltBinary:
     """Build into out_dir/<platform>/<name>. Remote targets go through `go install pkg@version`, so the
     binary records the module version exactly as `go install` would. `progress` hears the phases as Go
     goes through them: downloading modules, compiling packages, linking."""
@@ -83,10 +115,10 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
     env = {**os.environ, **platform.go_env(), **flags.go_env()}
     started = time.perf_counter()
     if target.remote:
-        _install_remote(toolchain, target, flags, platform, env, dest, progress)
+        _install_remote(toolchain, target, flags, platform, env, dest, progress, procs)
     else:
         cmd = [toolchain.go, "build", "-v", *flags.go_args(), "-o", str(dest), "."]
-        proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform))
+        proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform), procs)
         if proc.returncode != 0:
             raise classify_failure(proc.stderr, target, flags.cgo is False)
     return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
@@ -112,14 +144,16 @@ def _phases(progress: Callable[[str], None] | None, target: Target,
     return on_line
 
 
-def _run(cmd: list[str], cwd: Path | None, env: dict[str, str],
-         on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(cmd: list[str], cwd: Path | None, env: dict[str, str], on_line: Callable[[str], None] | None = None,
+         procs: GoProcesses | None = None) -> subprocess.CompletedProcess[str]:
     """Run Go, streaming its stderr lines to `on_line` while keeping them for the error message."""
     try:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:
         raise ToolMissing(f"{cmd[0]}: not found") from None
     assert proc.stderr is not None and proc.stdout is not None
+    if procs is not None:
+        procs.add(proc)
     lines = []
     try:
         for line in proc.stderr:
@@ -134,11 +168,16 @@ def _run(cmd: list[str], cwd: Path | None, env: dict[str, str],
             proc.wait()
         proc.stderr.close()
         proc.stdout.close()
+        if procs is not None:
+            procs.discard(proc)
+    if procs is not None and procs.stopped:
+        raise Stopped(cmd[0])
     return subprocess.CompletedProcess(cmd, code, out, "".join(lines))
 
 
 def _install_remote(toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,
-                    env: dict[str, str], dest: Path, progress: Callable[[str], None] | None) -> None:
+                    env: dict[str, str], dest: Path, progress: Callable[[str], None] | None,
+                    procs: GoProcesses | None = None) -> None:
     # go install refuses GOBIN for cross builds, so point GOPATH at a scratch dir (keeping the real module
     # cache) and pick the binary up from bin/ or bin/GOOS_GOARCH/.
     facts = toolchain.env("GOMODCACHE", "GOPATH")
@@ -146,7 +185,7 @@ def _install_remote(toolchain: Toolchain, target: Target, flags: GoFlags, platfo
         env = {**env, "GOPATH": gopath, "GOMODCACHE": facts["GOMODCACHE"]}
         env.pop("GOBIN", None)
         cmd = [toolchain.go, "install", "-v", *flags.go_args(), f"{target.package}@{target.version}"]
-        proc = _run(cmd, Path(gopath), env, _phases(progress, target, platform))
+        proc = _run(cmd, Path(gopath), env, _phases(progress, target, platform), procs)
         if proc.returncode != 0:
             raise classify_failure(proc.stderr, target, flags.cgo is False)
         candidates = [Path(gopath, "bin", target.name),

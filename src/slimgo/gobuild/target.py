@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadInput
-from .toolchain import Toolchain, run_go
+from .toolchain import FACTS, EarlyAnswers, Toolchain, go_path, run_go
 
 _REMOTE = re.compile(r"^(?P<pkg>[a-zA-Z0-9][\w.\-~/]*\.[\w.\-~/]*)@(?P<version>[\w.\-+]+)$")
+# -e: a package that does not compile still resolves; the compile error belongs to the build (exit 1).
+_LIST = ["list", "-e", "-f", "{{.Name}}\t{{.ImportPath}}\t{{with .Module}}{{.Path}}{{end}}\t"
+         "{{with .Module}}{{.GoMod}}{{end}}\t{{with .Error}}{{.Err}}{{end}}", "."]
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,24 @@ class Target:
         return f"{self.package}@{self.version}" if self.remote else str(self.package_dir)
 
 
-def resolve(spec: str, toolchain: Toolchain) -> Target:
+def resolve(spec: str, toolchain: Toolchain, early: EarlyAnswers | None = None) -> Target:
     m = _REMOTE.match(spec)
     if m and not Path(spec).exists():
         pkg = m.group("pkg").rstrip("/")
         return Target(package=pkg, name=_binary_name(pkg), version=m.group("version"))
-    return _resolve_local(Path(spec), toolchain)
+    return _resolve_local(Path(spec), toolchain, early)
+
+
+def ask_early(spec: str, go: str | None = None) -> EarlyAnswers:
+    """Start the queries `find_toolchain` and `resolve` will make for this target (see EarlyAnswers)."""
+    early = EarlyAnswers()
+    candidate = go_path(go)
+    if candidate:
+        early.start(candidate, ["env", "-json", *FACTS])
+        path = Path(spec)
+        if path.is_dir():
+            early.start(candidate, _LIST, path.resolve())
+    return early
 
 
 def _binary_name(pkg: str) -> str:
@@ -52,20 +67,24 @@ def _binary_name(pkg: str) -> str:
     return parts[-1]
 
 
-def _resolve_local(path: Path, toolchain: Toolchain) -> Target:
+def _resolve_local(path: Path, toolchain: Toolchain, early: EarlyAnswers | None = None) -> Target:
     if not path.exists():
         raise BadInput(f"{path}: no such directory (give a main package directory or module/path@version)")
     if not path.is_dir():
         raise BadInput(f"{path}: not a directory (give a main package directory or module/path@version)")
     path = path.resolve()
-    env = toolchain.env("GOMOD", cwd=path)
-    gomod = env.get("GOMOD", "")
+    # One `go list` (not `go env GOMOD` and then `go list`): every go process costs a start-up before the build.
+    try:
+        out = run_go(toolchain.go, _LIST, cwd=path, early=early)
+    except BadInput as exc:
+        if "go.mod file not found" in str(exc):
+            raise BadInput(f"{path}: not inside a Go module (no go.mod found)") from None
+        raise
+    name, import_path, module_path, gomod, error = (out.rstrip("\n").split("\t") + ["", "", "", "", ""])[:5]
+    if not gomod:  # no package to name its module (no Go files, say): ask the way the error path always did
+        gomod = toolchain.env("GOMOD", cwd=path).get("GOMOD", "")
     if not gomod or gomod == "/dev/null" or gomod == "NUL":
         raise BadInput(f"{path}: not inside a Go module (no go.mod found)")
-    # -e: a package that does not compile still resolves; the compile error belongs to the build (exit 1).
-    fmt = "{{.Name}}\t{{.ImportPath}}\t{{with .Module}}{{.Path}}{{end}}\t{{with .Error}}{{.Err}}{{end}}"
-    out = run_go(toolchain.go, ["list", "-e", "-f", fmt, "."], cwd=path)
-    name, import_path, module_path, error = (out.rstrip("\n").split("\t") + ["", "", "", ""])[:4]
     if not name:
         raise BadInput(f"{path}: no Go package here ({error.splitlines()[0] if error else 'no Go files'})")
     if name != "main":

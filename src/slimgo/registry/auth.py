@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
@@ -122,7 +121,7 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     challenge must not crash the client)."""
     scheme, _, rest = header.strip().partition(" ")
     params: dict[str, str] = {}
-    for item in urllib.request.parse_http_list(rest) if rest else []:
+    for item in _parse_http_list(rest) if rest else []:
         key, sep, value = item.partition("=")
         if not sep:
             continue
@@ -221,3 +220,9 @@ class Authenticator:
             raise AuthError(f"{self.host}: token endpoint gave no usable token")
         with self._lock:
             self._tokens[scope] = token
+
+
+def _parse_http_list(text: str) -> list[str]:
+    from urllib.request import parse_http_list  # ~15 ms (http.client, ssl): only when a registry challenges
+
+    return parse_http_list(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import SlimgoError
 from ..gobuild.backend import Compilation
-from ..gobuild.build import BuiltBinary
+from ..gobuild.build import BuiltBinary, GoProcesses
 from ..platform import Platform
 from ..strategy import PLAIN
 from .plan import BuildPlan
@@ -33,7 +33,9 @@ class Compiled:
     seconds: dict[str, float]
 
 
-def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, progress: Progress) -> Compiled:
+def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, progress: Progress,
+                procs: GoProcesses | None = None) -> Compiled:
+    """`procs`: where the Go processes are registered, so the caller can stop them (see pipeline.build)."""
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     notes: list[str] = []
@@ -42,8 +44,9 @@ def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, pr
         if plan.reference_build:
             plain = PLAIN.flags.with_user(env={k: v for k, v in plan.flags.env if k != "CGO_ENABLED"})
             ref_future = pool.submit(plan.compiler.compile, plan.toolchain, plan.target, plain, platforms[:1],
-                                     work / "reference", None)
-        built = plan.compiler.compile(plan.toolchain, plan.target, plan.flags, platforms, work / "bin", progress)
+                                     work / "reference", None, procs)
+        built = plan.compiler.compile(plan.toolchain, plan.target, plan.flags, platforms, work / "bin", progress,
+                                       procs)
         binaries = list(built.binaries)
         notes += built.notes
         seconds["go_build"] = time.perf_counter() - t0

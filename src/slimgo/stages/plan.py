@@ -15,26 +15,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .. import config as config_mod
-from ..base.resolve import EMBEDDED
 from ..config import BuildConfig
-from ..debug.plan import DebugPlan
 from ..epoch import rfc3339, source_date_epoch
 from ..errors import BadInput
-from ..fsutil import user_cache_dir
 from ..gobuild.backend import LOCAL, Compiler, compiler_for
 from ..gobuild.build import BuiltBinary
 from ..gobuild.target import Target, resolve
-from ..gobuild.toolchain import Toolchain, find_toolchain
+from ..gobuild.toolchain import EarlyAnswers, Toolchain, find_toolchain
 from ..oci import compress
-from ..oci.cache import LayerCache
-from ..oci.layer import Entry
-from ..oci.model import ImageConfig
 from ..oci.reference import Reference
 from ..platform import Platform
 from ..strategy import DEFAULT, GoFlags
 from .refs import push_refs
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the image side is imported while Go compiles, not before it starts (pipeline.build)
+    from ..debug.plan import DebugPlan
+    from ..oci.layer import Entry
+    from ..oci.model import ImageConfig
     from ..registry.auth import CredentialSource
     from ..supplychain.sign import Signer
 
@@ -63,6 +60,7 @@ class BuildRequest:
     signer: Signer | None = None  # --sign-key: the key is read and decrypted before this request is made
     builder: str | None = None  # --builder ADDRESS: compile in that BuildKit daemon (None: this machine)
     builder_image: str | None = None  # --builder-image: the Go toolchain image it compiles in
+    early: EarlyAnswers | None = None  # go env / go list started before the imports (gobuild.target.ask_early)
 
 
 class BinaryTransform(Protocol):
@@ -140,6 +138,8 @@ class BuildPlan:
 
     @property
     def embedded_base(self) -> bool:
+        from ..base.resolve import EMBEDDED
+
         return self.base_name in EMBEDDED
 
     @property
@@ -156,8 +156,8 @@ class BuildPlan:
 def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Toolchain | None = None) -> BuildPlan:
     """`toolchain`: one already found (the programs of one `build ./...` share it); else found here."""
     compiler = compiler_for(req.builder, req.builder_image)  # buildctl and the builder: asked first
-    toolchain = toolchain or find_toolchain(req.go)
-    target = resolve(req.target, toolchain)
+    toolchain = toolchain or find_toolchain(req.go, req.early)
+    target = resolve(req.target, toolchain, req.early)
     cfg = config_mod.load(target.module_root).build.overlay(req.settings)
     # GOOS/GOARCH/GOARM in the environment become the platform (or are refused), so the binary, the image
     # config and the summary can never disagree.
@@ -171,8 +171,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     if cfg.upx and (cfg.debug or cfg.debug_continue):
         raise BadInput("--upx and --debug do not go together: Delve reads the symbols and DWARF that a packed "
                        "binary hides")
-    debug = DebugPlan.create(bool(cfg.debug or cfg.debug_continue), bool(cfg.debug_continue), cfg.delve_version,
-                             toolchain, platforms, LayerCache(user_cache_dir()) if req.cache else None)
+    debug = _debug_plan(cfg, toolchain, platforms, req.cache)
     if debug is not None:
         flags = debug.flags(flags, cfg.gcflags)
     elif req.debug_config is not None:
@@ -204,6 +203,18 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         reference_build=req.reference_build, cache=req.cache, notes=tuple(notes),
         extra_layers=(debug,) if debug is not None else (), debug=debug,
         sbom=_sbom_format(req.sbom), provenance=req.provenance, signer=req.signer, compiler=compiler)
+
+
+def _debug_plan(cfg: BuildConfig, toolchain: Toolchain, platforms: tuple[Platform, ...],
+                cache: bool) -> DebugPlan | None:
+    if not (cfg.debug or cfg.debug_continue):
+        return None
+    from ..debug.plan import DebugPlan
+    from ..fsutil import user_cache_dir
+    from ..oci.cache import LayerCache
+
+    return DebugPlan.create(True, bool(cfg.debug_continue), cfg.delve_version, toolchain, platforms,
+                            LayerCache(user_cache_dir()) if cache else None)
 
 
 def _sbom_format(value: str) -> str:

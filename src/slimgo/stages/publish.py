@@ -36,12 +36,18 @@ def sinks_for(outputs: Outputs, host_arch: str, pushes: RegistryPool) -> MultiSi
     return MultiSink(sinks)
 
 
-def check_outputs(outputs: Outputs, sinks: MultiSink) -> None:
-    if outputs.image_refs is not None:
-        check_writable(outputs.image_refs)
-    if outputs.debug_config is not None:
-        check_writable(outputs.debug_config, directory=True)
-    sinks.check()
+def check_outputs(outputs: Outputs, sinks: MultiSink, registries: bool | None = None) -> None:
+    """registries=False checks the paths and the engine only (a millisecond), True the registries only (round
+    trips: pipeline.build runs those beside the compile); None checks everything."""
+    if registries is not True:
+        if outputs.image_refs is not None:
+            check_writable(outputs.image_refs)
+        if outputs.debug_config is not None:
+            check_writable(outputs.debug_config, directory=True)
+    if registries is None:
+        sinks.check()
+    else:
+        MultiSink([s for s in sinks.sinks if isinstance(s, RegistrySink) == registries]).check()
 
 
 @dataclass(frozen=True)

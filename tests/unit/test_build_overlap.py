@@ -1,0 +1,96 @@
+"""Issue 12: what `slimgo build` overlaps with Go. `go env` and `go list` are started before Python imports the
+build path and their answers are used only by the very same query; the compile runs beside the output checks,
+and a failed check stops the Go process instead of waiting for it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from slimgo.errors import BadInput
+from slimgo.gobuild.target import _LIST, ask_early, resolve
+from slimgo.gobuild.toolchain import EarlyAnswers, find_toolchain, go_path
+from tests.support.parts import HELLO, require
+
+if TYPE_CHECKING:
+    from slimgo.stages.bases import BaseChoice
+    from slimgo.stages.plan import BuildPlan
+
+
+@pytest.fixture()
+def go() -> str:
+    found = go_path()
+    require(found is not None and shutil.which(found) is not None, "the Go toolchain is not installed")
+    assert found is not None
+    return found
+
+
+def test_early_answers_resolve_the_same_target_and_are_used_once(go: str) -> None:
+    early = ask_early(str(HELLO))
+    toolchain = find_toolchain(None, early)
+    target = resolve(str(HELLO), toolchain, early)
+    assert target == resolve(str(HELLO), find_toolchain())  # the same answer as asking late
+    assert early.take(go, _LIST, HELLO.resolve()) is None  # consumed: a second query asks Go again
+    early.close()
+
+
+def test_an_early_answer_serves_only_its_own_directory(go: str, tmp_path: Path) -> None:
+    with ask_early(str(HELLO)) as early:
+        assert early.take(go, _LIST, tmp_path) is None
+        assert early.take(go, ["env", "-json", "GOPATH"], None) is None
+        got = early.take(go, _LIST, HELLO.resolve())
+        assert got is not None and got.returncode == 0 and got.stdout.startswith("main\texample.com/hello\t")
+
+
+def test_unasked_early_queries_are_stopped_and_reaped(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    blocker = _script(tmp_path / "blocker", f'echo $$ > "{pid_file}"\nexec sleep 600\n')
+    early = EarlyAnswers()
+    early.start(str(blocker), [])
+    early.close()  # kills and waits: returns only once the process is gone
+    if pid_file.exists():  # it may have been killed before its first line
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)
+
+
+def test_a_failed_check_stops_the_compile_running_beside_it(go: str, tmp_path: Path) -> None:
+    """A `go` that never finishes a build, and a base check that fails once that build has started: the
+    check's error comes back and the Go process is gone (killed and reaped), not waited for."""
+    from slimgo.pipeline import BuildRequest, Session, _Clock, _compile_while_checking
+    from slimgo.stages.plan import plan
+
+    started = tmp_path / "started"
+    os.mkfifo(started)
+    fake_go = _script(tmp_path / "go", f'if [ "$1" = build ]; then echo $$ > "{started}"; exec sleep 600; fi\n'
+                                       f'exec "{go}" "$@"\n')
+    pids: list[int] = []
+
+    class RefusingBase(Session):
+        def bases(self, p: BuildPlan, progress: Callable[[str], None]) -> BaseChoice:
+            pids.append(int(started.read_text()))  # blocks until the fake build has started
+            raise BadInput("base refused")
+
+    req = BuildRequest(target=str(HELLO), tarball=tmp_path / "out.tar")
+    p = plan(req, {})
+    p = replace(p, toolchain=replace(p.toolchain, go=str(fake_go)))
+    (tmp_path / "work").mkdir()
+    with pytest.raises(BadInput, match="base refused"):
+        _compile_while_checking(p, RefusingBase(req), tmp_path / "work", lambda _: None, _Clock())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)
+    assert not (tmp_path / "out.tar").exists()
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text(f"#!/bin/sh\n{body}")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    assert sys.platform.startswith("linux")
+    return path
