@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 
 from tests.support.cli import slimgo
-from tests.support.parts import HELLO
+from tests.support.parts import HELLO, unique_tag
 
 pytestmark = pytest.mark.integration
 
@@ -76,3 +76,27 @@ def test_bad_library_level_is_refused_before_compiling(tmp_path: Path) -> None:
     assert run.code == 2
     assert "out of range for gzip (isal) (0-3)" in run.err
     assert not (tmp_path / "out").exists()
+
+
+def test_engine_only_build_hands_the_engine_uncompressed_layers(tmp_path: Path, go_bin: str, docker: str) -> None:
+    """`--load` alone: the engine stores layers uncompressed, so the program's layer is not deflated for it to
+    inflate again. The label says so, the image runs, and a rebuild gives the engine the same image ID.
+    With another destination beside the engine the layers stay gzip."""
+    cache = str(tmp_path / "cache")
+    first, second = unique_tag("engine-only"), unique_tag("engine-only")
+    docs = []
+    for tag in (first, second):
+        run = slimgo("build", HELLO, "--load", "-t", tag, "--json", env={"SLIMGO_CACHE": cache})
+        assert run.code == 0, run.err
+        docs.append(run.json())
+    assert _binary_layer(docs[0])["media_type"] == "application/vnd.oci.image.layer.v1.tar"
+    ids = [subprocess.run([docker, "image", "inspect", "-f", "{{.Id}}", t], capture_output=True, text=True,
+                          check=True).stdout.strip() for t in (first, second)]
+    assert ids[0] == ids[1] and docs[0]["image_digest"] == docs[1]["image_digest"]
+    labels = json.loads(subprocess.run([docker, "image", "inspect", "-f", "{{json .Config.Labels}}", first],
+                                       capture_output=True, text=True, check=True).stdout)
+    assert labels["dev.slimgo.compression"] == "none"
+    ran = subprocess.run([docker, "run", "--rm", first, "-check"], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0 and json.loads(ran.stdout)["shell_absent"] is True
+    both = _build(tmp_path / "both", tmp_path / "cache", "--load", "-t", unique_tag("engine-and-layout"))
+    assert _binary_layer(both)["media_type"] == "application/vnd.oci.image.layer.v1.tar+gzip"

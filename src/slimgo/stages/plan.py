@@ -176,7 +176,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         flags = debug.flags(flags, cfg.gcflags)
     elif req.debug_config is not None:
         raise BadInput("--debug-config writes the debugger's configuration: it needs --debug")
-    compression = cfg.compression or "gzip"
+    compression = cfg.compression or _default_compression(req, cfg)
     library = cfg.compression_library or "zlib"
     level = compress.check(compression, cfg.compression_level, library)
     notes = ["zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image"] \
@@ -215,6 +215,15 @@ def _debug_plan(cfg: BuildConfig, toolchain: Toolchain, platforms: tuple[Platfor
 
     return DebugPlan.create(True, bool(cfg.debug_continue), cfg.delve_version, toolchain, platforms,
                             LayerCache(user_cache_dir()) if cache else None)
+
+
+def _default_compression(req: BuildRequest, cfg: BuildConfig) -> str:
+    """gzip; but when the engine is the only destination, none: it stores layers uncompressed, so deflating
+    the program's layer only for the engine to inflate it again costs the edit-run loop seconds on a large
+    binary (README: Performance). A level or library the user chose still means gzip."""
+    engine_only = req.load and req.push is None and req.tarball is None and req.oci_layout is None
+    chosen = cfg.compression_level is not None or cfg.compression_library is not None
+    return "none" if engine_only and not chosen else "gzip"
 
 
 def _sbom_format(value: str) -> str:
