@@ -199,8 +199,9 @@ def measure(label: str, src: Path, pkg: str, work: Path, runs: int, skip: set[st
 
 def cold(tools: list[Tool], work: Path, seed: Path, label: str, console: Console, loads: list[float]) -> None:
     """Each tool once on empty caches (Go's build cache, slimgo's cache); bare `go build`'s becomes the seed
-    of every warm cache. docker is left out: its cache mount is BuildKit's, shared by everyone here."""
-    for tool in (t for t in tools if not t.name.startswith("docker")):
+    of every warm cache. docker is left out (its cache mount is BuildKit's, shared by everyone here), and so
+    are slimgo's --gzip-library variants (the compile is the same; their image work shows in the warm cases)."""
+    for tool in (t for t in tools if not t.name.startswith(("docker", "slimgo build --gzip-library"))):
         fresh = work / f"cold-{len(tool.times['cold'])}-{tool.name.replace(' ', '_')}"
         env = {"GOCACHE": str(seed if tool is tools[0] else fresh / "gocache"), "SLIMGO_CACHE": str(fresh / "slimgo")}
         got = tool.run(env)
