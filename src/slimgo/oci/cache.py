@@ -145,6 +145,25 @@ class LayerCache:
         except (OSError, ImageFormatError):
             return layer  # an unwritable cache only costs speed
 
+    # ---- keyed documents (facts slimgo measured, e.g. a binary's needs) ------------------------------
+    def get_doc(self, kind: str, key: str) -> object | None:
+        """A small JSON document stored under key, or None. The caller type-checks it: the cache is a folder
+        anyone with access can edit, and a bad entry must cost a recomputation, never a wrong answer."""
+        try:
+            path = self._meta(key, kind)
+            if path.stat().st_size > 65536:
+                return None
+            doc: object = json.loads(path.read_text())
+            return doc
+        except (OSError, ValueError):
+            return None
+
+    def put_doc(self, kind: str, key: str, doc: object) -> None:
+        try:
+            _atomic_write(self._meta(key, kind), json.dumps(doc).encode(), self.root / "tmp")
+        except OSError:
+            pass  # an unwritable cache only costs speed
+
     # ---- keyed files (tools slimgo built, e.g. Delve) -----------------------------------------------
     def get_file(self, key: str) -> Path | None:
         """A cached file by key, verified (or vouched for by its marker); None on a miss."""

@@ -55,14 +55,16 @@ def cache_key(diff_id: str, compression: str, level: int, library: str = "zlib")
 
 
 def cached_layer(entries: Iterable[Entry], blob_dir: Path, cache: LayerCache | None, *, compression: str = "gzip",
-                 level: int | None = None, mtime: int = 0, comment: str = "", library: str = "zlib") -> Layer:
-    """`write_layer`, skipped when the cache holds (and verifies) the same tar compressed the same way."""
+                 level: int | None = None, mtime: int = 0, comment: str = "", library: str = "zlib",
+                 known: tuple[str, int] | None = None) -> Layer:
+    """`write_layer`, skipped when the cache holds (and verifies) the same tar compressed the same way.
+    `known`: the tar's digest and size when the caller already hashed it (one read of the binary, not two)."""
     items = list(entries)
     if cache is None:
         return write_layer(items, blob_dir, compression=compression, level=level, mtime=mtime, comment=comment,
                            library=library)
     level = compress.check(compression, level, library)
-    diff_id, size = tar_digest(items, mtime)
+    diff_id, size = known or tar_digest(items, mtime)
     key = cache_key(diff_id, compression, level, library)
     hit = cache.get(key)
     if hit is not None and hit.diff_id == diff_id and hit.uncompressed_size == size:

@@ -19,7 +19,7 @@ from ..gobuild.build import BuiltBinary
 from ..oci import compress
 from ..oci.cache import LayerCache
 from ..oci.layer import Entry, dir_entry, tree_entries, write_layer
-from ..oci.layer_cache import cached_layer
+from ..oci.layer_cache import cached_layer, tar_digest
 from ..oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
 from ..platform import Platform
 from .bases import base_for
@@ -46,12 +46,16 @@ def assemble(base: Base, addenda: Sequence[Addendum], config: ImageConfig) -> Im
     return make_image(base.config, [*base.layers, *(a.layer for a in addenda)], config, history)
 
 
+def binary_entries(binary: BuiltBinary) -> list[Entry]:
+    return [dir_entry(APP_DIR), Entry(f"{APP_DIR}/{binary.name}", "file", 0o755, source=binary.path)]
+
+
 def binary_layer(binary: BuiltBinary, blob_dir: Path, compression: str, level: int | None, mtime: int = 0,
-                 cache: LayerCache | None = None, library: str = "zlib") -> Layer:
-    """The binary's layer; with a cache, an identical binary reuses its compressed blob (no recompression)."""
-    entries = [dir_entry(APP_DIR), Entry(f"{APP_DIR}/{binary.name}", "file", 0o755, source=binary.path)]
-    return cached_layer(entries, blob_dir, cache, compression=compression, level=level, mtime=mtime,
-                        comment=f"{binary.name} binary", library=library)
+                 cache: LayerCache | None = None, library: str = "zlib", known: tuple[str, int] | None = None) -> Layer:
+    """The binary's layer; with a cache, an identical binary reuses its compressed blob (no recompression).
+    `known`: the layer's tar digest and size, when already measured (`tar_digest`)."""
+    return cached_layer(binary_entries(binary), blob_dir, cache, compression=compression, level=level, mtime=mtime,
+                        comment=f"{binary.name} binary", library=library, known=known)
 
 
 def shared_layer(x: ExtraLayer, platform: Platform, work: Path, blob_dir: Path, cache: LayerCache | None,
@@ -92,8 +96,10 @@ class Assembled:
 
 def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_bases: Sequence[Base] | None,
                    work: Path, cache: LayerCache | None, progress: Progress) -> Assembled:
-    """Layers are written in parallel (data once, extras and the binary per platform); bases too. The binary's
-    layer starts first: it is hashed and compressed (threads, GIL released) while its ELF is inspected."""
+    """Layers are written in parallel (data once, extras and the binary per platform); bases too. Each binary
+    is hashed first (its layer's tar digest, one read); that digest keys both the compressed layer and the
+    binary's facts in the cache, so an unchanged binary is neither compressed nor parsed again. Otherwise the
+    layer is compressed (threads, GIL released) while the ELF is inspected."""
     progress("assembling image")
     blob_dir = work / "blobs"
     notes: list[str] = []
@@ -109,9 +115,11 @@ def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_base
         return shared_layer(x, platform, work, blob_dir, cache, plan.compression, plan.base_level)
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        digests = list(pool.map(lambda b: tar_digest(binary_entries(b), plan.epoch), binaries))
         bin_futures = [pool.submit(binary_layer, b, blob_dir, plan.compression, plan.level, plan.epoch, cache,
-                                   plan.library) for b in binaries]
-        facts = [_inspect(b, plan) for b in binaries]
+                                   plan.library, known) for b, known in zip(binaries, digests)]
+        facts = [_inspect(b, plan, cache if cache is not None and not plan.post_compile else None, known[0])
+                 for b, known in zip(binaries, digests)]
         data_future: Future[Layer] | None = None
         if plan.data_dir is not None:
             data_future = pool.submit(layer, [dir_entry(APP_DIR), *tree_entries(plan.data_dir, DATA_DIR)], "data")
@@ -131,13 +139,13 @@ def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_base
     return Assembled(tuple(images), artifact_of([p.image for p in images]), tuple(notes), tuple(facts))
 
 
-def _inspect(binary: BuiltBinary, plan: BuildPlan) -> BinaryFacts:
+def _inspect(binary: BuiltBinary, plan: BuildPlan, cache: LayerCache | None, diff_id: str) -> BinaryFacts:
     """Facts about the binary the image carries, with build info and needs read from the file a transform
-    kept readable (a packed binary's are compressed)."""
+    kept readable (a packed binary's are compressed; its caller passes no cache)."""
     source = binary
     for transform in plan.post_compile:
         source = transform.readable(source)
-    facts = inspect(source, with_needs=plan.base_name == "static")
+    facts = inspect(source, with_needs=plan.base_name == "static", cache=cache, key=diff_id)
     return facts if source is binary else replace(facts, binary=binary)
 
 

@@ -1,6 +1,7 @@
-"""Issue 12: what `slimgo build` overlaps with Go. `go env` and `go list` are started before Python imports the
-build path and their answers are used only by the very same query; the compile runs beside the output checks,
-and a failed check stops the Go process instead of waiting for it."""
+"""Issue 12, the rebuild path. `go env` and `go list` are started before Python imports the build path and their
+answers are used only by the very same query; the compile runs beside the registry checks, and a failed check
+stops the Go process instead of waiting for it; a binary seen before has its needs from the cache, keyed by its
+layer's digest, and a bad cache entry costs a recomputation, never a wrong answer."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from slimgo.gobuild.toolchain import EarlyAnswers, find_toolchain, go_path
 from tests.support.parts import HELLO, require
 
 if TYPE_CHECKING:
+    from slimgo.gobuild.build import BuiltBinary
     from slimgo.stages.bases import BaseChoice
     from slimgo.stages.plan import BuildPlan
 
@@ -87,6 +89,45 @@ def test_a_failed_check_stops_the_compile_running_beside_it(go: str, tmp_path: P
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
     assert not (tmp_path / "out.tar").exists()
+
+
+def _go_program(tmp_path: Path) -> BuiltBinary:
+    """The toolchain's own `go` command: a real Go program, copied so the test owns the file."""
+    from slimgo.gobuild.build import BuiltBinary
+    from slimgo.platform import Platform
+    from slimgo.strategy import DEFAULT
+
+    found = shutil.which(go_path() or "go")
+    require(found is not None, "the Go toolchain is not installed")
+    copy = tmp_path / "go"
+    shutil.copy(Path(found or "").resolve(), copy)
+    return BuiltBinary(copy, "go", Platform.parse("linux/amd64"), DEFAULT.flags, 0.0, copy.stat().st_size)
+
+
+def test_needs_are_cached_under_the_layer_digest_and_a_bad_entry_is_recomputed(tmp_path: Path) -> None:
+    from slimgo.oci.cache import LayerCache
+    from slimgo.stages.inspect import NEEDS_KIND, inspect, needs_key
+
+    binary = _go_program(tmp_path)
+    cache = LayerCache(tmp_path / "cache")
+    first = inspect(binary, cache=cache, key="sha256:" + "1" * 64)
+    assert first.needs is not None and first.needs.dns  # the go command resolves module proxy hosts
+    stored = cache.get_doc(NEEDS_KIND, needs_key("sha256:" + "1" * 64))
+    assert stored == first.needs.to_json()
+    # The entry is what a hit returns: a planted (well-formed) answer is served, which is why the key must be
+    # the digest of every byte of the binary and of the rules that computed it.
+    planted = {**first.needs.to_json(), "dns": False}
+    cache.put_doc(NEEDS_KIND, needs_key("sha256:" + "1" * 64), planted)
+    assert inspect(binary, cache=cache, key="sha256:" + "1" * 64).needs.to_json() == planted  # type: ignore[union-attr]
+    # A malformed entry is ignored: the function table is read again and the entry rewritten.
+    for bad in ({"dns": "yes"}, [1, 2], {**planted, "extra": True}):
+        cache.put_doc(NEEDS_KIND, needs_key("sha256:" + "1" * 64), bad)
+        assert inspect(binary, cache=cache, key="sha256:" + "1" * 64).needs == first.needs
+    # Another digest is another entry; no key, no cache.
+    assert inspect(binary, cache=cache, key="sha256:" + "2" * 64).needs == first.needs
+    assert needs_key("sha256:" + "1" * 64) != needs_key("sha256:" + "2" * 64)
+    assert len(list((tmp_path / "cache" / NEEDS_KIND).glob("needs-*.json"))) == 2
+    assert inspect(binary, cache=cache).needs == first.needs
 
 
 def _script(path: Path, body: str) -> Path:
