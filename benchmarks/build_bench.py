@@ -264,7 +264,7 @@ def report(label: str, tools: list[Tool], console: Console) -> None:
                       f"({'holds' if n_extra <= 0.1 else 'does NOT hold'})")
         if kot is None:
             continue
-        for case in cases:
+        for case in (c for c in cases if slim.times[c] and kot.times[c]):
             s, k = med(slim.times[case]), med(kot.times[case])
             console.print(f"    {case}: {s:.2f} s vs ko {k:.2f} s ({'faster' if s < k else 'NOT faster'})")
         if slim.compressed and kot.compressed:
