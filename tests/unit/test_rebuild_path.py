@@ -53,14 +53,15 @@ def test_an_early_answer_serves_only_its_own_directory(go: str, tmp_path: Path) 
 
 
 def test_unasked_early_queries_are_stopped_and_reaped(tmp_path: Path) -> None:
-    pid_file = tmp_path / "pid"
-    blocker = _script(tmp_path / "blocker", f'echo $$ > "{pid_file}"\nexec sleep 600\n')
+    started = tmp_path / "started"
+    os.mkfifo(started)
+    blocker = _script(tmp_path / "blocker", f'echo $$ > "{started}"\nexec sleep 600\n')
     early = EarlyAnswers()
     early.start(str(blocker), [])
+    pid = int(started.read_text())  # blocks until the query runs
     early.close()  # kills and waits: returns only once the process is gone
-    if pid_file.exists():  # it may have been killed before its first line
-        with pytest.raises(ProcessLookupError):
-            os.kill(int(pid_file.read_text()), 0)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 def test_a_failed_check_stops_the_compile_running_beside_it(go: str, tmp_path: Path) -> None:
