@@ -194,7 +194,6 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     clock = _Clock()
     started = time.perf_counter()
     session = session or Session(req)
-    cache = session.cache
     with clock("resolve"):
         progress(f"resolving {req.target}")
         p = plan(req, os.environ, session.toolchain(req.go, req.early))
@@ -209,7 +208,8 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
         from .stages.sign import signing
 
         with clock("assemble"):
-            assembled = assemble_build(p, compiled.binaries, bases.remote, work, cache if p.cache else None, progress)
+            cache = session.cache if p.cache else None  # the layer cache's import waits until Go has started
+            assembled = assemble_build(p, compiled.binaries, bases.remote, work, cache, progress)
             attachments = attest(p, assembled.images, assembled.facts)
             signed = signing(p.signer, assembled.artifact, attachments, p.tags[0].name)
         upx = _upx_stage(p)
