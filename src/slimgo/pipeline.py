@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .fsutil import user_cache_dir
 from .gobuild.build import BuiltBinary, GoProcesses
 from .gobuild.toolchain import EarlyAnswers, Toolchain, find_toolchain
+from .gobuild.warmup import WarmupGate
 from .registries import RegistryPool
 from .stages.compile import Compiled, compile_all
 from .stages.plan import BuildPlan, BuildRequest, plan
@@ -139,13 +140,15 @@ def _platform_json(p: PlatformImage) -> dict[str, Any]:
 
 class Session:
     """What builds of many programs share: one pull pool, one push pool (so a blob pushed for one program is
-    mounted, not uploaded, for the next), one layer cache and one resolution per remote base."""
+    mounted, not uploaded, for the next), one layer cache, one resolution per remote base, and the warm-up
+    gate that keeps two cold `go build`s for one platform from compiling the same dependencies."""
 
     def __init__(self, req: BuildRequest) -> None:
         self.pulls = RegistryPool(req.credentials, tuple(req.insecure_registries))
         self.pushes = RegistryPool(req.credentials, tuple(req.insecure_registries))
         self._bases: dict[tuple[str, tuple[str, ...]], BaseChoice] = {}
         self._toolchain: Toolchain | None = None
+        self.warmup = WarmupGate()
         self._lock = threading.Lock()
 
     @functools.cached_property
@@ -252,13 +255,14 @@ def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress
         check_outputs(p.outputs, sinks, registries=False)
     procs = GoProcesses()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slimgo-compile") as pool:
-        compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs) if p.platforms else None
+        compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs, session.warmup) \
+            if p.platforms else None
         try:
             with clock("checks_beside_go_build"):
                 bases = session.bases(p, progress)
                 check_outputs(p.outputs, sinks, registries=True)
             if compiling is None:
-                compiling = pool.submit(compile_all, p, bases.platforms, work, progress, procs)
+                compiling = pool.submit(compile_all, p, bases.platforms, work, progress, procs, session.warmup)
             _import_image_side()
             return bases, sinks, compiling.result()
         except BaseException:

@@ -137,3 +137,24 @@ def test_a_session_resolves_each_base_once_for_every_worker(monkeypatch: pytest.
     for w in workers:
         w.join()
     assert calls == ["registry.example/base:1"] and seen == ["registry.example/base:1"] * 4
+
+
+def test_warmup_gate_runs_one_cold_build_per_platform_and_frees_it_once_warm() -> None:
+    import threading
+
+    from slimgo.gobuild.warmup import WarmupGate
+
+    gate = WarmupGate()
+    assert gate.take("amd64") is False and gate.take("arm64") is False  # cold and free: both taken at once
+    waits: list[bool] = []
+    waiter = threading.Thread(target=lambda: waits.append(gate.take("amd64")))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive() and not waits  # a second cold amd64 build waits for the first
+    gate.done("amd64", ok=False)  # a failed build warms nothing: the waiter becomes the cold build
+    waiter.join(5)
+    assert waits == [True]
+    gate.done("amd64", ok=True)
+    assert gate.take("amd64") is False and gate.take("amd64") is False  # warm: any number at once
+    gate.done("amd64", ok=True)  # a warm key's done changes nothing
+    assert gate.take("amd64") is False

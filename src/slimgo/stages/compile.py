@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SlimgoError
-from ..gobuild.backend import Compilation
+from ..gobuild.backend import Compilation, LocalCompiler
 from ..gobuild.build import BuiltBinary, GoProcesses
+from ..gobuild.warmup import WarmupGate
 from ..platform import Platform
 from ..strategy import PLAIN
 from .plan import BuildPlan
@@ -34,8 +35,10 @@ class Compiled:
 
 
 def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, progress: Progress,
-                procs: GoProcesses | None = None) -> Compiled:
-    """`procs`: where the Go processes are registered, so the caller can stop them (see pipeline.build)."""
+                procs: GoProcesses | None = None, gate: WarmupGate | None = None) -> Compiled:
+    """`procs`: where the Go processes are registered, so the caller can stop them (see pipeline.build).
+    `gate`: shared by the programs of one `build ./...`, so two of them never compile the same platform's
+    dependencies at once on this machine (gobuild/warmup.py)."""
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     notes: list[str] = []
@@ -45,8 +48,11 @@ def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, pr
             plain = PLAIN.flags.with_user(env={k: v for k, v in plan.flags.env if k != "CGO_ENABLED"})
             ref_future = pool.submit(plan.compiler.compile, plan.toolchain, plan.target, plain, platforms[:1],
                                      work / "reference", None, procs)
-        built = plan.compiler.compile(plan.toolchain, plan.target, plan.flags, platforms, work / "bin", progress,
-                                       procs)
+        if gate is not None and isinstance(plan.compiler, LocalCompiler):
+            built = _compile_gated(plan, platforms, work, progress, procs, gate, seconds)
+        else:
+            built = plan.compiler.compile(plan.toolchain, plan.target, plan.flags, platforms, work / "bin",
+                                          progress, procs)
         binaries = list(built.binaries)
         notes += built.notes
         seconds["go_build"] = time.perf_counter() - t0
@@ -62,3 +68,32 @@ def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, pr
         progress(f"{transform.name}: {len(binaries)} binaries")
         binaries = [transform(b) for b in binaries]
     return Compiled(tuple(binaries), reference, tuple(notes), seconds)
+
+
+def _compile_gated(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, progress: Progress,
+                   procs: GoProcesses | None, gate: WarmupGate, seconds: dict[str, float]) -> Compilation:
+    """Every platform at once, as ko does: builds for different platforms share no package, so from a cold
+    cache the first program warms every platform in parallel, and the gate holds back the other programs'
+    builds of a platform that is still warming (they would compile the same packages again)."""
+    flags = plan.flags.command_line()
+    waited: list[float] = []
+
+    def gated(platform: Platform) -> Compilation:
+        t0 = time.perf_counter()
+        if gate.take((platform, flags)):
+            waited.append(time.perf_counter() - t0)
+        ok = False
+        try:
+            one = plan.compiler.compile(plan.toolchain, plan.target, plan.flags, (platform,), work / "bin", progress,
+                                        procs)
+            ok = True
+            return one
+        finally:
+            gate.done((platform, flags), ok)
+
+    with ThreadPoolExecutor(max_workers=len(platforms), thread_name_prefix="slimgo-go") as pool:
+        futures = [pool.submit(gated, p) for p in platforms]
+        parts = [f.result() for f in futures]  # the first platform's error, once every build ended
+    if waited:
+        seconds["go_build_wait"] = sum(waited)
+    return Compilation(tuple(b for part in parts for b in part.binaries), tuple(n for part in parts for n in part.notes))
