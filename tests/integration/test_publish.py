@@ -66,8 +66,8 @@ def test_two_platform_push_pulls_and_runs_on_both(reg: str, docker: str, skopeo:
     again = slimgo("build", HELLO, "--platform", "linux/amd64,linux/arm64", "--push", ref, "--json", "--no-reference",
                    "--sbom", "none", "--no-provenance")
     assert again.code == 0, again.err
-    assert again.json()["push"]["uploaded_blobs"] == 0
-    assert again.json()["push"]["skipped_blobs"] == 5
+    push = again.json()["push"]  # the tag already names this index: one HEAD, no blob asked about or sent
+    assert (push["uploaded_blobs"], push["skipped_blobs"], push["existing_manifests"]) == (0, 0, 1)
 
 
 def test_slimgo_repo_is_the_default_repository(reg: str, go_bin: str) -> None:

@@ -163,7 +163,7 @@ class Authenticator:
 
     def header(self, scope: str) -> dict[str, str]:
         with self._lock:
-            token = self._tokens.get(scope)
+            token = self._tokens.get(scope) or self._covering(scope)
             basic = self._basic
         if token:
             return {"Authorization": f"Bearer {token}"}
@@ -172,6 +172,18 @@ class Authenticator:
             if creds:
                 return {"Authorization": creds.basic_header()}
         return {}
+
+    def _covering(self, scope: str) -> str | None:
+        """A token already held for a wider scope (push covers pull; a mount's token covers its target), so a
+        repository costs one token, not one per kind of request. Should the registry have granted less than
+        was asked, the request is challenged and a token for its own scope is fetched then."""
+        wanted = _grants(scope)
+        if not wanted:
+            return None
+        for held, token in self._tokens.items():
+            if wanted <= _grants(held):
+                return token
+        return None
 
     def answer(self, challenge: str, scope: str) -> None:
         from .transport import AuthError
@@ -226,3 +238,15 @@ def _parse_http_list(text: str) -> list[str]:
     from urllib.request import parse_http_list  # ~15 ms (http.client, ssl): only when a registry challenges
 
     return parse_http_list(text)
+
+
+def _grants(scope: str) -> set[tuple[str, str]]:
+    """`repository:NAME:pull,push …` as (NAME, action) pairs; anything else as nothing."""
+    out: set[tuple[str, str]] = set()
+    for item in scope.split():
+        kind, _, rest = item.partition(":")
+        name, _, actions = rest.rpartition(":")
+        if kind != "repository" or not name:
+            return set()
+        out |= {(name, a) for a in actions.split(",") if a}
+    return out

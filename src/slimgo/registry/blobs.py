@@ -39,15 +39,14 @@ class Blobs:
              mount_from: str | None = None) -> str:
         """Make the blob present in repo: 'skipped' (already there), 'mounted' or 'uploaded'."""
         stats = self.t.stats
+        # A blob known to be in another repository of this host is mounted at once: one request, which also
+        # answers 201 when repo has it already. Only when the mount is refused is existence asked.
+        if mount_from and mount_from != repo and self.mount(repo, digest, mount_from):
+            stats.add(mounted=1)
+            return "mounted"
         if self.exists(repo, digest):
             stats.add(skipped=1)
             return "skipped"
-        if mount_from and mount_from != repo:
-            resp = self.t.request("POST", f"/v2/{repo}/blobs/uploads/?mount={digest}&from={mount_from}",
-                                  scope=f"{_scope(repo, True)} {_scope(mount_from)}", ok=(201, 202))
-            if resp.status_code == 201:
-                stats.add(mounted=1)
-                return "mounted"
 
         def session() -> None:
             try:
@@ -62,6 +61,13 @@ class Blobs:
         self.t.retrying(session)
         stats.add(uploaded=1, uploaded_bytes=size)
         return "uploaded"
+
+    def mount(self, repo: str, digest: Digest, source: str) -> bool:
+        """Cross-repository mount; False when the registry opened an upload session instead (202). That
+        session is left to expire: the upload that follows opens its own, so a retry starts clean."""
+        resp = self.t.request("POST", f"/v2/{repo}/blobs/uploads/?mount={digest}&from={source}",
+                              scope=f"{_scope(repo, True)} {_scope(source)}", ok=(201, 202))
+        return resp.status_code == 201
 
     def _location(self, resp_location: str | None, what: str) -> str:
         if not resp_location:

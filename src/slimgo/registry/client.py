@@ -59,6 +59,12 @@ class Registry:
         self._lock = Lock()
         self._holders: dict[str, str] = {}
         self._blob_locks: dict[str, Lock] = {}
+        # What this client has seen in the registry (a blob pushed, mounted or found), so it is never asked
+        # again; whether it answers the referrers API (a registry either has it or not); whether it was pinged.
+        self._present: set[tuple[str, str]] = set()
+        self._referrers_api: bool | None = None
+        self._pinged = False
+        self._ping_lock = Lock()
 
     @property
     def host(self) -> str:
@@ -69,9 +75,14 @@ class Registry:
         return self.transport.stats
 
     def ping(self, repo: str) -> None:
-        """Reach the registry and authenticate for pushing to repo, before any work is done."""
-        self.transport.request("HEAD", f"/v2/{repo}/blobs/sha256:{'0' * 64}", scope=f"repository:{repo}:pull,push",
-                               allow=(404,))
+        """Reach the registry and authenticate for pushing to repo, before any work is done. Once per host:
+        the programs of one `build ./...` share it (a repository the credentials cannot push to still fails
+        that program's push, and only that one)."""
+        with self._ping_lock:  # the other workers wait for the one ping
+            if not self._pinged:
+                self.transport.request("HEAD", f"/v2/{repo}/blobs/sha256:{'0' * 64}",
+                                       scope=f"repository:{repo}:pull,push", allow=(404,))
+                self._pinged = True
 
     def get_manifest(self, repo: str, ref: str) -> tuple[bytes, str, str]:
         body, media, digest = self.manifests.get(repo, ref)
@@ -97,12 +108,17 @@ class Registry:
         return bytes(data)
 
     def referrers(self, repo: str, digest: str) -> bytes | None:
-        """The referrers API's index for digest, or None when the registry lacks the API (it answers 404)."""
+        """The referrers API's index for digest, or None when the registry lacks the API (it answers 404;
+        asked once per host)."""
+        if self._referrers_api is False:
+            return None
         resp = self.transport.request("GET", f"/v2/{repo}/referrers/{digest}", scope=f"repository:{repo}:pull",
                                       headers={"Accept": OCI_INDEX}, allow=(404,), stream=True)
         if resp.status_code == 404:
             resp.close()
+            self._referrers_api = False
             return None
+        self._referrers_api = True
         return self.transport.read_body(resp, MAX_DOCUMENT, f"referrers of {digest}")
 
     def find_manifest(self, repo: str, ref: str) -> bytes | None:
@@ -123,11 +139,21 @@ class Registry:
         with self._lock:
             blob_lock = self._blob_locks.setdefault(digest, Lock())
         with blob_lock:
-            how = self.blobs.push(repo, Digest.parse(digest, "blob"), size, open_blob,
-                                  mount_from or self._holders.get(digest))
+            with self._lock:
+                known = (repo, digest) in self._present
+                holder = mount_from or self._holders.get(digest)
+            if known:
+                self.stats.add(skipped=1)
+                return "skipped"
+            how = self.blobs.push(repo, Digest.parse(digest, "blob"), size, open_blob, holder)
             with self._lock:
                 self._holders.setdefault(digest, repo)
+                self._present.add((repo, digest))
             return how
+
+    def manifest_digest(self, repo: str, ref: str) -> str | None:
+        """The digest a tag (or digest) names in repo now, or None."""
+        return self.manifests.digest(repo, ref)
 
     def put_manifest(self, repo: str, ref: str, body: bytes, media_type: str) -> str:
         return self.manifests.put(repo, ref, body, media_type)

@@ -7,7 +7,7 @@ import json
 
 from ..errors import ImageFormatError
 from ..limits import MAX_DOCUMENT
-from ..oci.digest import Digest
+from ..oci.digest import Digest, DigestError
 from .transport import RegistryError, Transport
 
 MANIFEST_ACCEPT = ", ".join([
@@ -37,6 +37,18 @@ class Manifests:
         if not media or media in ("application/json", "application/octet-stream", "text/plain"):
             media = _declared_media_type(body)
         return body, media, digest
+
+    def digest(self, repo: str, ref: str) -> str | None:
+        """What ref names now (HEAD, Docker-Content-Digest), or None: unknown, or an answer without a digest.
+        Only used to skip a push of what is already there; a registry that lies only misleads itself."""
+        resp = self.t.request("HEAD", f"/v2/{repo}/manifests/{ref}", scope=f"repository:{repo}:pull,push",
+                              headers={"Accept": MANIFEST_ACCEPT}, allow=(404,))
+        if resp.status_code == 404:
+            return None
+        try:
+            return str(Digest.parse(resp.headers.get("Docker-Content-Digest", ""), "manifest digest"))
+        except DigestError:
+            return None
 
     def put(self, repo: str, ref: str, body: bytes, media_type: str) -> str:
         resp = self.t.request("PUT", f"/v2/{repo}/manifests/{ref}", scope=f"repository:{repo}:pull,push",

@@ -77,6 +77,7 @@ class PushStats:
     uploaded_bytes: int = 0
     skipped: int = 0
     mounted: int = 0
+    existing_manifests: int = 0  # a tag that already named the image: nothing of it was sent
     retries: int = 0
     _lock: Lock = field(default_factory=Lock, repr=False)
 
@@ -87,7 +88,8 @@ class PushStats:
 
     def to_json(self) -> dict[str, int]:
         return {"uploaded_blobs": self.uploaded, "uploaded_bytes": self.uploaded_bytes,
-                "skipped_blobs": self.skipped, "mounted_blobs": self.mounted, "retries": self.retries}
+                "skipped_blobs": self.skipped, "mounted_blobs": self.mounted,
+                "existing_manifests": self.existing_manifests, "retries": self.retries}
 
 
 @dataclass(frozen=True)

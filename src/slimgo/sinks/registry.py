@@ -89,24 +89,37 @@ def run_parallel(calls: list[Callable[[], object]], workers: int) -> None:
         raise failures[0]
 
 
-def push_attachments(reg: Registry, repo: str, attachments: tuple[Attachment, ...]) -> None:
+def push_attachments(reg: Registry, repo: str, attachments: tuple[Attachment, ...], check: bool = False) -> None:
     """Blobs, then each artifact manifest by digest; then, where the registry has no referrers API, the
-    `sha256-<hex>` tag of each subject gets an index of its referrers (merged with what it already lists)."""
+    `sha256-<hex>` tag of each subject gets an index of its referrers (merged with what it already lists,
+    and written only when that changes it). `check`: the image was already there, so its attachments
+    probably are too: each is looked up (HEAD) before anything of it is sent."""
     if not attachments:
         return
-    for att in attachments:
+
+    def one(att: Attachment) -> None:
+        if check and reg.manifest_digest(repo, att.digest) == att.digest:
+            return
         reg.push_blob(repo, EMPTY.digest, EMPTY.size, partial(BytesIO, EMPTY_BYTES))
         reg.push_blob(repo, att.blob_descriptor.digest, len(att.blob), partial(BytesIO, att.blob))
         reg.put_manifest(repo, att.digest, att.manifest_bytes, OCI_MANIFEST)
+
+    def listing(subject: str, atts: list[Attachment]) -> None:
+        if reg.referrers(repo, subject) is not None:
+            return  # the registry indexes `subject` itself
+        tag = fallback_tag(subject)
+        existing = reg.find_manifest(repo, tag)
+        body = referrers_index(existing, [a.descriptor() for a in atts])
+        if body != existing:
+            reg.put_manifest(repo, tag, body, OCI_INDEX)
+
     by_subject: dict[str, list[Attachment]] = {}
     for att in attachments:
         by_subject.setdefault(att.subject.digest, []).append(att)
-    for subject, atts in by_subject.items():
-        if reg.referrers(repo, subject) is not None:
-            continue  # the registry indexes `subject` itself
-        tag = fallback_tag(subject)
-        body = referrers_index(reg.find_manifest(repo, tag), [a.descriptor() for a in atts])
-        reg.put_manifest(repo, tag, body, OCI_INDEX)
+    # Each attachment, then each subject's listing, is independent of the others: sent in parallel (a
+    # two-platform image has four attachments and two listings, a dozen round trips one after the other).
+    run_parallel([partial(one, att) for att in attachments], PARALLEL_UPLOADS)
+    run_parallel([partial(listing, subject, atts) for subject, atts in by_subject.items()], PARALLEL_UPLOADS)
 
 
 def push_signatures(reg: Registry, ref: Reference, signing: Signing | None) -> None:
@@ -125,24 +138,32 @@ def push_signatures(reg: Registry, ref: Reference, signing: Signing | None) -> N
 
 
 def push(pub: Published, reg: Registry, refs: tuple[Reference, ...]) -> list[str]:
-    """Push to every ref (same registry); returns NAME@DIGEST per ref."""
+    """Push to every ref (same registry); returns NAME@DIGEST per ref.
+
+    The tag is written last, after every blob, the manifests by digest, the SBOM, provenance and signatures:
+    a push that fails or is interrupted half-way never leaves the tag naming an image without them (a
+    policy that requires a signature would refuse it; a re-run completes it). So a tag that already names
+    this digest proves the image is all there: then none of it is sent (one HEAD, as go-containerregistry
+    does), and only attachments and signatures this run adds are looked up."""
     out = []
     for ref in refs:
         repo = ref.repository
-        _push_image_blobs(reg, repo, pub.images)
         tag = ref.tag or "latest"
         top = pub.artifact
         top_type = OCI_INDEX if isinstance(top, Index) else top.manifest_media_type
-        if isinstance(top, Index):
-            for img in pub.images:
-                reg.put_manifest(repo, img.digest, img.manifest_bytes, img.manifest_media_type)
-        # By digest first, then its SBOM, provenance and signatures, and the tag last: a push that fails or
-        # is interrupted half-way never leaves the tag naming an image without them (a policy that requires
-        # a signature would refuse it; a re-run completes it).
-        reg.put_manifest(repo, top.digest, top.manifest_bytes, top_type)
-        push_attachments(reg, repo, pub.attachments)
-        push_signatures(reg, ref, pub.signing)
-        reg.put_manifest(repo, tag, top.manifest_bytes, top_type)
+        present = reg.manifest_digest(repo, tag) == pub.digest
+        if present:
+            reg.stats.add(existing_manifests=1)
+        else:
+            _push_image_blobs(reg, repo, pub.images)
+            if isinstance(top, Index):
+                for img in pub.images:
+                    reg.put_manifest(repo, img.digest, img.manifest_bytes, img.manifest_media_type)
+            reg.put_manifest(repo, top.digest, top.manifest_bytes, top_type)
+        push_attachments(reg, repo, pub.attachments, check=present)
+        push_signatures(reg, ref, pub.signing)  # always: an unchanged image may be signed with another key
+        if not present:
+            reg.put_manifest(repo, tag, top.manifest_bytes, top_type)
         out.append(f"{ref.short_name}@{pub.digest}")
     return out
 
