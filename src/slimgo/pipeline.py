@@ -30,6 +30,7 @@ from .stages.plan import BuildPlan, BuildRequest, plan
 if TYPE_CHECKING:  # the image side: imported while Go compiles (_compile_while_checking), not before it starts
     from .oci.cache import LayerCache
     from .oci.model import Layer
+    from .sinks.content import Published
     from .sinks.sink import MultiSink
     from .stages.assemble import PlatformImage
     from .stages.bases import BaseChoice
@@ -147,9 +148,13 @@ class Session:
         self.pulls = RegistryPool(req.credentials, tuple(req.insecure_registries))
         self.pushes = RegistryPool(req.credentials, tuple(req.insecure_registries))
         self._bases: dict[tuple[str, tuple[str, ...]], BaseChoice] = {}
+        # Images kept for outputs the session writes at the end (`build ./...` --oci-layout/--tarball/--load),
+        # with the work directories that hold their blobs until then.
+        self.collected: dict[str, Published] = {}
+        self.kept: list[Path] = []
         self._toolchain: Toolchain | None = None
         self.warmup = WarmupGate()
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     @functools.cached_property
     def cache(self) -> LayerCache:
@@ -159,14 +164,14 @@ class Session:
 
     def toolchain(self, go: str | None, early: EarlyAnswers | None = None) -> Toolchain:
         """Found once (`go env` costs a process start per program otherwise)."""
-        with self._lock:
+        with self.lock:
             if self._toolchain is None:
                 self._toolchain = find_toolchain(go, early)
             return self._toolchain
 
     def bases(self, p: BuildPlan, progress: Progress) -> BaseChoice:
         key = (p.base_name, tuple(str(x) for x in p.platforms))
-        with self._lock:  # held while resolving: the other workers wait for the one resolution
+        with self.lock:  # held while resolving: the other workers wait for the one resolution
             if key not in self._bases:
                 self._bases[key] = choose_bases(p, self.pulls, self.cache, progress)
             return self._bases[key]
@@ -223,7 +228,12 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
             debug = _debug_client(p, assembled.images[0].binary)
         committed = True
         progress("every output is in place")
-        shutil.rmtree(work, ignore_errors=True)
+        if req.collect:
+            with session.lock:
+                session.collected[req.target] = publication.published
+                session.kept.append(work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     except KeyboardInterrupt:
         # Once every output has been renamed into place the build has succeeded; an interrupt while
         # cleaning up must not turn it into a failure.
@@ -231,7 +241,8 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
             raise
         late_notes.append("interrupted after every output was in place: the build succeeded")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not (committed and req.collect):
+            shutil.rmtree(work, ignore_errors=True)
     timings = {"resolve": clock.seconds["resolve"], "checks": clock.seconds["checks"],
                "checks_beside_go_build": clock.seconds["checks_beside_go_build"], **compiled.seconds,
                "assemble": clock.seconds["assemble"], **publication.seconds, "write": clock.seconds["write"],

@@ -6,6 +6,7 @@ test-only package; built once per naming and once through `resolve`."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,16 @@ def test_resolve_pins_every_reference_and_keeps_the_rest(reg: str, mono: Path, s
     assert len(docs) >= 4 and all(ln in out_lines for ln in untouched)  # byte-equal, comments included
     assert not any("slimgo://" in ln or ("ko://" in ln and "see ko://" not in ln) for ln in out_lines)
 
+    # --json: one document with the same manifests, and every reference with its line and digest reference.
+    again = slimgo("resolve", "-f", MANIFESTS, "--recursive", "--push", f"{reg}/k8s", "--json", cwd=mono)
+    doc = again.json()
+    assert again.code == 0 and doc["manifests"] == r.out and doc["failed"] == 0
+    refs = [ref for f in doc["files"] for ref in f["references"]]
+    assert len(refs) == 6 and {ref["image_ref"] for ref in refs} == set(pinned)
+    for f in doc["files"]:
+        lines = Path(f["name"]).read_text().splitlines()
+        assert all(ref["reference"] in lines[ref["line"] - 1] for ref in f["references"])
+
     # Kustomize-style: the same manifests piped in on stdin give the same digests (reproducible builds).
     stdin = (MANIFESTS / "cronjob.yaml").read_text()
     proc = subprocess.run([sys.executable, "-m", "slimgo", "resolve", "-f", "-", "--push", f"{reg}/k8s"], cwd=mono,
@@ -99,3 +110,33 @@ def test_resolve_prints_nothing_when_a_program_fails(reg: str, mono: Path, tmp_p
     (tmp_path / "bad.yaml").write_text(f"image: ko://{MODULE}/cmd/broken\n")
     r = slimgo("resolve", "-f", tmp_path / "bad.yaml", "--push", f"{reg}/k8s", cwd=mono)
     assert (r.code, r.out) == (1, "") and "cmd/broken" in r.err
+
+
+def test_local_outputs_hold_every_program_under_its_name(mono: Path, skopeo: str, docker: str, tmp_path: Path) -> None:
+    """One OCI layout, one docker-archive and one engine load for every program that built; nothing pushed
+    ($SLIMGO_REPO only names the images when a local output is asked for)."""
+    umoci = shutil.which("umoci")
+    require(umoci is not None, "umoci is not installed (scripts/test.sh installs it)")
+    layout, tar = tmp_path / "layout", tmp_path / "all.tar"
+    r = slimgo("build", "./...", "--oci-layout", layout, "--tarball", tar, "--load", "--json", "--sbom", "none",
+               "--no-provenance", cwd=mono, env={"SLIMGO_REPO": "slimgo-fleet-test.local/many"})
+    doc = r.json()
+    good = [i for i in doc["images"] if i["image_ref"]]
+    names = [f"{i['repository']}:latest" for i in good]
+    try:
+        assert (r.code, doc["built"], doc["failed"], doc["push"]) == (1, 2, 1, None), r.err  # broken: reported
+        assert set(doc["outputs"]) == {"oci_layout", "tarball", "loaded"}
+        index = json.loads((layout / "index.json").read_text())
+        by_name = {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"] for m in index["manifests"]}
+        assert by_name == {n: i["image_digest"] for n, i in zip(names, good, strict=True)}
+        listed = subprocess.run([umoci, "ls", "--layout", str(layout)], capture_output=True, text=True, check=True)
+        assert sorted(listed.stdout.split()) == sorted(names)  # umoci reads every name
+        for name, image in zip(names, good, strict=True):
+            for source in (f"oci:{layout}:{name}", f"docker-archive:{tar}:{name}"):
+                got = json.loads(subprocess.run([skopeo, "inspect", source], capture_output=True, text=True,
+                                                check=True).stdout)
+                assert got["Layers"] and (source.startswith("docker-archive") or got["Digest"] == image["image_digest"])
+            run = subprocess.run([docker, "run", "--rm", name], capture_output=True, text=True, timeout=120)
+            assert run.returncode == 0 and image["package"].rsplit("/", 1)[1] in run.stdout, run.stderr
+    finally:
+        subprocess.run([docker, "rmi", "-f", *names], capture_output=True)

@@ -102,6 +102,27 @@ def test_resolve_without_references_prints_the_input_unchanged(tmp_path: Path) -
     assert (r.code, r.out) == (0, text), r.err
 
 
+def test_resolve_json_carries_the_manifests_or_names_the_output_file(tmp_path: Path) -> None:
+    import json
+
+    text = "kind: ConfigMap\ndata: {a: '1'}   # no image here\n"
+    (tmp_path / "cm.yaml").write_text(text)
+    r = run("resolve", "-f", str(tmp_path / "cm.yaml"), "--json")
+    doc = json.loads(r.out)  # stdout is the one document
+    assert r.code == 0 and doc["schema_version"] == 1 and doc["manifests"] == text and doc["output"] is None
+    assert doc["files"] == [{"name": str(tmp_path / "cm.yaml"), "references": []}] and doc["images"] == []
+    r = run("resolve", "-f", str(tmp_path / "cm.yaml"), "--json", "-o", str(tmp_path / "out.yaml"))
+    doc = json.loads(r.out)
+    assert (doc["manifests"], doc["output"]) == (None, str(tmp_path / "out.yaml"))
+    assert (tmp_path / "out.yaml").read_text() == text
+    r = run("resolve", "-f", str(tmp_path / "cm.yaml"), "-o", str(tmp_path / "again.yaml"))  # text mode: file only
+    assert (r.code, r.out, (tmp_path / "again.yaml").read_text()) == (0, "", text)
+    r = run("resolve", "-f", str(tmp_path / "missing.yaml"), "--json")  # bad input: still one JSON document
+    assert r.code == 2 and json.loads(r.out)["error"]["code"] == 2
+    r = run("resolve", "-f", str(tmp_path / "cm.yaml"), "-o", str(tmp_path / "no" / "dir" / "x.yaml"))
+    assert r.code == 2 and "x.yaml" in r.err
+
+
 def test_resolve_bad_input_exits_2_before_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SLIMGO_REPO", raising=False)
     assert run("resolve", "-f", str(tmp_path / "missing.yaml")).code == 2
@@ -113,9 +134,11 @@ def test_resolve_bad_input_exits_2_before_building(tmp_path: Path, monkeypatch: 
     assert r.code == 2 and "--push" in r.err
 
 
-def test_several_programs_publish_with_push_only() -> None:
-    r = run("build", "./a/...", "--tarball", "x.tar")
-    assert r.code == 2 and "--push only" in r.err
+def test_several_programs_refuse_one_image_flags_before_building(tmp_path: Path) -> None:
+    r = run("build", "./a/...", "--tag", "x:1", "--push", "reg.example/p")
+    assert r.code == 2 and "--tag names one image" in r.err
+    r = run("build", "./a/...", "--tarball", tmp_path / "no" / "such" / "x.tar")
+    assert r.code == 2 and "x.tar" in r.err  # the output is checked before `go list` runs
     r = run("build", "./a", "./b", "--jobs", "0", "--push", "reg.example/p")
     assert r.code == 2 and "--jobs" in r.err
 

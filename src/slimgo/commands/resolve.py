@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .build import naming_of, naming_options
-from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials
+from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, json_options
 
 
 @click.command()
@@ -17,23 +19,27 @@ from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials
 @click.option("--base", help="Base image for every program. [default: static]")
 @click.option("--platform", "platforms", help="Comma-separated platforms. [default: the Go toolchain's GOARCH]")
 @click.option("--image-refs", type=click.Path(dir_okay=False), help="Write NAME@DIGEST lines.")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the resolved manifests to FILE (atomically; not at all when a program failed) "
+                   "instead of stdout.")
 @click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST",
               help="Allow plain HTTP to HOST (loopback registries always may).")
 @click.option("--username", help="Registry user (password from --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
 @naming_options
+@json_options
 def resolve(filenames: tuple[str, ...], recursive: bool, push: str | None, base: str | None,
-            platforms: str | None, image_refs: str | None, insecure: tuple[str, ...], username: str | None,
-            password_stdin: bool, naming: str | None, jobs: int | None) -> int:
+            platforms: str | None, image_refs: str | None, output: Path | None, insecure: tuple[str, ...],
+            username: str | None, password_stdin: bool, naming: str | None, jobs: int | None, json_out: bool) -> int:
     """Print manifests with each slimgo://IMPORT/PATH or ko://IMPORT/PATH replaced by REPO@sha256:….
 
     Every referenced program is built and pushed first (under --push PREFIX or $SLIMGO_REPO). The output is
     the input, byte for byte, except for the replaced references; files are separated by `---`. Exit 1 when
-    a program failed to build (nothing is printed then).
+    a program failed to build (nothing is printed then). With --json, stdout carries one JSON document, which
+    holds the resolved manifests (`manifests`) unless --output names a file for them.
     """
-    from pathlib import Path
-
     from ..config import BuildConfig
+    from ..fsutil import check_writable, write_bytes
     from ..many.build import DEFAULT_JOBS, ManyRequest
     from ..many.resolve import read_inputs
     from ..many.resolve import resolve as resolve_manifests
@@ -42,19 +48,24 @@ def resolve(filenames: tuple[str, ...], recursive: bool, push: str | None, base:
 
     if password_stdin and "-" in filenames:
         raise click.UsageError("-f - and --password-stdin both read stdin")
+    if output is not None:
+        check_writable(output)
     manifests = read_inputs(filenames, recursive)
     settings = BuildConfig(base=base, platforms=split_list(platforms) or None)
     template = BuildRequest(settings=settings, push="" if push is None else push,
                             image_refs=Path(image_refs) if image_refs else None, insecure_registries=list(insecure),
                             credentials=credentials(username, password_stdin))
-    ui = Ui()
+    ui = Ui(json_out)
     req = ManyRequest((), template, naming_of(naming), DEFAULT_JOBS if jobs is None else jobs)
     with ui.progress("resolving manifests") as progress:
         out = resolve_manifests(manifests, req, progress)
     if out.build is not None:
         for p in out.build.failed:
             ui.err.print(f"[bold red]failed:[/] {p.package}: {p.error}")
-    if out.text is None:
-        return EXIT_FAILED
-    click.echo(out.text, nl=False)
-    return EXIT_OK
+    if out.text is not None and output is not None:
+        write_bytes(output, out.text.encode())
+    if json_out:
+        ui.emit_json(out.to_json(output))
+    elif out.text is not None and output is None:
+        click.echo(out.text, nl=False)
+    return EXIT_FAILED if out.text is None else EXIT_OK

@@ -8,6 +8,7 @@ the registry are checked before any compiler runs.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -19,9 +20,11 @@ from ..errors import BadInput, SlimgoError
 from ..fsutil import check_writable, write_bytes
 from ..gobuild.packages import MainPackage, find_mains
 from ..pipeline import BuildRequest, BuildResult, Session, build
+from ..sinks.content import Published
 from .naming import Naming, repositories
 
 SCHEMA_VERSION = 1
+LOCAL_PREFIX = "slimgo.local"  # names images written only locally when no PREFIX is given (ko uses ko.local)
 # Measured on 2 cores, 20 services x 2 platforms (benchmarks/monorepo_bench.py): a warm rebuild took 23 s with
 # two workers and 39 s with one, at the same CPU (12 s); a cold build cost 64 s CPU with two workers and 39 s with
 # one, because two cold `go build`s compile the shared dependencies twice (the build cache does not coordinate
@@ -74,6 +77,7 @@ class ManyResult:
     push_stats: dict[str, Any] | None
     jobs: int
     seconds: float
+    outputs: dict[str, str] = field(default_factory=dict)  # oci_layout, tarball, loaded: written for all images
 
     @property
     def failed(self) -> list[ProgramResult]:
@@ -87,18 +91,37 @@ class ManyResult:
     def to_json(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, "images": [p.to_json() for p in self.programs],
                 "built": len(self.programs) - len(self.failed), "failed": len(self.failed), "jobs": self.jobs,
-                "push": self.push_stats, "timings_seconds": {"total": round(self.seconds, 3)}}
+                "push": self.push_stats, "outputs": self.outputs, "timings_seconds": {"total": round(self.seconds, 3)}}
+
+
+def _local(t: BuildRequest) -> bool:
+    return t.oci_layout is not None or t.tarball is not None or t.load
+
+
+def _pushing(t: BuildRequest) -> bool:
+    """--push, or no other output: like ko, $SLIMGO_REPO alone is enough to push."""
+    return t.push is not None or not _local(t)
 
 
 def _prefix(req: ManyRequest) -> str:
     t = req.template
-    if t.oci_layout is not None or t.tarball is not None or t.load or t.image_tags:
-        raise BadInput("several programs publish with --push only (--oci-layout, --tarball, --load and --tag "
-                       "name one image)")
+    if t.image_tags:
+        raise BadInput("--tag names one image; several programs are named by PREFIX and the naming flags")
     prefix = t.push or req.env.get("SLIMGO_REPO", "")
-    if not prefix:  # like ko: $SLIMGO_REPO alone is enough, there is nowhere else for many images to go
+    if not prefix and _pushing(t):
         raise BadInput("several programs need --push PREFIX or SLIMGO_REPO set to a repository prefix")
-    return prefix
+    return prefix or LOCAL_PREFIX
+
+
+def _check_local(t: BuildRequest) -> None:
+    if t.oci_layout is not None:
+        check_writable(t.oci_layout, directory=True)
+    if t.tarball is not None:
+        check_writable(t.tarball)
+    if t.load:
+        from ..sinks.daemon import ping
+
+        ping()
 
 
 def plan_many(req: ManyRequest, session: Session) -> tuple[list[MainPackage], dict[str, str]]:
@@ -108,6 +131,7 @@ def plan_many(req: ManyRequest, session: Session) -> tuple[list[MainPackage], di
     prefix = _prefix(req)
     if req.template.image_refs is not None:
         check_writable(req.template.image_refs)
+    _check_local(req.template)
     mains = find_mains(req.targets, session.toolchain(req.template.go))
     if req.naming is Naming.BARE and len(mains) > 1:
         raise BadInput(f"--bare names one repository, but {len(mains)} programs were found")
@@ -124,8 +148,13 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
         with lock:
             progress(msg)
 
+    t = req.template
+    collect = _local(t)
+
     def one(pkg: MainPackage) -> ProgramResult:
-        sub = replace(req.template, target=pkg.spec, push=repos[pkg.import_path], image_refs=None)
+        repo = repos[pkg.import_path]
+        sub = replace(t, target=pkg.spec, push=repo if _pushing(t) else None, image_refs=None, image_tags=[repo],
+                      oci_layout=None, tarball=None, load=False, collect=collect)
         try:
             result = build(sub, lambda m: say(f"{pkg.import_path}: {m}"), session)
         except SlimgoError as exc:  # this program failed; the others go on
@@ -136,13 +165,40 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
     say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time")
     pool = ThreadPoolExecutor(max_workers=req.jobs)
     try:
-        programs = tuple(pool.map(one, mains))
-    except KeyboardInterrupt:  # programs not started are dropped; running ones remove their own work dirs
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
+        try:
+            programs = tuple(pool.map(one, mains))
+        except KeyboardInterrupt:  # programs not started are dropped; running ones remove their own work dirs
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
+        outputs = _write_local(t, [session.collected[m.spec] for m in mains if m.spec in session.collected],
+                               session, say) if collect else {}
+    finally:
+        for kept in session.kept:
+            shutil.rmtree(kept, ignore_errors=True)
     stats = session.pushes.stats.to_json() if session.pushes.used else None
-    result = ManyResult(programs, stats, req.jobs, time.perf_counter() - started)
-    if req.template.image_refs is not None:
-        write_bytes(req.template.image_refs, "".join(f"{r}\n" for r in result.image_refs.values()).encode())
+    result = ManyResult(programs, stats, req.jobs, time.perf_counter() - started, outputs)
+    if t.image_refs is not None:
+        write_bytes(t.image_refs, "".join(f"{r}\n" for r in result.image_refs.values()).encode())
     return result
+
+
+def _write_local(t: BuildRequest, pubs: list[Published], session: Session, say: Progress) -> dict[str, str]:
+    """Every image that was built, in one layout, one archive and one engine load (the failed ones are
+    reported, as with --push; the others are still written)."""
+    from ..sinks.many import load_many, write_many_archive, write_many_layout
+
+    if not pubs:
+        return {}
+    host_arch = session.toolchain(t.go).goarch
+    outputs: dict[str, str] = {}
+    if t.load:  # remote first, as for one image: a refused load leaves no local output behind
+        say(f"loading {len(pubs)} images into the Docker engine")
+        outputs["loaded"] = "; ".join(load_many(pubs, host_arch))
+    if t.oci_layout is not None:
+        say(f"writing OCI layout {t.oci_layout}")
+        outputs["oci_layout"] = str(write_many_layout(t.oci_layout, pubs))
+    if t.tarball is not None:
+        say(f"writing {t.tarball}")
+        outputs["tarball"] = str(write_many_archive(t.tarball, pubs, host_arch))
+    return outputs

@@ -8,9 +8,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import BadInput
-from .build import ManyRequest, ManyResult, build_many
+from .build import SCHEMA_VERSION, ManyRequest, ManyResult, build_many
 from .manifests import Manifest, Site, join, rewrite, sites
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # a manifest larger than this is not a manifest
@@ -54,15 +55,33 @@ def read_inputs(paths: tuple[str, ...], recursive: bool) -> list[Manifest]:
 class Resolved:
     text: str | None  # None when a program failed
     build: ManyResult | None  # None when the manifests reference nothing
+    manifests: tuple[Manifest, ...] = ()
+    found: tuple[tuple[Site, ...], ...] = ()  # per manifest, its references in text order
+
+    def to_json(self, output: Path | None) -> dict[str, Any]:
+        """`resolve --json`: every file and reference (line, import path, the digest reference it became), the
+        builds, and the resolved manifests themselves (null when a program failed), or where they were written."""
+        refs = self.build.image_refs if self.build is not None and self.text is not None else {}
+        files = [{"name": m.name, "references": [
+            {"line": m.text.count("\n", 0, site.offset) + 1, "reference": site.ref, "import_path": site.import_path,
+             "image_ref": refs.get(site.import_path)} for site in sites_]}
+            for m, sites_ in zip(self.manifests, self.found, strict=True)]
+        built = self.build.to_json() if self.build is not None else None
+        return {"schema_version": SCHEMA_VERSION, "files": files,
+                "images": built["images"] if built else [], "built": built["built"] if built else 0,
+                "failed": built["failed"] if built else 0, "push": built["push"] if built else None,
+                "output": str(output) if output is not None and self.text is not None else None,
+                "manifests": self.text if output is None else None}
 
 
 def resolve(manifests: list[Manifest], req: ManyRequest, progress: Progress) -> Resolved:
-    found: list[list[Site]] = [sites(m) for m in manifests]  # every file parsed before anything is built
+    found = tuple(tuple(sites(m)) for m in manifests)  # every file parsed before anything is built
     paths = list(dict.fromkeys(s.import_path for fs in found for s in fs))
     if not paths:
-        return Resolved(join([m.text for m in manifests]), None)
+        return Resolved(join([m.text for m in manifests]), None, tuple(manifests), found)
     result = build_many(ManyRequest(tuple(paths), req.template, req.naming, req.jobs, req.env), progress)
     if result.failed:
-        return Resolved(None, result)
+        return Resolved(None, result, tuple(manifests), found)
     refs = result.image_refs
-    return Resolved(join([rewrite(m, fs, refs) for m, fs in zip(manifests, found, strict=True)]), result)
+    text = join([rewrite(m, list(fs), refs) for m, fs in zip(manifests, found, strict=True)])
+    return Resolved(text, result, tuple(manifests), found)

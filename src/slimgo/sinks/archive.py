@@ -35,6 +35,10 @@ def write_archive(dest: Path, pub: Published, host_arch: str) -> Path:
     items = layout_items(pub)
     image = pub.image_for(host_arch)
     items.append(FileItem("manifest.json", data=docker_manifest(image, pub.tags)))
+    return write_archive_items(dest, items)
+
+
+def write_archive_items(dest: Path, items: list[FileItem]) -> Path:
     dirs = sorted({"blobs", "blobs/sha256"})
     with atomic_file(dest) as tmp, tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
         for d in dirs:

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..fsutil import atomic_dir, check_writable
-from .content import LAYOUT_FILE, Published, layout_items
+from .content import LAYOUT_FILE, FileItem, Published, layout_items
 from .sink import SinkResult
 
 
 def write_layout(dest: Path, pub: Published) -> Path:
+    return write_layout_items(dest, layout_items(pub))
+
+
+def write_layout_items(dest: Path, items: list[FileItem]) -> Path:
     with atomic_dir(dest, replace_if=LAYOUT_FILE) as tmp:
-        for item in layout_items(pub):
+        for item in items:
             target = tmp / item.path
             target.parent.mkdir(parents=True, exist_ok=True)
             if item.data is not None:

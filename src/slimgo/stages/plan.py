@@ -61,6 +61,7 @@ class BuildRequest:
     builder: str | None = None  # --builder ADDRESS: compile in that BuildKit daemon (None: this machine)
     builder_image: str | None = None  # --builder-image: the Go toolchain image it compiles in
     early: EarlyAnswers | None = None  # go env / go list started before the imports (gobuild.target.ask_early)
+    collect: bool = False  # `build ./...`: the session writes this image's local outputs with the others'
 
 
 class BinaryTransform(Protocol):
@@ -252,7 +253,7 @@ def _data_dir(cfg: BuildConfig, cli: BuildConfig, target: Target) -> Path | None
 
 def _outputs(req: BuildRequest, target: Target, tags: tuple[Reference, ...], repo_prefix: str) -> Outputs:
     tarball = req.tarball
-    default = req.oci_layout is None and tarball is None and req.push is None and not req.load
+    default = req.oci_layout is None and tarball is None and req.push is None and not req.load and not req.collect
     if default:
         tarball = Path("dist") / f"{target.name}.tar"  # the default output, like `docker build -o`
     pushes = push_refs(req.push, target.name, tags, repo_prefix) if req.push is not None else []
