@@ -1,18 +1,23 @@
 """Monorepo benchmark: `slimgo build ./...` vs `ko build ./...`, N services, two platforms, one registry.
 
-    python3 benchmarks/monorepo_bench.py [--services 20] [--skip ko] [--no-jobs-sweep]
+    python3 benchmarks/monorepo_bench.py [--services 20] [--skip ko,zlib-ng,attest] [--jobs-sweep 1,3] [--rounds 3]
 
 A generated module of N main packages sharing an internal package and two real dependencies from the Go
 module proxy (golang.org/x/text, golang.org/x/sync). Each tool builds linux/amd64 + linux/arm64 and pushes
 every image to a loopback registry (Debian's docker-registry) through a byte-counting TCP proxy:
 
 - cold: empty Go build cache and empty tool caches, a fresh repository prefix;
-- warm: the same again after one service's source changed (caches and registry contents kept).
+- no change: the same again (caches and registry contents kept): every image is already there;
+- one edited: one service's source changed so that its binary changes; the other 19 are unchanged.
+
+Every phase runs each tool in turn, so they share the load of that moment. The tools: slimgo with ko's
+outputs (no SBOM, no provenance), ko, and, as labelled rows, slimgo with `--gzip-library zlib-ng` (other
+bytes: a trade the user chooses) and slimgo's defaults (SBOM and provenance attached and pushed).
 
 Measured per run: wall time, CPU time (user+sys of the tool and every process it waited for), bytes sent to
 the registry (every byte of every request through the proxy), registry requests (the registry's access
 log). ko builds on slimgo's static base (pushed once, as a two-platform index, before timing) with the same
-flags (-trimpath, -s -w -buildid=). A jobs sweep (slimgo's default pool against --jobs 1, cold and warm) measures the pool size.
+flags (-trimpath, -s -w -buildid=). `--jobs-sweep` adds slimgo rows with other pool sizes.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +66,7 @@ class Run:
     sent: int
     requests: int
     images: int
+    load: float  # the 1-minute load average when the run started (the machine is shared)
 
 
 class CountingProxy:
@@ -134,6 +141,7 @@ def requests_in(log: Path) -> int:
 
 def measure(tool: str, phase: str, cmd: list[str], cwd: Path, env: dict[str, str], proxy: CountingProxy,
             log: Path) -> tuple[Run, str]:
+    load = load_average()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     sent0, req0 = proxy.sent, requests_in(log)
     t0 = time.perf_counter()
@@ -146,7 +154,7 @@ def measure(tool: str, phase: str, cmd: list[str], cwd: Path, env: dict[str, str
     images = sum(1 for line in proc.stdout.splitlines() if "@sha256:" in line)
     print(f"{tool} {phase}: {wall:.1f} s wall, {cpu:.1f} s CPU, {proxy.sent - sent0} bytes sent, "
           f"{requests_in(log) - req0} requests, {images} images", file=sys.stderr, flush=True)
-    return Run(tool, phase, wall, cpu, proxy.sent - sent0, requests_in(log) - req0, images), proc.stdout
+    return Run(tool, phase, wall, cpu, proxy.sent - sent0, requests_in(log) - req0, images, load), proc.stdout
 
 
 def push_base(work: Path, registry: str) -> str:
@@ -176,85 +184,122 @@ def find_ko(work: Path) -> str | None:
     return str(gobin / "ko") if proc.returncode == 0 else None
 
 
-def touch(src: Path, n: int) -> None:
+def edit(src: Path, n: int) -> None:
+    """A change that reaches the binary (an unused variable would be dropped by the linker)."""
     with open(src / "cmd" / "svc00" / "main.go", "a") as fh:
-        fh.write(f"\nvar touched{n} = {n}\n")
+        fh.write(f'\nfunc init() {{ println("edit {n}") }}\n')
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+PHASES = ("cold", "no change", "one edited")
+Tools = dict[str, tuple[list[str], dict[str, str]]]
+
+
+def _tools(args: argparse.Namespace, skip: set[str], ko: str | None, mains: list[str], ko_cfg: Path, reg: str,
+           work: Path) -> Tools:
+    """Every tool with its own empty caches and repository prefix (one round)."""
+    work.mkdir(parents=True)
+    tools: Tools = {}
+
+    def slimgo_tool(name: str, *flags: str) -> None:
+        n = len(tools)
+        tools[name] = ([sys.executable, "-m", "slimgo", "build", "./...", "--platform", PLATFORMS,
+                        "--push", f"{reg}/{work.name}-{n}", *flags],
+                       {"GOCACHE": str(work / f"gocache-{n}"), "SLIMGO_CACHE": str(work / f"cache-{n}"),
+                        "GOFLAGS": "-mod=mod"})
+
+    # ko attaches no provenance and is told --sbom=none: slimgo's peer row does the same.
+    slimgo_tool("slimgo", "--sbom", "none", "--no-provenance")
+    if ko is not None:
+        tools["ko"] = ([ko, "build", *mains, "--platform", PLATFORMS, "--insecure-registry", "--sbom=none"],
+                       {"GOCACHE": str(work / "gocache-ko"), "KO_DOCKER_REPO": f"{reg}/{work.name}-ko",
+                        "KO_CONFIG_PATH": str(ko_cfg), "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"})
+    if "zlib-ng" not in skip:
+        slimgo_tool("slimgo --gzip-library zlib-ng", "--sbom", "none", "--no-provenance", "--gzip-library", "zlib-ng")
+    if "attest" not in skip:
+        slimgo_tool("slimgo (SBOM + provenance)")
+    for jobs in filter(None, args.jobs_sweep.split(",")):
+        slimgo_tool(f"slimgo --jobs {jobs}", "--sbom", "none", "--no-provenance", "--jobs", jobs)
+    return tools
+
+
+def _medians(runs: list[Run]) -> list[Run]:
+    """One row per tool and phase: the median of each measure over the rounds (bytes and requests do not
+    vary; wall time does, with the machine's load)."""
+    groups: dict[tuple[str, str], list[Run]] = {}
+    for r in runs:
+        groups.setdefault((r.tool, r.phase), []).append(r)
+    out = []
+    for (tool, phase), rs in groups.items():
+        def med(key: str, rs: list[Run] = rs) -> float:
+            return float(statistics.median(getattr(r, key) for r in rs))
+        out.append(Run(tool, phase, med("wall"), med("cpu"), int(med("sent")), int(med("requests")),
+                       int(med("images")), med("load")))
+    return sorted(out, key=lambda r: (PHASES.index(r.phase), list(groups).index((r.tool, r.phase))))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--services", type=int, default=20)
-    ap.add_argument("--skip", default="", help="ko")
-    ap.add_argument("--no-jobs-sweep", action="store_true")
+    ap.add_argument("--skip", default="", help="comma-separated: ko, zlib-ng, attest")
+    ap.add_argument("--jobs-sweep", default="", metavar="N,N", help="also run slimgo with these --jobs (cold, warm)")
+    ap.add_argument("--rounds", type=int, default=1, help="rounds (fresh caches and repositories each); medians")
     args = ap.parse_args()
+    skip = set(args.skip.split(","))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))  # unwind: the registry stops, the temp dir goes
-    console = Console(width=150)
+    console = Console(width=160)
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="slimgo-monobench-") as tmp:
         work = Path(tmp)
         src = write_monorepo(work / "src", [f"svc{i:02d}" for i in range(args.services)], requires=REQUIRES,
                              imports=IMPORTS, module="example.com/monobench")
-        ko = None if "ko" in args.skip else find_ko(work)
+        ko = None if "ko" in skip else find_ko(work)
         with logged_registry(work / "registry") as (port, log):
             proxy = CountingProxy(port)
             with proxy.run() as reg:
                 base_ref = push_base(work / "base", reg)
-
-                def slimgo_env(name: str) -> dict[str, str]:
-                    return {"GOCACHE": str(work / f"gocache-{name}"), "SLIMGO_CACHE": str(work / f"cache-{name}"),
-                            "GOFLAGS": "-mod=mod"}
-
-                def slimgo_cmd(prefix: str, jobs: int | None) -> list[str]:  # None: slimgo's default
-                    return [sys.executable, "-m", "slimgo", "build", "./...", "--platform", PLATFORMS,
-                            "--push", f"{reg}/{prefix}", *(["--jobs", str(jobs)] if jobs else [])]
-
-                if not args.no_jobs_sweep:
-                    r, _ = measure("slimgo --jobs 1", "cold", slimgo_cmd("j1", 1), src, slimgo_env("j1"), proxy, log)
-                    runs.append(r)
-                r, _ = measure("slimgo", "cold", slimgo_cmd("slimgo", None), src, slimgo_env("s"), proxy, log)
-                runs.append(r)
-                touch(src, 1)
-                r, _ = measure("slimgo", "warm", slimgo_cmd("slimgo", None), src, slimgo_env("s"), proxy, log)
-                runs.append(r)
-                if not args.no_jobs_sweep:
-                    touch(src, 3)
-                    r, _ = measure("slimgo --jobs 1", "warm", slimgo_cmd("slimgo", 1), src, slimgo_env("s"), proxy, log)
-                    runs.append(r)
-                if ko is not None:
-                    cfg = work / "ko-config"
-                    cfg.mkdir()
-                    (cfg / ".ko.yaml").write_text(f"defaultBaseImage: {base_ref}\ndefaultFlags: [-trimpath]\n"
-                                                  "defaultLdflags: [-s, -w, -buildid=]\n")
-                    ko_env = {"GOCACHE": str(work / "gocache-ko"), "KO_DOCKER_REPO": f"{reg}/ko",
-                              "KO_CONFIG_PATH": str(cfg), "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-                    # ko v0.17 refuses a `./...` pattern here ("found N local packages, expected 1"): it is
-                    # given the same main packages, listed by `go list`, as arguments.
-                    dirs = subprocess.run(["go", "list", "-f", "{{if eq .Name \"main\"}}{{.Dir}}{{end}}", "./..."],
-                                          cwd=src, capture_output=True, text=True, check=True).stdout.split()
-                    mains = [f"./{Path(d).relative_to(src)}" for d in dirs]
-                    ko_cmd = [ko, "build", *mains, "--platform", PLATFORMS, "--insecure-registry", "--sbom=none"]
-                    r, _ = measure("ko", "cold", ko_cmd, src, ko_env, proxy, log)
-                    runs.append(r)
-                    touch(src, 2)
-                    r, _ = measure("ko", "warm", ko_cmd, src, ko_env, proxy, log)
-                    runs.append(r)
-                else:
+                ko_cfg = work / "ko-config"
+                ko_cfg.mkdir()
+                (ko_cfg / ".ko.yaml").write_text(f"defaultBaseImage: {base_ref}\ndefaultFlags: [-trimpath]\n"
+                                                 "defaultLdflags: [-s, -w, -buildid=]\n")
+                # ko v0.17 refuses a `./...` pattern here ("found N local packages, expected 1"): it is given
+                # the same main packages, listed by `go list`, as arguments.
+                dirs = subprocess.run(["go", "list", "-f", "{{if eq .Name \"main\"}}{{.Dir}}{{end}}", "./..."],
+                                      cwd=src, capture_output=True, text=True, check=True).stdout.split()
+                mains = [f"./{Path(d).relative_to(src)}" for d in dirs]
+                if ko is None:
                     console.print(f"ko skipped or did not install (go install github.com/google/ko@{KO_VERSION})")
+                for rnd in range(args.rounds):
+                    tools = _tools(args, skip, ko, mains, ko_cfg, reg, work / f"round{rnd}")
+                    # Each phase runs every tool in turn, so they share the machine's load of that moment.
+                    for phase in PHASES:
+                        if phase == "one edited":
+                            edit(src, rnd)
+                        for name, (cmd, env) in tools.items():
+                            r, _ = measure(name, phase, cmd, src, env, proxy, log)
+                            runs.append(r)
+    runs = _medians(runs)
     table = Table(title=f"monorepo benchmark: {args.services} services × 2 platforms, push to a loopback registry; "
                         f"{os.cpu_count()} cores")
-    for col in ("tool", "phase", "images", "wall s", "wall vs slimgo", "CPU s", "sent to registry",
-                "sent vs slimgo", "requests", "requests vs slimgo"):
+    for col in ("tool", "phase", "images", "wall s", "wall vs slimgo", "CPU s", "CPU vs slimgo", "sent to registry",
+                "sent vs slimgo", "requests", "requests vs slimgo", "load"):
         table.add_column(col, justify="left" if col in ("tool", "phase") else "right")
     peer = {r.phase: r for r in runs if r.tool == "slimgo"}
     for r in runs:
         p = peer[r.phase]
         table.add_row(r.tool, r.phase, str(r.images), f"{r.wall:.1f}", f"{r.wall / p.wall:.2f}×", f"{r.cpu:.1f}",
-                      f"{r.sent / 1048576:.2f} MiB", f"{r.sent / p.sent:.2f}×" if p.sent else "-",
-                      str(r.requests), f"{r.requests / p.requests:.2f}×" if p.requests else "-")
+                      f"{r.cpu / p.cpu:.2f}×", _human(r.sent), f"{r.sent / p.sent:.2f}×" if p.sent else "-",
+                      str(r.requests), f"{r.requests / p.requests:.2f}×" if p.requests else "-", f"{r.load:.1f}")
     console.print(table)
     console.print_json(json.dumps([r.__dict__ for r in runs]))
-    shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _human(n: int) -> str:
+    return f"{n / 1048576:.2f} MiB" if n >= 1048576 else f"{n / 1024:.1f} KiB"
 
 
 if __name__ == "__main__":
