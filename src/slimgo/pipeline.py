@@ -154,7 +154,7 @@ class Session:
         self.kept: list[Path] = []
         self._toolchain: Toolchain | None = None
         self.warmup = WarmupGate()
-        self.lock = threading.Lock()
+        self._lock = threading.Lock()
 
     @functools.cached_property
     def cache(self) -> LayerCache:
@@ -164,14 +164,20 @@ class Session:
 
     def toolchain(self, go: str | None, early: EarlyAnswers | None = None) -> Toolchain:
         """Found once (`go env` costs a process start per program otherwise)."""
-        with self.lock:
+        with self._lock:
             if self._toolchain is None:
                 self._toolchain = find_toolchain(go, early)
             return self._toolchain
 
+    def keep(self, target: str, published: Published, work: Path) -> None:
+        """An image whose local outputs the caller writes with the others', and the blobs it needs till then."""
+        with self._lock:
+            self.collected[target] = published
+            self.kept.append(work)
+
     def bases(self, p: BuildPlan, progress: Progress) -> BaseChoice:
         key = (p.base_name, tuple(str(x) for x in p.platforms))
-        with self.lock:  # held while resolving: the other workers wait for the one resolution
+        with self._lock:  # held while resolving: the other workers wait for the one resolution
             if key not in self._bases:
                 self._bases[key] = choose_bases(p, self.pulls, self.cache, progress)
             return self._bases[key]
@@ -229,9 +235,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
         committed = True
         progress("every output is in place")
         if req.collect:
-            with session.lock:
-                session.collected[req.target] = publication.published
-                session.kept.append(work)
+            session.keep(req.target, publication.published, work)
         else:
             shutil.rmtree(work, ignore_errors=True)
     except KeyboardInterrupt:
