@@ -112,7 +112,8 @@ def test_resolve_prints_nothing_when_a_program_fails(reg: str, mono: Path, tmp_p
     assert (r.code, r.out) == (1, "") and "cmd/broken" in r.err
 
 
-def test_local_outputs_hold_every_program_under_its_name(mono: Path, skopeo: str, docker: str, tmp_path: Path) -> None:
+def test_local_outputs_hold_every_program_under_its_name(reg: str, mono: Path, skopeo: str, docker: str,
+                                                        tmp_path: Path) -> None:
     """One OCI layout, one docker-archive and one engine load for every program that built; nothing pushed
     ($SLIMGO_REPO only names the images when a local output is asked for)."""
     umoci = shutil.which("umoci")
@@ -138,5 +139,14 @@ def test_local_outputs_hold_every_program_under_its_name(mono: Path, skopeo: str
                 assert got["Layers"] and (source.startswith("docker-archive") or got["Digest"] == image["image_digest"])
             run = subprocess.run([docker, "run", "--rm", name], capture_output=True, text=True, timeout=120)
             assert run.returncode == 0 and image["package"].rsplit("/", 1)[1] in run.stdout, run.stderr
+        # --push as well: the same images go to the registry, and the layout names them as pushed
+        both = slimgo("build", "./...", "--push", f"{reg}/both", "--oci-layout", tmp_path / "both", "--json",
+                      "--sbom", "none", "--no-provenance", cwd=mono)
+        pushed = {i["repository"]: i["image_digest"] for i in both.json()["images"] if i["image_ref"]}
+        index = json.loads((tmp_path / "both" / "index.json").read_text())
+        assert both.code == 1 and both.json()["push"]["uploaded_blobs"] > 0
+        assert {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"] for m in index["manifests"]} \
+            == {f"{repo}:latest": digest for repo, digest in pushed.items()}
+        assert all(_inspect(skopeo, f"{repo}:latest")["Digest"] == digest for repo, digest in pushed.items())
     finally:
         subprocess.run([docker, "rmi", "-f", *names], capture_output=True)
