@@ -25,10 +25,10 @@ from .naming import Naming, repositories
 
 SCHEMA_VERSION = 1
 LOCAL_PREFIX = "slimgo.local"  # names images written only locally when no PREFIX is given (ko uses ko.local)
-# Measured on 2 cores, 20 services x 2 platforms (benchmarks/monorepo_bench.py): a warm rebuild took 23 s with
-# two workers and 39 s with one, at the same CPU (12 s); a cold build cost 64 s CPU with two workers and 39 s with
-# one, because two cold `go build`s compile the shared dependencies twice (the build cache does not coordinate
-# them). Rebuilds are the common case: two workers, or one per two cores on bigger machines.
+# Measured on 2 cores, 20 services x 2 platforms, a program's platforms compiled at once (benchmarks/monorepo_bench.py
+# --jobs-sweep 1,3,4 --rounds 2, a loaded machine): one worker was slowest (cold 51 s against 41 s with two; a
+# rebuild 7.6-8.4 s against 6.2-6.4 s); three and four were within the noise of two on rebuilds, and cold runs
+# of two against four, alternated, took 42.7/43.2 s against 39.1/42.0 s. The CPU time was the same for every size.
 DEFAULT_JOBS = max(2, (os.cpu_count() or 2) // 2)
 
 Progress = Callable[[str], None]
