@@ -38,6 +38,9 @@ class _RegistryThatFailsOnSignatures:
     def referrers(self, repo: str, subject: str) -> None:
         return None
 
+    def manifest_digest(self, repo: str, ref: str) -> None:
+        return None  # nothing is there yet
+
 
 def test_the_tag_goes_last(tmp_path: Path) -> None:
     img = _image(tmp_path)
@@ -52,3 +55,39 @@ def test_the_tag_goes_last(tmp_path: Path) -> None:
     complete = _RegistryThatFailsOnSignatures()
     push(Published(img, (), (sbom,)), complete, (Reference.parse("127.0.0.1:5000/demo:v1"),))  # type: ignore[arg-type]
     assert complete.puts[-1] == "v1"
+
+
+class _RegistryThatHasIt(_RegistryThatFailsOnSignatures):
+    """Manifests (by tag or digest) and referrers listings already there; counts what is sent."""
+
+    def __init__(self, digests: dict[str, str], listings: dict[str, bytes]) -> None:
+        super().__init__()
+        self.digests, self.listings = digests, listings
+        self.blobs = 0
+        self.stats = type("Stats", (), {"add": lambda *_, **__: None})()
+
+    def push_blob(self, repo: str, digest: str, size: int, open_blob: object, mount_from: object = None) -> str:
+        self.blobs += 1
+        return "uploaded"
+
+    def manifest_digest(self, repo: str, ref: str) -> str | None:  # type: ignore[override]
+        return self.digests.get(ref)
+
+    def find_manifest(self, repo: str, ref: str) -> bytes | None:  # type: ignore[override]
+        return self.listings.get(ref)
+
+
+def test_a_tag_that_names_the_image_ends_the_push(tmp_path: Path) -> None:
+    from slimgo.supplychain.attach import fallback_tag, referrers_index
+
+    img = _image(tmp_path)
+    sbom = attach(img.descriptor(), spdx.MEDIA_TYPE, b'{"spdxVersion":"SPDX-2.3"}')
+    listed = {fallback_tag(img.digest): referrers_index(None, [sbom.descriptor()])}
+    ref = (Reference.parse("127.0.0.1:5000/demo:v1"),)
+    reg = _RegistryThatHasIt({"v1": img.digest, sbom.digest: sbom.digest}, listed)
+    push(Published(img, (), (sbom,)), reg, ref)  # type: ignore[arg-type]
+    assert (reg.puts, reg.blobs) == ([], 0)  # no blob, no manifest, no tag, no listing rewritten
+
+    moved = _RegistryThatHasIt({"v1": "sha256:" + "0" * 64}, {})  # the tag names another image: a full push
+    push(Published(img, (), (sbom,)), moved, ref)  # type: ignore[arg-type]
+    assert moved.blobs > 0 and moved.puts[-1] == "v1" and sbom.digest in moved.puts
