@@ -207,6 +207,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     """One program. `session` is shared by the builds of one `build ./...` or `resolve`; None makes a fresh one."""
     clock = _Clock()
     started = time.perf_counter()
+    gate = session.warmup if session is not None else None  # one program alone builds its platforms in turn
     session = session or Session(req)
     with clock("resolve"):
         progress(f"resolving {req.target}")
@@ -215,7 +216,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     work = Path(tempfile.mkdtemp(prefix="slimgo-build-"))
     committed = False
     try:
-        bases, sinks, compiled = _compile_while_checking(p, session, work, progress, clock)
+        bases, sinks, compiled = _compile_while_checking(p, session, work, progress, clock, gate)
         from .stages.assemble import assemble_build
         from .stages.attest import attest
         from .stages.publish import publish
@@ -257,7 +258,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
 
 
 def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress: Progress,
-                            clock: _Clock) -> tuple[BaseChoice, MultiSink, Compiled]:
+                            clock: _Clock, gate: WarmupGate | None = None) -> tuple[BaseChoice, MultiSink, Compiled]:
     """Go compiles on a worker thread while this one resolves a remote base and asks the registries it pushes
     to: round trips that cost as much as a warm compile. The local outputs (paths, the engine) are checked
     first, in a millisecond. A failed check stops Go at once, so it still fails in a second, as if checked
@@ -270,14 +271,14 @@ def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress
         check_outputs(p.outputs, sinks, registries=False)
     procs = GoProcesses()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slimgo-compile") as pool:
-        compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs, session.warmup) \
+        compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs, gate) \
             if p.platforms else None
         try:
             with clock("checks_beside_go_build"):
                 bases = session.bases(p, progress)
                 check_outputs(p.outputs, sinks, registries=True)
             if compiling is None:
-                compiling = pool.submit(compile_all, p, bases.platforms, work, progress, procs, session.warmup)
+                compiling = pool.submit(compile_all, p, bases.platforms, work, progress, procs, gate)
             _import_image_side()
             return bases, sinks, compiling.result()
         except BaseException:
