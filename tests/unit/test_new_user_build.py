@@ -108,3 +108,12 @@ def test_generated_dockerfile_header_names_the_flags_it_builds_with(tmp_path: Pa
     header = text.splitlines()[0]
     assert '-ldflags="-s -w -buildid="' in header
     assert 'ldflags="-s -w -buildid="' in text.split("\n", 1)[1]  # the RUN line says the same
+
+
+def test_a_compile_error_keeps_gos_report_without_the_package_progress_lines(tmp_path: Path) -> None:
+    target = Target(package="example.com/bad", name="bad", package_dir=tmp_path, module_root=tmp_path)
+    stderr = ("internal/goarch\nexample.com/bad\n# example.com/bad\n"
+              "./main.go:2:14: declared and not used: x\n")
+    err = classify_failure(stderr, target)
+    assert err.message == "compile error in example.com/bad: ./main.go:2:14: declared and not used: x"
+    assert err.detail == "# example.com/bad\n./main.go:2:14: declared and not used: x"

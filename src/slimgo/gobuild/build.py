@@ -99,7 +99,8 @@ def classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Excep
     # The compiler prefixes its report with "# package"; anything else is about resolving the target.
     if any(ln.startswith("# ") for ln in lines) or any(".go:" in ln for ln in lines):
         first = next((ln for ln in lines if ".go:" in ln), last)
-        return CompileError(f"compile error in {target.package}: {first.strip()}", detail=stderr.strip())
+        report = "\n".join(ln.rstrip() for ln in lines if not _progress_line(ln))  # -v's package names are progress
+        return CompileError(f"compile error in {target.package}: {first.strip()}", detail=report)
     return BadInput(f"cannot build {target.spec}: {last.strip()}")
 
 
@@ -124,6 +125,12 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
     return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
 
 
+def _progress_line(line: str) -> bool:
+    """A bare import path, as `go build -v` prints each package it builds (Go's reports have ':' or '# ')."""
+    text = line.strip()
+    return bool(text) and " " not in text and ":" not in text and not text.startswith("#")
+
+
 def _phases(progress: Callable[[str], None] | None, target: Target,
             platform: Platform) -> Callable[[str], None] | None:
     """Turn `go build -v` stderr lines into phase messages: downloading, compiling, linking."""
@@ -136,8 +143,8 @@ def _phases(progress: Callable[[str], None] | None, target: Target,
         text = line.strip()
         if text.startswith("go: downloading "):
             report(f"downloading {text.removeprefix('go: downloading ')} ({platform})")
-        elif text in mains:
-            report(f"linking {target.name} ({platform})")
+        elif text in mains:  # -v names the main package as its compile starts; the link follows it
+            report(f"compiling {text}, then linking {target.name} ({platform})")
         elif text and " " not in text and not text.startswith(("#", "go:")):
             report(f"compiling {text} ({platform})")
 
