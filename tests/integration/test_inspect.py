@@ -20,8 +20,8 @@ import pytest
 
 from slimgo.inspect.surface import redact
 from tests.support.cli import slimgo
-from tests.support.inspect_images import FAKE_KEY, build_all, docker, remove
-from tests.support.parts import DOCKER, require
+from tests.support.inspect_images import FAKE_KEY, build_all, docker
+from tests.support.parts import DOCKER, record_image, require
 
 pytestmark = pytest.mark.integration
 NAMES = ("golang", "slimgo", "alpine-cgo", "secret", "multi")
@@ -48,7 +48,9 @@ def _locked(path: Path) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory, go_bin: str) -> Iterator[dict[str, Path]]:
-    """Built once per session: xdist workers share them through a lock, and the last one out removes them."""
+    """Built once per run: xdist workers share them through a lock. They leave the engine when the whole run
+    ends (recorded for the controller), not when one worker is done with this module: xdist can hand the
+    same worker or another one more of this module's tests afterwards."""
     require(Path(DOCKER).exists() and subprocess.run([DOCKER, "info"], capture_output=True).returncode == 0,
             "the Docker engine is not running")
     require(shutil.which("busybox") is not None, "busybox-static is not installed")
@@ -62,18 +64,13 @@ def images(tmp_path_factory: pytest.TempPathFactory, go_bin: str) -> Iterator[di
             doc = json.loads(state.read_text())
         else:
             built = build_all(f"slimgo-inspect-{uuid.uuid4().hex[:8]}", shared)
-            doc = {"archives": {k: str(v) for k, v in built.archives.items()}, "tags": built.tags, "users": 0}
-        doc["users"] += 1
-        state.write_text(json.dumps(doc))
+            for tag in built.tags:
+                record_image(tag)
+            doc = {"archives": {k: str(v) for k, v in built.archives.items()}, "tags": built.tags}
+            state.write_text(json.dumps(doc))
     names = ("busybox", "musl", "alpine-cgo", "secret", "multi")
     yield {**{k: Path(v) for k, v in doc["archives"].items()},
            **{f"tag:{n}": Path(t) for n, t in zip(names, doc["tags"])}}
-    with _locked(shared / "lock"):
-        doc = json.loads(state.read_text())
-        doc["users"] -= 1
-        state.write_text(json.dumps(doc))
-        if doc["users"] == 0:
-            remove(doc["tags"])
 
 
 @pytest.fixture(scope="module")

@@ -141,8 +141,3 @@ def build_all(prefix: str, work: Path) -> Images:
                              "CMD [\"/bin/true\"]\n")
     out["multi"] = save(tags[-1], work / "multi.tar")
     return Images(out, tags)
-
-
-def remove(tags: list[str]) -> None:
-    for t in tags:
-        subprocess.run([DOCKER, "rmi", "-f", t], capture_output=True)
