@@ -102,6 +102,31 @@ def test_bad_keys_and_passwords_are_one_line_errors(tmp_path: Path) -> None:
     assert load_private_key(ok, "")  # an empty password is one cosign allows
 
 
+def _envelope_text(body: bytes) -> str:
+    b64 = base64.b64encode(body).decode()
+    return "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n" + "\n".join(
+        b64[i:i + 64] for i in range(0, len(b64), 64)) + "\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n"
+
+
+@pytest.mark.parametrize(("params", "body"), [
+    ({"N": 1, "r": 8, "p": 1}, None),  # hashlib: "n must be a power of 2" (N=1 passed the power-of-two test)
+    ({"N": True, "r": 8, "p": 1}, None),  # a JSON true is a Python int
+    ({"N": 1 << 20, "r": 32, "p": 1}, None),  # 4 GiB: over OpenSSL's maxmem, a ValueError before the fix
+    (None, b"[" * 40000),  # nested brackets: json's RecursionError
+])
+def test_hostile_key_envelopes_are_bad_input_not_internal_errors(
+        tmp_path: Path, params: dict[str, object] | None, body: bytes | None) -> None:
+    if body is None:
+        body = json.dumps({"kdf": {"name": "scrypt", "params": params, "salt": base64.b64encode(b"s" * 32).decode()},
+                           "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(b"n" * 24).decode()},
+                           "ciphertext": base64.b64encode(b"c" * 48).decode()}).encode()
+    path = tmp_path / "k.key"
+    path.write_text(_envelope_text(body))
+    with pytest.raises(BadInput, match="scrypt parameters|not cosign's JSON key envelope") as info:
+        load_private_key(path, "pw")
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
 def test_the_cli_refuses_before_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COSIGN_PASSWORD", raising=False)
     monkeypatch.setenv("SLIMGO_GO", str(tmp_path / "no-go"))  # were anything compiled, this would fail first

@@ -20,8 +20,10 @@ from ..errors import BadInput
 PEM_TYPES = ("ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY")
 MAX_KEY_FILE = 64 << 10
 # cosign writes N=65536, r=8, p=1 (64 MiB of scrypt memory); a larger N from a foreign file is refused
-# rather than allowed to take the machine's memory.
+# rather than allowed to take the machine's memory. The memory cap (128·N·r) also keeps under OpenSSL's own
+# maxmem limit (< 2 GiB), whose ValueError would otherwise be an internal error.
 MAX_SCRYPT_N, MAX_SCRYPT_R, MAX_SCRYPT_P = 1 << 20, 32, 16
+MAX_SCRYPT_MEMORY = 1 << 30
 
 
 def _pem_body(text: str, what: str) -> bytes:
@@ -53,10 +55,11 @@ def _scrypt_key(kdf: Any, password: bytes, what: str) -> bytes:
         raise BadInput(f"{what}: unsupported key derivation (cosign's keys use scrypt)")
     params = kdf["params"]
     n, r, p = params.get("N"), params.get("r"), params.get("p")
-    if not all(isinstance(v, int) and v > 0 for v in (n, r, p)) or n & (n - 1) or n > MAX_SCRYPT_N \
-            or r > MAX_SCRYPT_R or p > MAX_SCRYPT_P:
+    if not all(type(v) is int and v > 0 for v in (n, r, p)) or n < 2 or n & (n - 1) or n > MAX_SCRYPT_N \
+            or r > MAX_SCRYPT_R or p > MAX_SCRYPT_P or 128 * n * r > MAX_SCRYPT_MEMORY:
         raise BadInput(f"{what}: scrypt parameters N={n} r={r} p={p} are not ones cosign writes "
-                       f"(N a power of two ≤ {MAX_SCRYPT_N}, r ≤ {MAX_SCRYPT_R}, p ≤ {MAX_SCRYPT_P})")
+                       f"(N a power of two from 2 to {MAX_SCRYPT_N}, r ≤ {MAX_SCRYPT_R}, p ≤ {MAX_SCRYPT_P}, "
+                       f"at most {MAX_SCRYPT_MEMORY >> 20} MiB of memory)")
     salt = _b64(kdf, "salt", what)
     return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=32, maxmem=129 * r * (n + p + 2) + (1 << 20))
 
@@ -69,7 +72,7 @@ def envelope(data: bytes, what: str) -> dict[str, Any]:
         raise BadInput(f"{what}: not a PEM file (expected cosign's encrypted private key)") from None
     try:
         doc = json.loads(_pem_body(text, what))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a body of nested brackets
         raise BadInput(f"{what}: the PEM body is not cosign's JSON key envelope") from None
     if not isinstance(doc, dict):
         raise BadInput(f"{what}: the PEM body is not cosign's JSON key envelope")
