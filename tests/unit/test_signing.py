@@ -185,6 +185,24 @@ def test_signatures_verify_with_the_public_key_and_are_reproducible(tmp_path: Pa
         assert sig.merged(junk) == sig  # a tag that is not cosign's manifest is replaced, never trusted
 
 
+@pytest.mark.parametrize("layer", [
+    {"annotations": ["x"]},  # AttributeError before the fix
+    {"annotations": {"k": {}}},  # unhashable: TypeError outside the try
+    {"size": 1e400},  # OverflowError
+    {"digest": "sha256:../../x"},
+])
+def test_a_hostile_registrys_signature_manifest_is_replaced_not_a_crash(signer: KeySigner, tmp_path: Path,
+                                                                         layer: dict[str, object]) -> None:
+    sig = signing(signer, _image(tmp_path), (), "x")
+    assert sig is not None
+    signer_manifest = sig.manifests("127.0.0.1:5000/demo")[0]
+    good = {"mediaType": SIMPLE_SIGNING, "digest": "sha256:" + "b" * 64, "size": 1, "annotations": {"k": "v"}}
+    assert len(signer_manifest.merged(json.dumps({"layers": [good]}).encode()).layers) == 2
+    body = json.dumps({"layers": [good, {**good, **layer}]}).encode()
+    assert signer_manifest.merged(body) == signer_manifest
+    assert signer_manifest.merged(b"[" * 100_000) == signer_manifest  # json's RecursionError
+
+
 def test_a_signed_layout_lists_signatures_as_cosign_save_does(tmp_path: Path, signer: KeySigner) -> None:
     img = _image(tmp_path)
     sbom = attach(img.descriptor(), spdx.MEDIA_TYPE, b'{"spdxVersion":"SPDX-2.3"}')

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..errors import ImageFormatError
+from ..oci.digest import Digest, parse_size
 from ..oci.mediatypes import OCI_MANIFEST
 from ..oci.model import Descriptor, canonical_json, sha256
 from ..oci.reference import DOCKER_HUB, Reference
@@ -174,14 +176,27 @@ class CosignManifest:
         try:
             doc = json.loads(existing)
             layers = doc.get("layers") if isinstance(doc, dict) else None
-            old = [Descriptor.from_json(d) for d in layers if isinstance(d, dict)] if isinstance(layers, list) else []
-        except (ValueError, KeyError, TypeError):
-            return self  # not cosign's manifest: ours replaces it
+            old = [_signed_layer(d) for d in layers] if isinstance(layers, list) else []
+        except (ValueError, RecursionError, ImageFormatError):
+            return self  # not cosign's manifest (the registry's answer is untrusted): ours replaces it
         if not old:
             return self
         have = {(d.digest, d.annotations) for d in old}
         return CosignManifest(self.subject, self.kind,
                               (*old, *(d for d in self.layers if (d.digest, d.annotations) not in have)), self.blobs)
+
+
+def _signed_layer(doc: object) -> Descriptor:
+    """A layer of a `.sig`/`.att` manifest already in the registry, checked field by field: annotations
+    that are not strings, a float size or a bad digest would otherwise crash the merge (exit 70)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("mediaType"), str):
+        raise ImageFormatError("signature layer: not a descriptor")
+    annotations = doc.get("annotations") or {}
+    if not isinstance(annotations, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in annotations.items()):
+        raise ImageFormatError("signature layer: annotations must map strings to strings")
+    return Descriptor(doc["mediaType"], str(Digest.parse(doc.get("digest"), "signature layer")),
+                      parse_size(doc.get("size"), "signature layer"), tuple(sorted(annotations.items())))
 
 
 def _manifest(subject: str, kind: str, layers: Sequence[SignedLayer]) -> CosignManifest:
