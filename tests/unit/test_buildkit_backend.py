@@ -206,3 +206,30 @@ def test_each_platforms_buildkit_lines_say_whose_they_are() -> None:
     tagged(message)
     assert seen == ["BuildKit linux/arm64: [compile 3/3] RUN go build"]
     assert platform_progress(None, Platform.parse("linux/arm64")) is None
+
+
+def test_buildctl_output_is_read_in_bounded_lines_and_kept_within_a_budget(tmp_path: Path) -> None:
+    """buildctl relays what a remote builder prints: a 32 MiB line with no newline, or endless step output,
+    must not be held whole (the error and the failed step are still found)."""
+    import sys
+
+    from slimgo.buildkit import client
+
+    script = tmp_path / "buildctl"
+    script.write_text(f"#!{sys.executable}\n"
+                      "import sys\n"
+                      "w = sys.stderr.write\n"
+                      "w('#1 [compile 1/1] RUN go build\\n')\n"
+                      "w('#1 0.1 ' + 'x' * (32 << 20) + '\\n')\n"  # one huge line
+                      "for i in range(3000):\n"
+                      "    w('#1 0.2 ' + 'y' * 4000 + '\\n')\n"  # 12 MB of step output
+                      "w('#1 ERROR: process did not complete successfully\\n')\n"
+                      "w('error: failed to solve: process \"go build\" did not complete successfully: exit code: 1\\n')\n"
+                      "sys.exit(1)\n")
+    script.chmod(0o755)
+    log = Buildctl(str(script), parse("tcp://b:1")).build(tmp_path, tmp_path, tmp_path / "out", "golang:1", None)
+    assert log.returncode == 1 and log.failed_step == "1" and log.failed_in_run()
+    lines = log.output["1"]
+    assert lines[0] == "x" * (client.MAX_LINE - len("#1 0.1 "))  # cut at the line limit, its rest dropped
+    assert all(set(line) == {"y"} for line in lines[1:])  # the rest never read as lines of their own
+    assert log.kept <= client.MAX_KEPT and sum(map(len, lines)) <= client.MAX_KEPT

@@ -11,15 +11,21 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from ..errors import BadInput, RemoteError, ToolMissing
 from .address import BuilderAddress
 
 Progress = Callable[[str], None]
 CHECK_SECONDS = 20
+# buildctl relays what the builder (a remote daemon, its image, the compiled code) prints: each line is read
+# to at most MAX_LINE characters (the rest of a longer one is dropped), and the log keeps at most MAX_KEPT
+# characters of titles and step output; past that it still follows the steps, the failed one and the error.
+MAX_LINE = 8192
+MAX_KEPT = 4 << 20
 _STEP = re.compile(r"^#(?P<n>\d+) (?P<rest>.*)$")
 _STEP_OUTPUT = re.compile(r"^\d+\.\d+ (?P<text>.*)$")
 _TITLE = re.compile(r"^\[(?P<title>[^\]]+)\]")
@@ -75,8 +81,8 @@ class Buildctl:
             started(proc)
         assert proc.stderr is not None
         try:
-            for line in proc.stderr:
-                message = log.feed(line.rstrip("\n"))
+            for line in bounded_lines(proc.stderr, MAX_LINE):
+                message = log.feed(line)
                 if message and progress is not None:
                     progress(message)
             log.returncode = proc.wait()
@@ -97,6 +103,13 @@ class BuildLog:
     output: dict[str, list[str]] = field(default_factory=dict)
     failed_step: str | None = None
     error: str = ""
+    kept: int = 0  # characters held in titles and output (bounded by MAX_KEPT)
+
+    def _keep(self, text: str) -> bool:
+        if self.kept + len(text) > MAX_KEPT:
+            return False
+        self.kept += len(text)
+        return True
 
     def feed(self, line: str) -> str | None:
         if line.startswith("error: "):
@@ -107,14 +120,14 @@ class BuildLog:
             return None
         n, rest = m.group("n"), m.group("rest")
         title = _TITLE.match(rest)
-        if title and n not in self.titles:
+        if title and n not in self.titles and self._keep(rest):
             self.titles[n] = rest
             return "BuildKit: " + (rest if len(rest) <= 100 else rest[:99] + "…")
         if rest.startswith("ERROR"):
             self.failed_step = n
             return None
         text = _STEP_OUTPUT.match(rest)
-        if text:
+        if text and self._keep(text.group("text")):
             self.output.setdefault(n, []).append(text.group("text"))
         return None
 
@@ -135,6 +148,21 @@ class BuildLog:
         if "not found" in reason:
             return f"builder image {image}: not found (buildkitd must be able to pull it; see --builder-image)"
         return f"builder image {image}: buildkitd cannot pull it: {reason}"
+
+
+def bounded_lines(stream: IO[str], limit: int) -> Iterator[str]:
+    """The stream's lines without their newline, each cut to `limit` characters (a line of gigabytes with
+    no newline would otherwise be held whole)."""
+    while True:
+        line = stream.readline(limit)
+        if not line:
+            return
+        if line.endswith("\n"):
+            yield line[:-1]
+            continue
+        yield line
+        while line and not line.endswith("\n"):  # the rest of an overlong line
+            line = stream.readline(limit)
 
 
 def _last_error(stderr: str) -> str:
