@@ -131,6 +131,21 @@ def test_needs_are_cached_under_the_layer_digest_and_a_bad_entry_is_recomputed(t
     assert inspect(binary, cache=cache).needs == first.needs
 
 
+def test_a_cached_document_that_is_nested_brackets_or_too_big_is_a_miss(tmp_path: Path) -> None:
+    """The cache is a folder anyone with access can edit: an entry of nested brackets raised RecursionError
+    (an internal error, exit 70), and one bigger than the limit is not read whole."""
+    from slimgo.oci.cache import MAX_DOC, LayerCache
+
+    cache = LayerCache(tmp_path / "cache")
+    key = "needs-" + "a" * 64
+    cache.put_doc("needs", key, {"dns": True})
+    assert cache.get_doc("needs", key) == {"dns": True}
+    entry = next((tmp_path / "cache" / "needs").glob("needs-*.json"))
+    for planted in ("[" * 60_000, " " * MAX_DOC + "{}"):
+        entry.write_text(planted)
+        assert cache.get_doc("needs", key) is None
+
+
 def _script(path: Path, body: str) -> Path:
     path.write_text(f"#!/bin/sh\n{body}")
     path.chmod(path.stat().st_mode | stat.S_IXUSR)

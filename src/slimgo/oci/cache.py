@@ -27,6 +27,7 @@ from .digest import Digest, DigestError, DigestingReader
 from .model import Descriptor, Layer
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]{0,240}")
+MAX_DOC = 64 << 10  # a keyed document (get_doc) is a few hundred bytes; more is not one of ours
 
 
 @dataclass(frozen=True)
@@ -150,12 +151,13 @@ class LayerCache:
         """A small JSON document stored under key, or None. The caller type-checks it: the cache is a folder
         anyone with access can edit, and a bad entry must cost a recomputation, never a wrong answer."""
         try:
-            path = self._meta(key, kind)
-            if path.stat().st_size > 65536:
+            with open(self._meta(key, kind), "rb") as fh:  # one bounded read: no size check to race with
+                data = fh.read(MAX_DOC + 1)
+            if len(data) > MAX_DOC:
                 return None
-            doc: object = json.loads(path.read_text())
+            doc: object = json.loads(data)
             return doc
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: an entry of nested brackets
             return None
 
     def put_doc(self, kind: str, key: str, doc: object) -> None:
