@@ -143,6 +143,23 @@ def test_a_device_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None
     assert err.count("\n") == 1
 
 
+@pytest.mark.timeout(20)
+def test_a_fifo_is_refused_by_name_not_waited_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """open() of a FIFO with no writer blocks: `analyze FIFO` hung in the ELF sniff (and then in the map)."""
+    import os
+
+    from slimgo.binary.elf import MappedFile
+    from slimgo.errors import BadInput
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    code, out, _ = run(capsys, "analyze", str(fifo), "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["message"] == f"{fifo}: not a regular file (a device, pipe or socket), not a binary"
+    with pytest.raises(BadInput, match="is a directory"):  # the non-blocking open still names a directory
+        MappedFile(tmp_path)
+
+
 def test_a_registry_reference_gets_a_pointer_not_just_no_such_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "analyze", "registry.example.com/team/api:v1")
     assert code == 2

@@ -271,6 +271,20 @@ def _read_dynamic(elf: ElfFile) -> None:
             elf.flags_1 = val
 
 
+def _open_nonblocking(path: str, flags: int) -> int:
+    """For open(..., opener=): O_NONBLOCK changes nothing for a regular file, and keeps a FIFO from hanging."""
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def starts_as_elf(path: str) -> bool:
+    """Whether path is a regular file beginning with the ELF magic (never blocks on a FIFO or a device)."""
+    try:
+        with open(path, "rb", opener=_open_nonblocking) as fh:
+            return stat.S_ISREG(os.fstat(fh.fileno()).st_mode) and fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 class MappedFile:
     """A read-only memory map of a file, usable as a context manager.
 
@@ -279,8 +293,8 @@ class MappedFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self._fh = open(path, "rb")
+        try:  # O_NONBLOCK: a FIFO with no writer would block open() itself; the check below refuses it
+            self._fh = open(path, "rb", opener=_open_nonblocking)
         except IsADirectoryError:
             raise BadInput(f"{path}: is a directory, not a binary") from None
         except OSError as exc:

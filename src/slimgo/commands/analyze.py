@@ -51,11 +51,9 @@ def image_spec(target: str) -> str | None:
 
 def _is_elf(target: str) -> bool:
     """A file that starts as ELF is a binary: no need to ask whether it is an image tar or a layout."""
-    try:
-        with open(target, "rb") as fh:
-            return fh.read(4) == b"\x7fELF"
-    except OSError:
-        return False
+    from ..binary.elf import starts_as_elf
+
+    return starts_as_elf(target)
 
 
 def analyze_target(target: str, binary: str | None = None) -> Analysis | ImageAnalysis:
