@@ -233,3 +233,43 @@ def test_buildctl_output_is_read_in_bounded_lines_and_kept_within_a_budget(tmp_p
     assert lines[0] == "x" * (client.MAX_LINE - len("#1 0.1 "))  # cut at the line limit, its rest dropped
     assert all(set(line) == {"y"} for line in lines[1:])  # the rest never read as lines of their own
     assert log.kept <= client.MAX_KEPT and sum(map(len, lines)) <= client.MAX_KEPT
+
+
+@pytest.mark.timeout(60)
+def test_one_platforms_failure_is_reported_at_once_and_stops_the_others(tmp_path: Path) -> None:
+    """Two platforms built at once: arm64's compile error waited for amd64's whole build (results were read in
+    order), and a buildctl started after the stop ran on. The fake amd64 build never ends by itself."""
+    import os
+    import sys
+
+    from slimgo.gobuild.toolchain import find_toolchain
+    from slimgo.platform import Platform
+    from slimgo.strategy import DEFAULT
+
+    pid_file = tmp_path / "amd64.pid"
+    script = tmp_path / "buildctl"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import os, signal, sys\n"
+        "if any('dockerfile-linux_arm64' in a for a in sys.argv):\n"
+        "    w = sys.stderr.write\n"
+        "    w('#5 [compile 3/3] RUN go build\\n')\n"
+        "    w('#5 0.4 ./main.go:3:1: syntax error: non-declaration statement outside function body\\n')\n"
+        "    w('#5 ERROR: process \"go build\" did not complete successfully: exit code: 1\\n')\n"
+        "    w('error: failed to solve: process \"go build\" did not complete successfully: exit code: 1\\n')\n"
+        "    sys.exit(1)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "signal.pause()\n")
+    script.chmod(0o755)
+    mod = tmp_path / "m"
+    mod.mkdir()
+    (mod / "go.mod").write_text("module example.com/m\n\ngo 1.22\n")
+    (mod / "main.go").write_text("package main\n\nfunc main() {}\n")
+    target = Target("example.com/m", "m", package_dir=mod, module_root=mod, module_path="example.com/m")
+    compiler = BuildKitCompiler("fake", Buildctl(str(script), parse("tcp://b:1")), "golang:fake")
+    with pytest.raises(CompileError, match="syntax error"):
+        compiler.compile(find_toolchain(), target, DEFAULT.flags,
+                         (Platform.parse("linux/amd64"), Platform.parse("linux/arm64")), tmp_path / "out", None)
+    if pid_file.exists():  # amd64's buildctl had started: it was stopped and reaped, not left running
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,10 +112,10 @@ class BuildKitCompiler:
             return BuiltBinary(binary, target.name, platform, flags, time.perf_counter() - started,
                                binary.stat().st_size)
 
-        running: list[subprocess.Popen[str]] = []
+        running = GoProcesses()  # this compile's buildctl processes: one started after stop() dies at once
 
         def register(proc: subprocess.Popen[str]) -> None:
-            running.append(proc)
+            running.add(proc)
             if procs is not None:
                 procs.add(proc)  # a registry check failing beside the compile stops buildctl too
 
@@ -126,17 +126,20 @@ class BuildKitCompiler:
                 with ThreadPoolExecutor(max_workers=min(len(platforms), 4)) as pool:
                     futures = [pool.submit(one, p) for p in platforms]
                     try:
+                        # The first failure, whichever platform's: waiting in order would report arm64's
+                        # compile error only once amd64's whole build had ended.
+                        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                        failed = next((f.exception() for f in futures if f in done and f.exception()), None)
+                        if failed is not None:
+                            raise failed
                         binaries = tuple(f.result() for f in futures)
                     except BaseException:  # one failed, or Ctrl-C/SIGTERM: stop the others' builds too
                         for f in futures:
                             f.cancel()
-                        for proc in running:
-                            proc.kill()
+                        running.stop()
                         raise
         finally:
-            for proc in running:
-                if proc.poll() is None:
-                    proc.kill()
+            running.stop()
         notes = [vcs_note] if vcs_note else []
         return Compilation(binaries, (*notes, *_notes(binaries, go_version, image, vcs_root is not None)))
 
