@@ -58,7 +58,8 @@ def _cosign_format(der: bytes, password: str, n: int = 1024, declared_n: int | N
     import nacl.utils
 
     salt, nonce = nacl.utils.random(32), nacl.utils.random(24)
-    box = hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1, dklen=32, maxmem=1 << 26)
+    box = hashlib.scrypt(password.encode("utf-8", "surrogateescape"), salt=salt, n=n, r=8, p=1, dklen=32,
+                         maxmem=1 << 26)
     body = {"kdf": {"name": "scrypt", "params": {"N": declared_n or n, "r": 8, "p": 1}, "salt": base64.b64encode(salt).decode()},
             "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
             "ciphertext": base64.b64encode(nacl.secret.SecretBox(box).encrypt(der, nonce).ciphertext).decode()}
@@ -125,6 +126,15 @@ def test_hostile_key_envelopes_are_bad_input_not_internal_errors(
     with pytest.raises(BadInput, match="scrypt parameters|not cosign's JSON key envelope") as info:
         load_private_key(path, "pw")
     assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_a_password_that_is_not_utf8_is_its_bytes_not_an_internal_error(tmp_path: Path) -> None:
+    """$COSIGN_PASSWORD=$'\\xff' reaches Python as "\\udcff": str.encode() raised UnicodeEncodeError (exit 70)."""
+    path = tmp_path / "k.key"
+    path.write_text(_cosign_format(_pkcs8(ec.generate_private_key(ec.SECP256R1())), "\udcffpw"))  # bytes ff 70 77
+    assert load_private_key(path, b"\xffpw".decode("utf-8", "surrogateescape"))
+    with pytest.raises(BadInput, match="wrong password"):
+        load_private_key(path, "\udcfe")
 
 
 def test_the_cli_refuses_before_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

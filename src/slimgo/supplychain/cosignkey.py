@@ -87,7 +87,9 @@ def decrypt(data: bytes, password: str, what: str) -> bytes:
     doc = envelope(data, what)
     cipher = doc["cipher"]
     nonce, ciphertext = _b64(cipher, "nonce", what), _b64(doc, "ciphertext", what)
-    box_key = _scrypt_key(doc.get("kdf"), password.encode(), what)
+    # surrogateescape: a $COSIGN_PASSWORD that is not UTF-8 reaches Python as lone surrogates; its own bytes
+    # are the password, as cosign (Go, which reads the environment as bytes) takes it.
+    box_key = _scrypt_key(doc.get("kdf"), password.encode("utf-8", "surrogateescape"), what)
     import nacl.exceptions
     import nacl.secret
 
