@@ -155,6 +155,25 @@ class Session:
         self._toolchain: Toolchain | None = None
         self.warmup = WarmupGate()
         self._lock = threading.Lock()
+        self._processes: list[GoProcesses] = []
+        self._stopped = False
+
+    def processes(self) -> GoProcesses:
+        """One program's Go processes, registered here so that `stop` reaches every program's."""
+        procs = GoProcesses()
+        with self._lock:
+            self._processes.append(procs)
+            if self._stopped:
+                procs.stop()
+        return procs
+
+    def stop(self) -> None:
+        """Kill every program's Go processes, and those started later: an interrupt reaches only the main
+        thread (SIGTERM not even the children), and the workers would otherwise finish every build first."""
+        with self._lock:
+            self._stopped = True
+            for procs in self._processes:
+                procs.stop()
 
     @functools.cached_property
     def cache(self) -> LayerCache:
@@ -269,7 +288,7 @@ def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress
     with clock("checks"):
         sinks = sinks_for(p.outputs, p.toolchain.goarch, session.pushes)
         check_outputs(p.outputs, sinks, registries=False)
-    procs = GoProcesses()
+    procs = session.processes()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slimgo-compile") as pool:
         compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs, gate) \
             if p.platforms else None

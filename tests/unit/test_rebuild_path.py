@@ -151,3 +151,48 @@ def _script(path: Path, body: str) -> Path:
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     assert sys.platform.startswith("linux")
     return path
+
+
+@pytest.mark.timeout(60)
+def test_an_interrupt_of_several_programs_stops_their_go_builds(go: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM (CI cancelling `build ./...`) reaches only slimgo, not its `go build` children, and the workers'
+    threads never hear of it: the interrupt waited for every running program's whole build (and its push)."""
+    import signal
+    import threading
+    import time
+
+    from slimgo.many.build import ManyRequest, build_many
+    from slimgo.pipeline import BuildRequest
+
+    started, pids = tmp_path / "started", tmp_path / "pids"
+    os.mkfifo(started)
+    fake_go = _script(tmp_path / "go", f'if [ "$1" = build ]; then echo $$ >> "{pids}"; echo $$ > "{started}"; '
+                                       f'exec sleep 600; fi\nexec "{go}" "$@"\n')
+    mod = tmp_path / "mod"
+    for name in ("a", "b"):
+        (mod / "cmd" / name).mkdir(parents=True)
+        (mod / "cmd" / name / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (mod / "go.mod").write_text("module example.com/mod\n\ngo 1.22\n")
+    monkeypatch.chdir(mod)
+    monkeypatch.setenv("SLIMGO_GO", str(fake_go))
+
+    def interrupt_once_a_build_runs() -> None:
+        started.read_text()  # blocks until the first fake `go build` runs
+        keep = os.open(started, os.O_RDONLY | os.O_NONBLOCK)  # later builds' echo must not block on the FIFO
+        # SIGINT to slimgo's main thread only, as SIGTERM from CI reaches slimgo and not its children (cli.py
+        # turns SIGTERM into KeyboardInterrupt); a real signal, so the main thread's blocked wait is woken.
+        signal.pthread_kill(main, signal.SIGINT)
+        os.close(keep)
+
+    main = threading.main_thread().ident or 0
+    threading.Thread(target=interrupt_once_a_build_runs, daemon=True).start()
+    template = BuildRequest(oci_layout=tmp_path / "out", reference_build=False, cache=False)
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        build_many(ManyRequest(("./...",), template, jobs=2, env={}))
+    assert time.monotonic() - t0 < 45  # not the fake build's 600 s
+    for pid in pids.read_text().split():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+    assert not (tmp_path / "out").exists()

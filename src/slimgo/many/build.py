@@ -168,6 +168,7 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
         try:
             programs = tuple(pool.map(one, mains))
         except KeyboardInterrupt:  # programs not started are dropped; running ones remove their own work dirs
+            session.stop()  # their `go build`s die now, so this wait is short
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown()
