@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import interruptible
 from .fsutil import user_cache_dir
 from .gobuild.build import BuiltBinary, GoProcesses
 from .gobuild.toolchain import EarlyAnswers, Toolchain, find_toolchain
@@ -290,16 +291,17 @@ def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress
         check_outputs(p.outputs, sinks, registries=False)
     procs = session.processes()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slimgo-compile") as pool:
-        compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs, gate) \
-            if p.platforms else None
-        try:
+        compiling = None
+        try:  # from the submit on: a Ctrl-C landing in between must still stop the Go it started
+            if p.platforms:
+                compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs, gate)
             with clock("checks_beside_go_build"):
                 bases = session.bases(p, progress)
                 check_outputs(p.outputs, sinks, registries=True)
             if compiling is None:
                 compiling = pool.submit(compile_all, p, bases.platforms, work, progress, procs, gate)
             _import_image_side()
-            return bases, sinks, compiling.result()
+            return bases, sinks, interruptible.result(compiling)
         except BaseException:
             procs.stop()  # the worker's go process dies now; leaving the pool waits only for that
             raise

@@ -83,18 +83,23 @@ def test_failed_or_interrupted_builds_leave_no_dist(tmp_path: Path, go_bin: str)
     run = slimgo("build", broken, "--json", cwd=tmp_path)
     assert run.code == 1 and _error_doc(run.out)["code"] == 1  # point 13: a compile error, as JSON too
     assert not (tmp_path / "dist").exists()
-    # Ctrl-C while Go compiles: exit 130, and still no dist/ (the module is new, so Go has work to do)
+    # Ctrl-C while Go compiles: exit 130, and still no dist/. An empty Go build cache gives Go seconds of
+    # work (net/http and the runtime from source), so the signal lands mid-compile even on a loaded machine;
+    # with a warm cache the whole build could end before a slow test process sends it (seen in CI: exit -2).
     slow = _module(tmp_path / "slow", "package main\n\nimport _ \"net/http\"\n\nfunc main() {}\n"
                    f"\nconst id = \"{uuid.uuid4()}\"\n", name="slow")
     proc = subprocess.Popen([sys.executable, "-m", "slimgo", "build", str(slow)], cwd=tmp_path, text=True,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            env={**os.environ, "GOCACHE": str(tmp_path / "empty-go-cache")})
     assert proc.stderr is not None
+    seen = []
     for line in proc.stderr:
+        seen.append(line)
         if line.startswith("compiling"):
             proc.send_signal(signal.SIGINT)
             break
-    proc.stderr.read()
-    assert proc.wait(timeout=120) == 130
+    seen.append(proc.stderr.read())
+    assert proc.wait(timeout=120) == 130, "".join(seen)
     assert not (tmp_path / "dist").exists()
 
 

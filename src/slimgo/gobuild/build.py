@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -43,7 +44,7 @@ class GoProcesses:
         with self._lock:
             self._running.add(proc)
             if self.stopped:
-                proc.kill()
+                kill_tree(proc)
 
     def discard(self, proc: subprocess.Popen[str]) -> None:
         with self._lock:
@@ -53,7 +54,16 @@ class GoProcesses:
         with self._lock:
             self.stopped = True
             for proc in self._running:
-                proc.kill()
+                kill_tree(proc)
+
+
+def kill_tree(proc: subprocess.Popen[str]) -> None:
+    """Go runs compile and link as children that share its stderr: killing `go` alone leaves them working
+    (and the pipe open) until their package is done, so its whole process group goes (see `_run`)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
 
 
 class Stopped(Exception):
@@ -155,7 +165,8 @@ def _run(cmd: list[str], cwd: Path | None, env: dict[str, str], on_line: Callabl
          procs: GoProcesses | None = None) -> subprocess.CompletedProcess[str]:
     """Run Go, streaming its stderr lines to `on_line` while keeping them for the error message."""
     try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)  # its own group, so kill_tree reaches compile and link
     except FileNotFoundError:
         raise ToolMissing(f"{cmd[0]}: not found") from None
     assert proc.stderr is not None and proc.stdout is not None
@@ -171,7 +182,7 @@ def _run(cmd: list[str], cwd: Path | None, env: dict[str, str], on_line: Callabl
         code = proc.wait()
     finally:
         if proc.poll() is None:
-            proc.kill()
+            kill_tree(proc)
             proc.wait()
         proc.stderr.close()
         proc.stdout.close()

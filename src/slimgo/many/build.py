@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .. import interruptible
 from ..errors import BadInput, SlimgoError
 from ..fsutil import check_writable, write_bytes
 from ..gobuild.packages import MainPackage, find_mains
@@ -166,7 +167,7 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
     pool = ThreadPoolExecutor(max_workers=req.jobs)
     try:
         try:
-            programs = tuple(pool.map(one, mains))
+            programs = tuple(interruptible.results([pool.submit(one, m) for m in mains]))
         except KeyboardInterrupt:  # programs not started are dropped; running ones remove their own work dirs
             session.stop()  # their `go build`s die now, so this wait is short
             pool.shutdown(wait=True, cancel_futures=True)

@@ -12,6 +12,7 @@ from functools import partial
 from io import BytesIO
 from typing import TYPE_CHECKING
 
+from .. import interruptible
 from ..oci.mediatypes import OCI_INDEX, OCI_MANIFEST
 from ..oci.model import Image, Index, Layer, sha256
 from ..oci.reference import Reference
@@ -84,7 +85,7 @@ def run_parallel(calls: list[Callable[[], object]], workers: int) -> None:
 
     for _ in range(min(workers, len(calls))):
         threading.Thread(target=worker, name="slimgo-upload", daemon=True).start()
-    finished.wait()  # a signal (Ctrl-C, SIGTERM) interrupts this wait in the main thread
+    interruptible.wait(finished)  # a signal (Ctrl-C, SIGTERM) ends this wait in the main thread
     if failures:
         raise failures[0]
 

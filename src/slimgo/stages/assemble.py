@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .. import interruptible
 from ..base.model import Base
 from ..gobuild.build import BuiltBinary
 from ..oci import compress
@@ -126,16 +127,17 @@ def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_base
         extra_futures = [[pool.submit(extra_layer, x, f.binary.platform) for x in plan.extra_layers] for f in facts]
         base_futures = [pool.submit(base_for, plan, f, blob_dir, cache) for f in facts] \
             if remote_bases is None else []
-        data = [Addendum(data_future.result(), "slimgo build: data", "data")] if data_future else []
+        data = [Addendum(interruptible.result(data_future), "slimgo build: data", "data")] if data_future else []
         images = []
         for i, f in enumerate(facts):
             if remote_bases is None:
-                base, base_notes = base_futures[i].result()
+                base, base_notes = interruptible.result(base_futures[i])
                 notes += [n for n in base_notes if n not in notes]
             else:
                 base = remote_bases[i]
-            extras = [Addendum(fut.result(), x.created_by, x.comment) for x, fut in zip(plan.extra_layers, extra_futures[i])]
-            images.append(_platform_image(plan, f, base, data, extras, bin_futures[i].result()))
+            extras = [Addendum(interruptible.result(fut), x.created_by, x.comment)
+                      for x, fut in zip(plan.extra_layers, extra_futures[i])]
+            images.append(_platform_image(plan, f, base, data, extras, interruptible.result(bin_futures[i])))
     return Assembled(tuple(images), artifact_of([p.image for p in images]), tuple(notes), tuple(facts))
 
 
