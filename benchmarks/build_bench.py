@@ -23,13 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,14 +73,9 @@ class Tool:
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[dict[str, float], str]:
     """Wall seconds, and CPU seconds (user + system of the command and every process it waited for): on a
     shared machine the CPU time of a cold build barely moves with the load, the wall time does."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    elapsed, cpu, proc = parts.run_timed(cmd, cwd, env)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall": elapsed, "cpu": cpu}, proc.stdout
 
 

@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -36,14 +35,15 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import parts  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -142,15 +142,10 @@ def requests_in(log: Path) -> int:
 def measure(tool: str, phase: str, cmd: list[str], cwd: Path, env: dict[str, str], proxy: CountingProxy,
             log: Path) -> tuple[Run, str]:
     load = load_average()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     sent0, req0 = proxy.sent, requests_in(log)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, cpu, proc = parts.run_timed(cmd, cwd, env)
     if proc.returncode != 0:
         raise RuntimeError(f"{tool} {phase} failed:\n{proc.stderr[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     images = sum(1 for line in proc.stdout.splitlines() if "@sha256:" in line)
     print(f"{tool} {phase}: {wall:.1f} s wall, {cpu:.1f} s CPU, {proxy.sent - sent0} bytes sent, "
           f"{requests_in(log) - req0} requests, {images} images", file=sys.stderr, flush=True)

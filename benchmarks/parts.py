@@ -138,3 +138,18 @@ def measure_cpu(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int,
     if os.waitstatus_to_exitcode(status) not in ok:
         raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
     return elapsed, rusage.ru_maxrss * 1024, rusage.ru_utime + rusage.ru_stime
+
+
+def run_timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall seconds, CPU seconds (user + system of the command and every process it waited for) and the
+    finished process, output captured: on a shared machine the CPU time of a build barely moves with the
+    load, the wall time does. The caller decides what a failure means."""
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
