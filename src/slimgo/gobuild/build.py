@@ -155,7 +155,7 @@ def _phases(progress: Callable[[str], None] | None, target: Target,
             report(f"downloading {text.removeprefix('go: downloading ')} ({platform})")
         elif text in mains:  # -v names the main package as its compile starts; the link follows it
             report(f"compiling {text}, then linking {target.name} ({platform})")
-        elif text and " " not in text and not text.startswith(("#", "go:")):
+        elif _progress_line(text):
             report(f"compiling {text} ({platform})")
 
     return on_line
