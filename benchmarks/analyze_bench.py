@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import compileall
 import json
 import os
 import shutil
@@ -33,9 +32,8 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from parts import measure_cpu, sh  # noqa: E402
+from parts import measure_cpu, sh, slimgo_command  # noqa: E402
 
-import slimgo  # noqa: E402
 from slimgo.binary.pclntab import package_of  # noqa: E402
 
 CADDY = "github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9"
@@ -136,9 +134,7 @@ def main() -> int:
     ap.add_argument("--gsa", action="store_true", help="also measure go-size-analyzer (installed with go install)")
     args = ap.parse_args()
     console = Console(width=160)
-    compileall.compile_dir(Path(slimgo.__file__).parent, quiet=1)
-    script = Path(sys.executable).parent / "slimgo"  # the command people run, installed beside this python
-    slimgo_cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "slimgo"]
+    slimgo_cmd = slimgo_command()
     with tempfile.TemporaryDirectory(prefix="slimgo-analyze-bench-") as tmp:
         work = Path(tmp)
         binaries = [*go_binaries(), *args.binary]

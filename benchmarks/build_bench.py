@@ -3,7 +3,7 @@
     python3 benchmarks/build_bench.py [--programs httpbin,node_exporter,caddy] [--runs 3] [--skip cold,docker,ko]
 
 Every tool builds the same vendored module copy with the same flags (CGO_ENABLED=0 -trimpath
--ldflags "-s -w -buildid="), each with its own Go build cache seeded from one warm cache, onto the same base
+-ldflags "-s -w", slimgo's defaults), each with its own Go build cache seeded from one warm cache, onto the same base
 (slimgo's static base; pushed to a loopback registry for ko, loaded into the engine for the Dockerfile).
 Three cases, tools rotated so that a burst of load on this shared machine does not hit one tool:
 
@@ -41,7 +41,7 @@ from rich.table import Table  # noqa: E402
 
 from tests.support.registry import registry as local_registry  # noqa: E402
 
-LDFLAGS = "-s -w -buildid="
+LDFLAGS = "-s -w"
 PROGRAMS = {
     "httpbin": ("github.com/mccutchen/go-httpbin/v2", "v2.26.0", "./cmd/go-httpbin"),
     "node_exporter": ("github.com/prometheus/node_exporter", "v1.12.1", "."),
@@ -93,7 +93,7 @@ def slimgo(src: Path, pkg: str, work: Path, library: str = "zlib") -> Tool:
     name = "slimgo" if library == "zlib" else f"slimgo-{library}"
     env = {**go_env(work, name), "SLIMGO_CACHE": str(work / f"{name}-cache")}
     out = work / f"{name}.tar"
-    cmd = [sys.executable, "-m", "slimgo", "build", pkg, "--ldflags=-buildid=", "--json", "--tarball", str(out),
+    cmd = [*parts.slimgo_command(), "build", pkg, "--json", "--tarball", str(out),
            "--gzip-library", library]
 
     def run(extra: dict[str, str]) -> dict[str, float]:
@@ -117,7 +117,7 @@ def ko(src: Path, pkg: str, work: Path, registry: str) -> Tool:
     config = work / "ko-config"
     config.mkdir(exist_ok=True)
     (config / ".ko.yaml").write_text(f"defaultBaseImage: {base_ref}\nbuilds:\n- id: app\n  main: {pkg}\n"
-                                     f"  flags: [-trimpath]\n  ldflags: [-s, -w, -buildid=]\n")
+                                     f"  flags: [-trimpath]\n  ldflags: [-s, -w]\n")
     env = {**go_env(work, "ko"), "KO_DOCKER_REPO": f"{registry}/ko", "KO_CONFIG_PATH": str(config)}
     cmd = [ko_bin, "build", pkg, "--push=false", "--tarball", str(work / "ko.tar"), "--insecure-registry",
            "--platform", "linux/amd64", "--sbom=none"]

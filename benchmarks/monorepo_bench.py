@@ -17,7 +17,7 @@ bytes: a trade the user chooses) and slimgo's defaults (SBOM and provenance atta
 Measured per run: wall time, CPU time (user+sys of the tool and every process it waited for), bytes sent to
 the registry (every byte of every request through the proxy), registry requests (the registry's access
 log). ko builds on slimgo's static base (pushed once, as a two-platform index, before timing) with the same
-flags (-trimpath, -s -w -buildid=). `--jobs-sweep` adds slimgo rows with other pool sizes.
+flags (-trimpath, -s -w). `--jobs-sweep` adds slimgo rows with other pool sizes.
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def main() -> int:
                 ko_cfg = work / "ko-config"
                 ko_cfg.mkdir()
                 (ko_cfg / ".ko.yaml").write_text(f"defaultBaseImage: {base_ref}\ndefaultFlags: [-trimpath]\n"
-                                                 "defaultLdflags: [-s, -w, -buildid=]\n")
+                                                 "defaultLdflags: [-s, -w]\n")
                 # ko v0.17 refuses a `./...` pattern here ("found N local packages, expected 1"): it is given
                 # the same main packages, listed by `go list`, as arguments.
                 dirs = subprocess.run(["go", "list", "-f", "{{if eq .Name \"main\"}}{{.Dir}}{{end}}", "./..."],

@@ -153,3 +153,15 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, fl
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
+
+
+def slimgo_command() -> list[str]:
+    """slimgo as people run it: the installed script, its modules byte-compiled (pip does that on install;
+    an editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile every changed module on every run)."""
+    import compileall
+
+    import slimgo
+
+    compileall.compile_dir(Path(slimgo.__file__).parent, quiet=1)
+    script = Path(sys.executable).parent / "slimgo"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "slimgo"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, replace
 
-DEFAULT_LDFLAGS = "-s -w -buildid="
+DEFAULT_LDFLAGS = "-s -w"
 
 
 @dataclass(frozen=True)

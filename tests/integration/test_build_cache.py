@@ -5,6 +5,7 @@ reads and a label that says how they were compressed."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, cast
@@ -100,3 +101,38 @@ def test_engine_only_build_hands_the_engine_uncompressed_layers(tmp_path: Path, 
     assert ran.returncode == 0 and json.loads(ran.stdout)["shell_absent"] is True
     both = _build(tmp_path / "both", tmp_path / "cache", "--load", "-t", unique_tag("engine-and-layout"))
     assert _binary_layer(both)["media_type"] == "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+def test_an_unchanged_program_is_not_linked_again(tmp_path: Path, go_bin: str) -> None:
+    """Go keeps its output up to date only where the last build left it: the slot in slimgo's cache. Go
+    replaces a file it links anew (a new inode) and leaves a current one alone."""
+    src = tmp_path / "hello"
+    shutil.copytree(HELLO, src, ignore=shutil.ignore_patterns("dist"))
+    cache = tmp_path / "cache"
+    first = _build_at(src, tmp_path / "a", cache)
+    [kept] = list((cache / "link").glob("*/hello"))
+    linked = kept.stat().st_ino
+
+    second = _build_at(src, tmp_path / "b", cache)
+    assert kept.stat().st_ino == linked  # up to date: not linked again
+    assert second["image_digest"] == first["image_digest"]
+
+    (src / "edited.go").write_text('package main\n\nvar edited = "a new string"\n\n'
+                                   'func init() {\n\tif edited == "" {\n\t\tpanic(edited)\n\t}\n}\n')
+    third = _build_at(src, tmp_path / "c", cache)
+    assert kept.stat().st_ino != linked  # the program changed: linked again, into the same slot
+    assert third["image_digest"] != first["image_digest"]
+    alone = slimgo("build", src, "--oci-layout", tmp_path / "d", "--json", "--no-cache")  # the work directory
+    assert alone.code == 0, alone.err
+    assert alone.json()["image_digest"] == third["image_digest"]  # where Go links changes no byte
+
+    kept.write_bytes(b"planted: not a Go binary")  # Go refuses to replace a non-object file; slimgo removes it
+    fourth = _build_at(src, tmp_path / "e", cache)
+    assert fourth["image_digest"] == third["image_digest"]
+    assert kept.read_bytes()[:4] == b"\x7fELF"
+
+
+def _build_at(src: Path, out: Path, cache: Path) -> dict[str, Any]:
+    run = slimgo("build", src, "--oci-layout", out, "--json", env={"SLIMGO_CACHE": str(cache)})
+    assert run.code == 0, run.err
+    return cast(dict[str, Any], run.json())

@@ -117,7 +117,7 @@ def test_builder_gives_the_local_binary_and_image_and_fails_like_local(builder: 
 
     # And the binary is byte for byte what a plain local `go build` with the same flags writes.
     plain = tmp_path / "plain-tiny"
-    subprocess.run([go_bin, "build", "-trimpath", f"-ldflags=-s -w -buildid= {LDFLAGS}", "-o", str(plain), "."],
+    subprocess.run([go_bin, "build", "-trimpath", f"-ldflags=-s -w {LDFLAGS}", "-o", str(plain), "."],
                    cwd=repo, check=True, env={**os.environ, **GO_ENV, "CGO_ENABLED": "0", "GOOS": "linux",
                                               "GOARCH": "amd64"})
     shipped = _binary_from_layout(tmp_path / "remote", remote_doc, "linux/amd64", "tiny")

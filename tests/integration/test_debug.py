@@ -127,7 +127,7 @@ def test_debug_session_with_the_printed_trimpath_mapping(default_image: dict[str
     assert (conf["request"], conf["mode"], conf["port"]) == ("attach", "remote", 2345)
     substitute = conf["substitutePath"]
     assert substitute[0] == {"from": str(APP), "to": "example.com/debugapp"}
-    assert image["go_build"].endswith("-trimpath -ldflags=-buildid= '-gcflags=all=-N -l'")
+    assert image["go_build"].endswith("-trimpath '-gcflags=all=-N -l'")
     assert json.loads((image["config_dir"] / "launch.json").read_text()) == debug["launch_json"]
     # Docker's default seccomp profile and no capabilities at all: `dlv exec` traces its own child.
     with run_container(image["tag"], ports=(2345, 8080), prefix="slimgo-debug", options=("--cap-drop=ALL",)) as c:

@@ -3,7 +3,10 @@
 Recorded on commit e7bb0fa with go1.26.8 on linux/amd64, no SOURCE_DATE_EPOCH, default flags
 (`slimgo build TARGET --no-reference`); re-recorded for issue 12, whose `dev.slimgo.compression` label
 (`gzip 6 zlib-1.2.13/blocks-1048576`) is the only change: with that label left out the build still gives
-the digests recorded on e7bb0fa, layers unchanged. Go's output changes between toolchain versions, so the expectation
+the digests recorded on e7bb0fa, layers unchanged. Re-recorded again when the default flags dropped
+`-ldflags=-buildid=` (so Go can keep an unchanged program's link output): the binaries now carry Go's build
+ID, a hash of the build's inputs; the same digests came from another directory with empty Go and slimgo
+caches. Go's output changes between toolchain versions, so the expectation
 holds only for the toolchain it was recorded with; with another one the test says so and skips.
 """
 
@@ -23,9 +26,9 @@ pytestmark = pytest.mark.integration
 RECORDED_GO = "go1.26.8"
 RECORDED_ZLIB = "1.2.13"  # the gzip bytes and the compression label depend on it
 RECORDED = {
-    ("hello", "linux/amd64"): "sha256:a93826e5d7c674c451cb337de7caaf99b2bfeb7b75920c834e0733c9aa6f9cd0",
-    ("hello", "linux/amd64,linux/arm64"): "sha256:651da63a34010b7a68a3b379d3350678cb9a592566ab6d74a3aae0d780827751",
-    ("httpbin", "linux/amd64"): "sha256:8483052588db95c67f8b8d708a97b51fd1a32da3304921889f805120978f78bf",
+    ("hello", "linux/amd64"): "sha256:13f76a1015ff00a5a85dc6d7200de8062b471ff21ab1d93dc9a52363f74cac05",
+    ("hello", "linux/amd64,linux/arm64"): "sha256:b8e03f621bfa8c9ddf124e8dd99ae4ce7ef70a944ce8f87c917bb46dd7c605ea",
+    ("httpbin", "linux/amd64"): "sha256:83d9a722d1c210c2b05675c4c9848f08b43b75740f64a1891f7f0b8e079eca99",
 }
 TARGETS = {"hello": str(HELLO), "httpbin": HTTPBIN}
 

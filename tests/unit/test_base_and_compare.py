@@ -131,7 +131,7 @@ def test_one_strategy_vocabulary() -> None:
     names = [s.name for s in ladder()]
     assert names == ["baseline", "default", "cgo-off", "trimpath", "ldflags-sw", "strip", "scratch", "zstd", "upx"]
     assert ladder()[1] is PLAIN and ladder()[4] is DEFAULT
-    assert DEFAULT.dockerfile_flags() == 'CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -buildid=" -o /out/app .'
+    assert DEFAULT.dockerfile_flags() == 'CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/app .'
     user = from_config("tiny", {"strip": True, "upx": True, "base": "scratch"}, ".slimgo.yaml")
     assert user.post == ("strip", "upx") and user.post_commands("/b") == ["strip --strip-all /b",
                                                                          "upx --best --lzma /b"]

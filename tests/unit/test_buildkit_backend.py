@@ -67,7 +67,7 @@ def test_compile_dockerfile_runs_the_local_go_build_without_a_shell() -> None:
                               tuple(flags.go_args())))
     run_line = text.split("RUN ", 1)[1].split("\n\n")[0]
     exec_form = json.loads(run_line.split("\\\n", 1)[1])
-    assert exec_form == ["go", "build", "-trimpath", "-ldflags=-s -w -buildid= -X 'main.greeting=hello world' "
+    assert exec_form == ["go", "build", "-trimpath", "-ldflags=-s -w -X 'main.greeting=hello world' "
                          "-X main.cost=$5", "-tags=netgo", "-o", "/out/api", "."]
     assert "--mount=type=bind,target=/src" in run_line
     # the cache mounts `slimgo dockerfile` writes, so a fleet shares one warm cache between both

@@ -32,7 +32,7 @@ def test_config_errors(tmp_path: Path, body: str) -> None:
 
 def test_user_ldflags_append_and_cgo_from_env() -> None:
     flags = DEFAULT.flags.with_user(ldflags="-X main.v=1", env={"CGO_ENABLED": "1", "GOAMD64": "v3"})
-    assert flags.ldflags == "-s -w -buildid= -X main.v=1"
+    assert flags.ldflags == "-s -w -X main.v=1"
     assert flags.cgo is True and dict(flags.env) == {"GOAMD64": "v3"}
     assert flags.go_env() == {"GOAMD64": "v3", "CGO_ENABLED": "1"}
     assert GoFlags(cgo=None, trimpath=False, ldflags="").command_line() == "go build"

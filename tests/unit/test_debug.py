@@ -35,7 +35,7 @@ MODCACHE = "/home/dev/go/pkg/mod"
 
 def test_debug_flags_keep_symbols_and_user_ldflags() -> None:
     flags = debug_flags(DEFAULT.flags.with_user(ldflags="-X main.version=1"), None)
-    assert flags.ldflags == "-buildid= -X main.version=1"
+    assert flags.ldflags == "-X main.version=1"
     assert flags.gcflags == "all=-N -l" and flags.trimpath and flags.cgo is False
     assert "-gcflags=all=-N -l" in flags.go_args()
 
@@ -52,7 +52,7 @@ def test_debug_refuses_user_gcflags() -> None:
 
 
 def test_debug_allows_undoing_strip() -> None:
-    assert debug_flags(DEFAULT.flags.with_user(ldflags="-s=false"), None).ldflags == "-buildid= -s=false"
+    assert debug_flags(DEFAULT.flags.with_user(ldflags="-s=false"), None).ldflags == "-s=false"
 
 
 @pytest.mark.parametrize("value,expected", [("all=-N -l", True), ("-N -l", True), ("main=-l -N", True),

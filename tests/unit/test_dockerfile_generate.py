@@ -50,7 +50,7 @@ def test_header_names_the_exact_flags_of_the_build_line() -> None:
     header = text.splitlines()[0]
     build = re.search(r"go build (.*) -o /out/app", text)
     assert build is not None
-    assert '-ldflags="-s -w -buildid="' in header and build.group(1) in header
+    assert '-ldflags="-s -w"' in header and build.group(1) in header
     assert "CGO_ENABLED=0" in header
 
 
@@ -113,7 +113,7 @@ def test_scratch_copies_what_the_binary_needs_and_nothing_else() -> None:
 
 def test_cgo_runtime_follows_the_libraries_the_binary_links() -> None:
     flags = generate.go_flags(Options(cgo=True))
-    assert flags.cgo is True and flags.ldflags == "-s -w -buildid="
+    assert flags.cgo is True and flags.ldflags == "-s -w"
 
     def pick(libs: list[str]) -> str:
         return runtime.choose(None, cgo=True, flags=flags,

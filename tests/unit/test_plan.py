@@ -26,7 +26,7 @@ def test_defaults() -> None:
     assert p.target.name == "go-httpbin" and p.target.version == "v2.26.0"
     assert p.platforms == (Platform.parse(f"linux/{p.toolchain.goarch}"),) and p.base_name == "static"
     assert (p.compression, p.level, p.epoch, p.created) == ("gzip", 6, 0, "1970-01-01T00:00:00Z")
-    assert p.flags.command_line() == "CGO_ENABLED=0 go build -trimpath '-ldflags=-s -w -buildid='"
+    assert p.flags.command_line() == "CGO_ENABLED=0 go build -trimpath '-ldflags=-s -w'"
     assert p.outputs.tarball == Path("dist/go-httpbin.tar") and p.outputs.default_tarball
     assert not Path("dist").exists()  # made only when the archive is written
     assert not p.reference_build  # the plain `go build` is opt-in
@@ -41,7 +41,7 @@ def test_settings_and_environment() -> None:
              {"SOURCE_DATE_EPOCH": "1700000000", "SLIMGO_REPO": "localhost:5000/me"})
     assert [str(x) for x in p.platforms] == ["linux/arm64", "linux/arm/v7"]
     assert p.level == 19 and p.user == "1000:1000" and p.created == "2023-11-14T22:13:20Z"
-    assert p.flags.cgo is True and p.flags.ldflags == "-s -w -buildid= -X main.v=1"
+    assert p.flags.cgo is True and p.flags.ldflags == "-s -w -X main.v=1"
     assert [str(r) for r in p.outputs.push] == ["localhost:5000/me/go-httpbin:1"]
     assert p.outputs.tarball is None  # pushing: no default archive
     assert p.notes and "zstd" in p.notes[0]

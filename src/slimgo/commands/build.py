@@ -75,7 +75,7 @@ def naming_of(naming: str | None) -> Naming:
 
 @click.command()
 @click.argument("targets", nargs=-1)
-@click.option("--ldflags", help="Extra linker flags, appended after slimgo's '-s -w -buildid=' (later wins).")
+@click.option("--ldflags", help="Extra linker flags, appended after slimgo's '-s -w' (later wins).")
 @click.option("--gcflags", help="Compiler flags (go build -gcflags). [default: none]")
 @click.option("--tags", "build_tags", help="Comma-separated Go build tags. [default: none]")
 @click.option("--env", "env", multiple=True, metavar="KEY=VAL",

@@ -12,7 +12,7 @@ from ..strategy import DEFAULT, DEFAULT_LDFLAGS, PLAIN, POST_STEPS, GoFlags, Str
 def ladder() -> list[Strategy]:
     cgo_off = GoFlags(cgo=False, trimpath=False, ldflags="")
     trimpath = replace(cgo_off, trimpath=True)
-    sw = DEFAULT.flags  # slimgo's default: CGO_ENABLED=0 -trimpath -ldflags "-s -w -buildid="
+    sw = DEFAULT.flags  # slimgo's default: CGO_ENABLED=0 -trimpath -ldflags "-s -w"
     return [
         replace(PLAIN, name="baseline", baseline=True,
                 description="single-stage `FROM golang`: toolchain, module cache, sources and a plain build"),

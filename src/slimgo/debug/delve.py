@@ -1,7 +1,7 @@
 """Delve for the target platform, built once per (version, platform, toolchain) and cached.
 
 Delve is compiled from the Go module proxy like any `module@version` target, with slimgo's default flags
-(CGO_ENABLED=0, -trimpath, -s -w -buildid=), so the binary is static and byte-identical for every
+(CGO_ENABLED=0, -trimpath, -s -w), so the binary is static and byte-identical for every
 service: its layer is one shared blob. A build takes 1-2 minutes per platform, which is why the binary
 is cached content-addressed and verified on every read.
 """

@@ -30,7 +30,7 @@ def debug_flags(flags: GoFlags, user_gcflags: str | None) -> GoFlags:
         raise BadInput(f"--gcflags {user_gcflags!r} cannot be combined with --debug (it sets -gcflags='{GCFLAGS}')")
     ldflags = flags.ldflags
     if ldflags.startswith(DEFAULT_LDFLAGS):
-        ldflags = "-buildid=" + ldflags[len(DEFAULT_LDFLAGS):]
+        ldflags = ldflags[len(DEFAULT_LDFLAGS):].strip()
     stripping = [a for a in shlex.split(ldflags) if a in _STRIPPING]
     if stripping:
         raise BadInput(f"--debug: ldflags {' '.join(stripping)} strip the symbols/DWARF the debugger needs")

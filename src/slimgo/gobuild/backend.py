@@ -14,6 +14,7 @@ from typing import Callable, Protocol
 from ..platform import Platform
 from ..strategy import GoFlags
 from .build import BuiltBinary, GoProcesses, compile_binary
+from .outputs import LinkOutputs
 from .target import Target
 from .toolchain import Toolchain
 
@@ -45,6 +46,7 @@ class Compiler(Protocol):
 @dataclass(frozen=True)
 class LocalCompiler:
     name: str = "local"
+    outputs: LinkOutputs | None = None  # where Go's outputs stay between builds (None: relink every time)
 
     def check(self, target: Target, flags: GoFlags) -> None:
         return None
@@ -55,21 +57,23 @@ class LocalCompiler:
         for platform in platforms:
             if progress is not None:
                 progress(f"compiling {target.package} for {platform}")
-            binaries.append(compile_binary(toolchain, target, flags, platform, out_dir, progress, procs))
+            binaries.append(compile_binary(toolchain, target, flags, platform, out_dir, progress, procs,
+                                           self.outputs))
         return Compilation(tuple(binaries))
 
 
 LOCAL = LocalCompiler()
 
 
-def compiler_for(builder: str | None, builder_image: str | None) -> Compiler:
-    """`--builder ADDRESS` → the BuildKit backend (its client found and the daemon asked, here); else local."""
+def compiler_for(builder: str | None, builder_image: str | None, outputs: LinkOutputs | None = None) -> Compiler:
+    """`--builder ADDRESS` → the BuildKit backend (its client found and the daemon asked, here); else local,
+    keeping Go's outputs in `outputs` when given."""
     if builder is None:
         if builder_image is not None:
             from ..errors import BadInput
 
             raise BadInput("--builder-image names the image a BuildKit builder compiles in: it needs --builder")
-        return LOCAL
+        return LocalCompiler(outputs=outputs) if outputs is not None else LOCAL
     from ..buildkit.compiler import BuildKitCompiler
 
     return BuildKitCompiler.connect(builder, builder_image)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from typing import Callable
 from ..errors import BadInput, CompileError, ToolMissing
 from ..platform import Platform
 from ..strategy import GoFlags
+from .outputs import LinkOutputs, take
 from .target import Target
 from .toolchain import Toolchain
 
@@ -116,10 +118,11 @@ def classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Excep
 
 def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,
                    out_dir: Path, progress: Callable[[str], None] | None = None,
-                   procs: GoProcesses | None = None) -> BuiltBinary:
+                   procs: GoProcesses | None = None, keep: LinkOutputs | None = None) -> BuiltBinary:
     """Build into out_dir/<platform>/<name>. Remote targets go through `go install pkg@version`, so the
     binary records the module version exactly as `go install` would. `progress` hears the phases as Go
-    goes through them: downloading modules, compiling packages, linking."""
+    goes through them: downloading modules, compiling packages, linking. `keep`: where Go's output stays
+    between builds, so that an unchanged program is not linked again (gobuild/outputs.py)."""
     dest_dir = out_dir / str(platform).replace("/", "_")
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / target.name
@@ -128,11 +131,34 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
     if target.remote:
         _install_remote(toolchain, target, flags, platform, env, dest, progress, procs)
     else:
-        cmd = [toolchain.go, "build", "-v", *flags.go_args(), "-o", str(dest), "."]
-        proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform), procs)
-        if proc.returncode != 0:
-            raise classify_failure(proc.stderr, target, flags.cgo is False)
+        slot = keep.locked(keep.slot(target, flags, platform)) if keep is not None else contextlib.nullcontext(None)
+        with slot as kept:
+            out = dest if kept is None else _usable_output(kept / target.name)
+            cmd = [toolchain.go, "build", "-v", *flags.go_args(), "-o", str(out), "."]
+            proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform), procs)
+            if proc.returncode != 0:
+                raise classify_failure(proc.stderr, target, flags.cgo is False)
+            if out != dest:
+                take(out, dest)
     return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
+
+
+def _usable_output(path: Path) -> Path:
+    """Go refuses to replace an output that is not an object file; whatever else sits in the slot (a
+    directory, a truncated or planted file) goes, so the build links afresh instead of failing."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) == b"\x7fELF":
+                return path
+    except FileNotFoundError:
+        return path
+    except OSError:
+        pass
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    return path
 
 
 def _progress_line(line: str) -> bool:

@@ -11,7 +11,8 @@ from .toolchain import FACTS, EarlyAnswers, Toolchain, go_path, run_go
 
 _REMOTE = re.compile(r"^(?P<pkg>[a-zA-Z0-9][\w.\-~/]*\.[\w.\-~/]*)@(?P<version>[\w.\-+]+)$")
 # -e: a package that does not compile still resolves; the compile error belongs to the build (exit 1).
-_LIST = ["list", "-e", "-f", "{{.Name}}\t{{.ImportPath}}\t{{with .Module}}{{.Path}}{{end}}\t"
+# -find: only the package itself, not its import graph (about 0.1 s less before `go build` can start).
+_LIST = ["list", "-find", "-e", "-f", "{{.Name}}\t{{.ImportPath}}\t{{with .Module}}{{.Path}}{{end}}\t"
          "{{with .Module}}{{.GoMod}}{{end}}\t{{with .Error}}{{.Err}}{{end}}", "."]
 
 

@@ -20,6 +20,7 @@ from ..epoch import rfc3339, source_date_epoch
 from ..errors import BadInput
 from ..gobuild.backend import LOCAL, Compiler, compiler_for
 from ..gobuild.build import BuiltBinary
+from ..gobuild.outputs import LinkOutputs
 from ..gobuild.target import Target, resolve
 from ..gobuild.toolchain import EarlyAnswers, Toolchain, find_toolchain
 from ..oci import compress
@@ -156,7 +157,7 @@ class BuildPlan:
 
 def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Toolchain | None = None) -> BuildPlan:
     """`toolchain`: one already found (the programs of one `build ./...` share it); else found here."""
-    compiler = compiler_for(req.builder, req.builder_image)  # buildctl and the builder: asked first
+    compiler = compiler_for(req.builder, req.builder_image, _link_outputs(req.cache))  # buildctl and the builder: asked first
     toolchain = toolchain or find_toolchain(req.go, req.early)
     target = resolve(req.target, toolchain, req.early)
     cfg = config_mod.load(target.module_root).build.overlay(req.settings)
@@ -204,6 +205,14 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         reference_build=req.reference_build, cache=req.cache, notes=tuple(notes),
         extra_layers=(debug,) if debug is not None else (), debug=debug,
         sbom=_sbom_format(req.sbom), provenance=req.provenance, signer=req.signer, compiler=compiler)
+
+
+def _link_outputs(cache: bool) -> LinkOutputs | None:
+    """Go's outputs live in slimgo's cache between builds, so an unchanged program is not linked again;
+    `--no-cache` links in the work directory every time."""
+    from ..fsutil import user_cache_dir
+
+    return LinkOutputs(user_cache_dir() / "link") if cache else None
 
 
 def _debug_plan(cfg: BuildConfig, toolchain: Toolchain, platforms: tuple[Platform, ...],
