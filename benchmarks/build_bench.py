@@ -12,7 +12,9 @@ Three cases, tools rotated so that a burst of load on this shared machine does n
   `docker build` is not timed cold (emptying BuildKit's cache mount would empty everyone's);
 - one file edited: a generated file in the main package gets a new string, so Go recompiles one package,
   relinks, and the binary changes (a comment would leave the binary identical);
-- no change: the same build again (the binary is identical; slimgo reuses its compressed layer).
+- no change: the same build again (the binary is identical; slimgo reuses its compressed layer). Bare
+  `go build` writes to the same `-o` path every round and slimgo keeps its link output in its cache, so Go
+  finds both up to date and does not link; ko links into a new temporary directory every time.
 
 The table prints medians, with ratios against bare `go build` and ko measured in the same rounds, and the
 load average seen during the run. Bare `go build`'s cold build then seeds every tool's warm cache.
