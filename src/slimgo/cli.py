@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 from collections.abc import MutableMapping
@@ -68,5 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(cli, argv)
 
 
+def command() -> None:
+    """The `slimgo` command (and `python -m slimgo`). When `main` returns, every output is closed and in
+    place; what the interpreter would do next (join finished pool threads, free every module's objects) took
+    40–100 ms of a 0.25 s unchanged rebuild, so the process ends as soon as stdout and stderr are flushed.
+    Library callers use `main`, which returns."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    command()
