@@ -36,7 +36,7 @@ class BuildConfig:
     platforms: list[str] | None = None
     compression: str | None = None
     compression_level: int | None = None
-    compression_library: str | None = None  # gzip only: zlib (default), zlib-ng or isal
+    compression_library: str | None = None  # gzip only: zlib (default), zlib-ng, isal or libdeflate
     data: str | None = None
     debug: bool | None = None
     debug_continue: bool | None = None

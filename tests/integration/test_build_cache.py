@@ -58,7 +58,7 @@ def test_unchanged_binary_reuses_the_cached_layer_and_a_corrupt_one_is_refused(t
     assert "dev.slimgo.compression" in _config(tmp_path / "a", first)["config"]["Labels"]
 
 
-@pytest.mark.parametrize("library", ["isal", "zlib-ng"])
+@pytest.mark.parametrize("library", ["isal", "zlib-ng", "libdeflate"])
 def test_gzip_library_layers_are_plain_gzip(tmp_path: Path, go_bin: str, library: str) -> None:
     doc = _build(tmp_path / "out", tmp_path / "cache", "--gzip-library", library)
     layer = _binary_layer(doc)

@@ -94,7 +94,7 @@ def test_no_cache_always_compresses(tmp_path: Path, binary: Path, counted: list[
     assert len(counted) == 2 and one.digest == two.digest
 
 
-@pytest.mark.parametrize("library", ["zlib", "zlib-ng", "isal"])
+@pytest.mark.parametrize("library", ["zlib", "zlib-ng", "isal", "libdeflate"])
 def test_every_gzip_library_is_deterministic_plain_gzip(tmp_path: Path, binary: Path, library: str) -> None:
     one = write_layer(_entries(binary), tmp_path / "1", library=library)
     two = write_layer(_entries(binary), tmp_path / "2", library=library)
