@@ -44,11 +44,7 @@ from rich.table import Table  # noqa: E402
 from tests.support.registry import registry as local_registry  # noqa: E402
 
 LDFLAGS = "-s -w"
-PROGRAMS = {
-    "httpbin": ("github.com/mccutchen/go-httpbin/v2", "v2.26.0", "./cmd/go-httpbin"),
-    "node_exporter": ("github.com/prometheus/node_exporter", "v1.12.1", "."),
-    "caddy": ("github.com/caddyserver/caddy/v2", "v2.11.9", "./cmd/caddy"),
-}
+PROGRAMS = parts.PROGRAMS
 CASES = ("cold", "edit", "nochange")
 WARM = ("edit", "nochange")
 TOUCH_FILE = "zz_slimgo_bench_touch.go"

@@ -21,6 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.sup
 DOCKER = "/usr/bin/docker"
 WHOAMI = ("github.com/traefik/whoami", "v1.10.3", ".")
 HTTPBIN = ("github.com/mccutchen/go-httpbin/v2", "v2.26.0", "./cmd/go-httpbin")
+PROGRAMS = {  # the real programs of issue 12's measurements: (module, version, main package)
+    "httpbin": HTTPBIN,
+    "node_exporter": ("github.com/prometheus/node_exporter", "v1.12.1", "."),
+    "caddy": ("github.com/caddyserver/caddy/v2", "v2.11.9", "./cmd/caddy"),
+}
 BUILDER_TAG = "slimgo-bench/gobuilder:1"
 STATIC_TAG = "slimgo-bench/static:1"
 
@@ -48,6 +53,16 @@ def module_source(module: str, version: str, dest: Path) -> Path | None:
     dest.chmod(dest.stat().st_mode | stat.S_IWUSR)
     sh("go", "mod", "vendor", cwd=dest)
     return dest
+
+
+def install_program(name: str, gobin: Path) -> Path:
+    """One of PROGRAMS built as a release would be (static, trimmed paths, stripped) with `go install`
+    from the module proxy: no checkout, and the shared Go caches make a rebuild cheap."""
+    module, version, pkg = PROGRAMS[name]
+    target = module if pkg == "." else f"{module}/{pkg.removeprefix('./')}"
+    sh("go", "install", "-trimpath", "-ldflags", "-s -w", f"{target}@{version}", cwd=Path("/"),
+       env={"GOBIN": str(gobin), "CGO_ENABLED": "0"})
+    return gobin / target.rsplit("/", 1)[-1]
 
 
 def pick_program(work: Path) -> tuple[str, Path, str]:

@@ -128,8 +128,10 @@ class ParallelGzip:
     (MEMBER_LIBRARIES) writes each block as a gzip member of its own instead.
     """
 
-    def __init__(self, level: int, workers: int | None = None, library: str = "zlib") -> None:
+    def __init__(self, level: int, workers: int | None = None, library: str = "zlib", block: int = BLOCK) -> None:
+        """`block`: other sizes are for benchmarks/compress_bench.py; layers use BLOCK (it is in codec_id)."""
         self.level = level
+        self._block = block
         self._lib = deflate_library(library)
         self._members = library in MEMBER_LIBRARIES
         self._workers = workers or max(1, os.cpu_count() or 1)
@@ -162,9 +164,9 @@ class ParallelGzip:
             self._crc = zlib.crc32(data, self._crc)
         self._size += len(data)
         self._buf += data
-        while len(self._buf) >= BLOCK:
-            block = bytes(self._buf[:BLOCK])
-            del self._buf[:BLOCK]
+        while len(self._buf) >= self._block:
+            block = bytes(self._buf[:self._block])
+            del self._buf[:self._block]
             self._submit(block, last=False)
         return head + self._drain(wait_all=False)
 
