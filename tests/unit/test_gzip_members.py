@@ -9,11 +9,13 @@ import os
 import zlib
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from slimgo.errors import BadInput
 from slimgo.oci import compress
+
+pytest.importorskip("hypothesis", reason="hypothesis (a test extra) is not installed")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 BLOCK = compress.BLOCK
 

@@ -130,7 +130,7 @@ class BuildPlan:
     post_compile: tuple[BinaryTransform, ...] = ()
     extra_layers: tuple[ExtraLayer, ...] = ()
     debug: DebugPlan | None = None  # --debug: also one of extra_layers
-    library: str = "zlib"  # the deflate library of the program's own gzip layers (--gzip-library)
+    library: str = compress.DEFAULT_LIBRARY  # the deflate library of the program's own gzip layers (--gzip-library)
     labels: tuple[tuple[str, str], ...] = ()  # added by a transform (e.g. the UPX version that packed the binary)
     compiler: Compiler = LOCAL  # where `go build` runs (gobuild/backend.py)
 
@@ -179,7 +179,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     elif req.debug_config is not None:
         raise BadInput("--debug-config writes the debugger's configuration: it needs --debug")
     compression = cfg.compression or _default_compression(req, cfg)
-    library = cfg.compression_library or "zlib"
+    library = cfg.compression_library or compress.DEFAULT_LIBRARY
     level = compress.check(compression, cfg.compression_level, library)
     notes = ["zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image"] \
         if compression == "zstd" else []
