@@ -81,3 +81,9 @@ def test_levels_codec_and_label() -> None:
     assert codec == f"libdeflate-{compress.library_version('libdeflate')}/members-{BLOCK}"
     assert compress.codec_id("gzip", "zlib").endswith(f"/blocks-{BLOCK}")  # the primed stream is named apart
     assert compress.describe("gzip", 6, "libdeflate") == f"gzip 6 {codec}"
+
+
+def test_missing_deflate_package_is_a_one_line_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(compress.DEFLATE_LIBRARIES, "libdeflate", "slimgo_no_such_module")
+    with pytest.raises(BadInput, match="reinstall slimgo, which depends on the deflate package"):
+        compress.compressor("gzip", 6, "libdeflate")

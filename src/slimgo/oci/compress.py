@@ -92,7 +92,9 @@ def deflate_library(name: str) -> Any:
     try:
         return importlib.import_module(DEFLATE_LIBRARIES[name])
     except ImportError:
-        raise BadInput(f"gzip library {name} is not installed (pip install 'slimgo[fast]')") from None
+        package = {"libdeflate": "deflate"}.get(name)  # a dependency of slimgo itself; the others: extra fast
+        fix = f"reinstall slimgo, which depends on the {package} package" if package else "pip install 'slimgo[fast]'"
+        raise BadInput(f"gzip library {name} is not installed ({fix})") from None
 
 
 def library_version(name: str) -> str:
