@@ -1,6 +1,6 @@
 """slimgo build's own peak memory on a ~100 MB binary (issue 12: ≤ 100 MB; the binary is streamed, never held).
 
-    python3 benchmarks/build_memory_bench.py [--mib 100]
+    python3 benchmarks/build_memory_bench.py [--mib 100] [--gzip-library zlib|libdeflate|zlib-ng|isal]
 
 A Go program embeds MIB of random bytes (incompressible: the worst case for the compressor's buffers). slimgo
 runs in this process's child with `getrusage(RUSAGE_SELF)` read at its end, so the number is slimgo's own
@@ -52,6 +52,7 @@ def peak_kib(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, dict
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mib", type=int, default=100, help="random bytes embedded in the program, MiB")
+    ap.add_argument("--gzip-library", default="zlib", help="slimgo build --gzip-library")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="slimgo-membench-") as tmp:
         work = Path(tmp)
@@ -65,7 +66,8 @@ def main() -> int:
         env = {"SLIMGO_CACHE": str(work / "cache")}
         rows = []
         for case in ("cache miss (compressed)", "cache hit (hashed only)"):
-            kib, doc = peak_kib(["build", ".", "--tarball", str(work / "big.tar"), "--json"], env, src)
+            kib, doc = peak_kib(["build", ".", "--tarball", str(work / "big.tar"), "--json",
+                                        "--gzip-library", args.gzip_library], env, src)
             rows.append((case, kib, int(doc["binary_bytes"])))  # type: ignore[call-overload]
     print(f"{'case':<26} {'binary':>10} {'slimgo peak RSS':>16} {'peak / binary':>14}")
     for case, kib, binary in rows:
