@@ -41,6 +41,7 @@ import parts  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from slimgo.oci import compress  # noqa: E402
 from tests.support.registry import registry as local_registry  # noqa: E402
 
 LDFLAGS = "-s -w"
@@ -87,8 +88,8 @@ def bare_go(src: Path, pkg: str, work: Path) -> Tool:
     return Tool("bare go build", lambda extra: timed(cmd, src, {**env, **extra})[0])
 
 
-def slimgo(src: Path, pkg: str, work: Path, library: str = "zlib") -> Tool:
-    name = "slimgo" if library == "zlib" else f"slimgo-{library}"
+def slimgo(src: Path, pkg: str, work: Path, library: str = compress.DEFAULT_LIBRARY) -> Tool:
+    name = "slimgo" if library == compress.DEFAULT_LIBRARY else f"slimgo-{library}"
     env = {**go_env(work, name), "SLIMGO_CACHE": str(work / f"{name}-cache")}
     out = work / f"{name}.tar"
     cmd = [*parts.slimgo_command(), "build", pkg, "--json", "--tarball", str(out),
@@ -99,7 +100,7 @@ def slimgo(src: Path, pkg: str, work: Path, library: str = "zlib") -> Tool:
         t = json.loads(stdout)["timings_seconds"]
         return {**took, "go_build": t.get("go_build", 0.0), "assemble": t.get("assemble", 0.0)}
 
-    tool = Tool("slimgo build" if library == "zlib" else f"slimgo build --gzip-library {library}", run)
+    tool = Tool("slimgo build" if library == compress.DEFAULT_LIBRARY else f"slimgo build --gzip-library {library}", run)
     tool.note = "tarball output"
     tool.archive = out
     return tool
@@ -268,7 +269,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="rounds per program (medians reported)")
     ap.add_argument("--skip", default="", help="comma-separated: cold,docker,ko (cold is the slow one)")
     ap.add_argument("--raw", type=Path, help="also write every measurement to this JSON file")
-    ap.add_argument("--gzip-library", default="", help="also time slimgo with these libraries (e.g. isal,zlib-ng)")
+    ap.add_argument("--gzip-library", default="", help="also time slimgo with these libraries (e.g. zlib,isal)")
     args = ap.parse_args()
     console = Console(width=200, stderr=False)
     skip = set(filter(None, args.skip.split(",")))

@@ -177,8 +177,11 @@ def test_zstd_layers_warn_and_are_smaller(tmp_path: Path, go_bin: str) -> None:
 
 
 def test_bad_compression_level(tmp_path: Path) -> None:
-    run = slimgo("build", HELLO, "--compression-level", "12")
+    run = slimgo("build", HELLO, "--compression-level", "13", cwd=tmp_path)  # libdeflate, the default: 0-12
     assert run.code == 2 and "out of range" in _one_error_line(run.err)
+    run = slimgo("build", HELLO, "--compression-level", "12", "--gzip-library", "zlib", cwd=tmp_path)
+    assert run.code == 2 and "(0-9)" in _one_error_line(run.err)
+    assert not (tmp_path / "dist").exists()  # refused before anything was written
 
 
 def test_multi_platform_index_and_arm64_runs_under_qemu(tmp_path: Path, go_bin: str, docker: str,

@@ -56,7 +56,8 @@ def test_platform_all_leaves_the_choice_to_the_base() -> None:
     (BuildConfig(platforms=["linux/amd64", "linux/amd64"]), "listed twice"),
     (BuildConfig(platforms=["darwin/arm64"]), "only linux"),
     (BuildConfig(user="a:b:c"), "UID\\[:GID\\]"),
-    (BuildConfig(compression="gzip", compression_level=12), "0-9|0 to 9|level"),
+    (BuildConfig(compression="gzip", compression_level=13), "0-12"),  # libdeflate, the default, has 0-12
+    (BuildConfig(compression="gzip", compression_level=12, compression_library="zlib"), "0-9"),
 ])
 def test_bad_settings_fail_before_any_compile(settings: BuildConfig, needle: str) -> None:
     with pytest.raises(BadInput, match=needle):

@@ -91,8 +91,9 @@ def naming_of(naming: str | None) -> Naming:
 @click.option("--compression-level", type=int,
               help="gzip 0-9 (isal 0-3, libdeflate 0-12), zstd 1-22. [default: gzip 6, isal 3, zstd 19]")
 @click.option("--gzip-library", "compression_library", type=click.Choice(["zlib", "zlib-ng", "isal", "libdeflate"]),
-              help="Deflate library for gzip layers: libdeflate is faster and smaller, zlib-ng and isal faster "
-                   "and larger (README: Performance; these two need slimgo[fast]). [default: zlib]")
+              help="Deflate library for the program's gzip layers: libdeflate (one gzip member per 1 MiB block) is "
+                   "smaller and faster than zlib; zlib writes one member; zlib-ng and isal are faster and larger "
+                   "(README: Performance; these two need slimgo[fast]). [default: libdeflate]")
 @click.option("--data", type=click.Path(path_type=Path),
               help="Directory copied to /app/data ($SLIMGO_DATA_PATH). [default: none]")
 @click.option("--tag", "-t", "image_tags", multiple=True, help="Image name[:tag]; repeatable. [default: NAME]")

@@ -19,7 +19,7 @@ from typing import Any, Protocol, cast
 
 from ..errors import BadInput
 
-DEFAULT_LIBRARY = "zlib"  # the deflate library of the program's gzip layers when none is chosen
+DEFAULT_LIBRARY = "libdeflate"  # the program's gzip layers: fewer bytes than zlib -6 in about a quarter of its CPU (README)
 DEFAULT_GZIP_LEVEL = 6
 DEFAULT_ZSTD_LEVEL = 19
 ISAL_DEFAULT_LEVEL = 3  # ISA-L has levels 0-3; 3 is its smallest output
