@@ -52,9 +52,13 @@ def binary_entries(binary: BuiltBinary) -> list[Entry]:
 
 
 def binary_layer(binary: BuiltBinary, blob_dir: Path, compression: str, level: int | None, mtime: int = 0,
-                 cache: LayerCache | None = None, library: str = "zlib", known: tuple[str, int] | None = None) -> Layer:
+                 cache: LayerCache | None = None, library: str | None = None,
+                 known: tuple[str, int] | None = None) -> Layer:
     """The binary's layer; with a cache, an identical binary reuses its compressed blob (no recompression).
-    `known`: the layer's tar digest and size, when already measured (`tar_digest`)."""
+    `known`: the layer's tar digest and size, when already measured (`tar_digest`). `library`: None is
+    `slimgo build`'s default, so that `compare` measures the layer `build` writes."""
+    if library is None:
+        library = compress.DEFAULT_LIBRARY if compression == "gzip" else "zlib"
     return cached_layer(binary_entries(binary), blob_dir, cache, compression=compression, level=level, mtime=mtime,
                         comment=f"{binary.name} binary", library=library, known=known)
 
