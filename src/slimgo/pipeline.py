@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import interruptible
 from .fsutil import user_cache_dir
+from .gobuild.batch import Batches
 from .gobuild.build import BuiltBinary, GoProcesses
 from .gobuild.toolchain import EarlyAnswers, Toolchain, find_toolchain
 from .gobuild.warmup import WarmupGate
@@ -155,6 +156,7 @@ class Session:
         self.kept: list[Path] = []
         self._toolchain: Toolchain | None = None
         self.warmup = WarmupGate()
+        self.batches: Batches | None = None  # set by `build ./...`: its programs compile together
         self._lock = threading.Lock()
         self._processes: list[GoProcesses] = []
         self._stopped = False
@@ -228,6 +230,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     clock = _Clock()
     started = time.perf_counter()
     gate = session.warmup if session is not None else None  # one program alone builds its platforms in turn
+    batches = session.batches if session is not None else None
     session = session or Session(req)
     with clock("resolve"):
         progress(f"resolving {req.target}")
@@ -236,7 +239,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     work = Path(tempfile.mkdtemp(prefix="slimgo-build-"))
     committed = False
     try:
-        bases, sinks, compiled = _compile_while_checking(p, session, work, progress, clock, gate)
+        bases, sinks, compiled = _compile_while_checking(p, session, work, progress, clock, gate, batches)
         from .stages.assemble import assemble_build
         from .stages.attest import attest
         from .stages.publish import publish
@@ -278,7 +281,8 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
 
 
 def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress: Progress,
-                            clock: _Clock, gate: WarmupGate | None = None) -> tuple[BaseChoice, MultiSink, Compiled]:
+                            clock: _Clock, gate: WarmupGate | None = None,
+                            batches: Batches | None = None) -> tuple[BaseChoice, MultiSink, Compiled]:
     """Go compiles on a worker thread while this one resolves a remote base and asks the registries it pushes
     to: round trips that cost as much as a warm compile. The local outputs (paths, the engine) are checked
     first, in a millisecond. A failed check stops Go at once, so it still fails in a second, as if checked
@@ -294,12 +298,13 @@ def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress
         compiling = None
         try:  # from the submit on: a Ctrl-C landing in between must still stop the Go it started
             if p.platforms:
-                compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs, gate)
+                compiling = pool.submit(compile_all, p, p.platforms, work, progress, procs, gate, batches)
             with clock("checks_beside_go_build"):
                 bases = session.bases(p, progress)
                 check_outputs(p.outputs, sinks, registries=True)
             if compiling is None:
-                compiling = pool.submit(compile_all, p, bases.platforms, work, progress, procs, gate)
+                compiling = pool.submit(compile_all, p, bases.platforms, work, progress, procs, gate,
+                                        batches)
             _import_image_side()
             return bases, sinks, interruptible.result(compiling)
         except BaseException:

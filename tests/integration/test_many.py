@@ -53,6 +53,9 @@ def test_build_all_reports_the_broken_program_and_publishes_the_rest(reg: str, m
     assert set(by_pkg) == {f"{MODULE}/cmd/alpha", f"{MODULE}/cmd/beta", f"{MODULE}/cmd/broken"}  # no test-only
     broken = by_pkg[f"{MODULE}/cmd/broken"]
     assert broken["image_ref"] is None and broken["error"]["code"] == 1 and "undefinedName" in broken["error"]["message"]
+    # one `go build` for the three programs failed; the broken one, built again alone, reports its own error
+    assert "compiling 3 programs in one go build" in r.err and "did not build together" in r.err
+    assert broken["error"]["message"].startswith(f"compile error in {MODULE}/cmd/broken: ")
     good = [by_pkg[f"{MODULE}/cmd/{n}"] for n in ("alpha", "beta")]
     assert refs_file.read_text().splitlines() == [g["image_ref"] for g in good]
     for g in good:  # ko's default naming: last element and the md5 of the import path
@@ -60,6 +63,20 @@ def test_build_all_reports_the_broken_program_and_publishes_the_rest(reg: str, m
         assert _inspect(skopeo, g["image_ref"])["Digest"] == g["image_digest"]
     # both programs' bases are identical (same needs): uploaded once, mounted into the other repository
     assert doc["push"]["mounted_blobs"] >= 1 and doc["push"]["uploaded_blobs"] == 5
+
+
+def test_programs_built_together_are_the_bytes_each_builds_alone(reg: str, mono: Path) -> None:
+    """The two programs come from one `go build` per platform; each built alone (one TARGET: its own
+    `go build`) gives the same image digests, so the same binaries."""
+    platforms = ("--platform", "linux/amd64,linux/arm64", "--sbom", "none", "--no-provenance", "--json")
+    together = slimgo("build", "./cmd/alpha", "./cmd/beta", "--push", f"{reg}/together", *platforms, cwd=mono)
+    assert together.code == 0, together.err
+    assert together.err.count("compiling 2 programs in one go build") == 2  # one per platform
+    for image in together.json()["images"]:
+        name = image["package"].rsplit("/", 1)[1]
+        alone = slimgo("build", f"./cmd/{name}", "--push", f"{reg}/alone/{name}", *platforms, cwd=mono)
+        assert alone.code == 0 and "in one go build" not in alone.err, alone.err
+        assert alone.json()["image_digest"] == image["image_digest"]
 
 
 def test_several_targets_with_preserved_import_paths(reg: str, mono: Path, skopeo: str) -> None:

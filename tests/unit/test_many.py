@@ -181,3 +181,24 @@ def test_warmup_gate_runs_one_cold_build_per_platform_and_frees_it_once_warm() -
     assert gate.take("amd64") is False and gate.take("amd64") is False  # warm: any number at once
     gate.done("amd64", ok=True)  # a warm key's done changes nothing
     assert gate.take("amd64") is False
+
+
+def test_programs_of_one_name_are_not_built_together(tmp_path: Path) -> None:
+    """`go build -o DIR/` silently lets two programs of one binary name overwrite each other: only the first
+    of a name joins its module's combined build; a module with one program, and remote programs, build alone."""
+    from slimgo.gobuild.batch import Batches, Program
+    from slimgo.gobuild.build import GoProcesses
+    from slimgo.gobuild.target import Target
+
+    mod, other = tmp_path / "mod", tmp_path / "other"
+    paths = ["example.com/m/a/api", "example.com/m/b/api", "example.com/m/cmd/web/v2", "example.com/o/cmd/solo"]
+    batches = Batches([Program(p, other if "/o/" in p else mod) for p in paths], tmp_path / "out", GoProcesses(),
+                      lambda _: None)
+
+    def target(pkg: str, root: Path | None = mod) -> Target:
+        return Target(package=pkg, name=pkg.rsplit("/", 1)[1], package_dir=tmp_path, module_root=root)
+
+    assert batches.covers(target("example.com/m/a/api")) and batches.covers(target("example.com/m/cmd/web/v2"))
+    assert not batches.covers(target("example.com/m/b/api"))  # second "api": alone
+    assert not batches.covers(target("example.com/o/cmd/solo", other))  # alone in its module
+    assert not batches.covers(Target(package="example.com/m/a/api", name="api", version="v1.0.0"))  # remote

@@ -172,15 +172,19 @@ def _phases(progress: Callable[[str], None] | None, target: Target,
     """Turn `go build -v` stderr lines into phase messages: downloading, compiling, linking."""
     if progress is None:
         return None
-    report = progress
-    mains = {target.package, "command-line-arguments"}
+    return package_phases(progress, platform, {target.package: target.name, "command-line-arguments": target.name})
+
+
+def package_phases(report: Callable[[str], None], platform: Platform, mains: dict[str, str]) -> Callable[[str], None]:
+    """`go build -v` lines → phase messages; `mains`: the main packages' import paths → binary names (-v names a
+    main package as its compile starts; its link follows)."""
 
     def on_line(line: str) -> None:
         text = line.strip()
         if text.startswith("go: downloading "):
             report(f"downloading {text.removeprefix('go: downloading ')} ({platform})")
-        elif text in mains:  # -v names the main package as its compile starts; the link follows it
-            report(f"compiling {text}, then linking {target.name} ({platform})")
+        elif text in mains:
+            report(f"compiling {text}, then linking {mains[text]} ({platform})")
         elif _progress_line(text):
             report(f"compiling {text} ({platform})")
 

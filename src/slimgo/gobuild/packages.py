@@ -13,13 +13,15 @@ from ..errors import BadInput
 from .target import _REMOTE
 from .toolchain import Toolchain, run_go
 
-_FORMAT = "{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}\t{{with .Error}}{{.Err}}{{end}}"
+_FORMAT = ("{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}\t{{with .Module}}{{.Dir}}{{end}}\t"
+           "{{with .Error}}{{.Err}}{{end}}")
 
 
 @dataclass(frozen=True)
 class MainPackage:
     import_path: str
     spec: str  # what `pipeline.build` takes: the package directory, or module/path@version
+    module_dir: str = ""  # the local module that holds it (its programs compile together: gobuild/batch.py)
 
 
 def is_pattern(target: str) -> bool:
@@ -48,9 +50,9 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
     rows = run_go(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], cwd=where if where.is_dir() else cwd)
     mains: list[MainPackage] = []
     for line in rows.splitlines():
-        name, import_path, pkg_dir, go_files, error = (line.split("\t") + ["", "", "", "", ""])[:5]
+        name, import_path, pkg_dir, go_files, module_dir, error = (line.split("\t") + [""] * 6)[:6]
         if name == "main" and int(go_files or 0) > 0:
-            mains.append(MainPackage(import_path, pkg_dir))
+            mains.append(MainPackage(import_path, pkg_dir, module_dir))
         elif not is_pattern(target) and name != "main":
             detail = f"package {name}" if name else (error or "no Go files")
             raise BadInput(f"{target}: not a main package ({detail})")

@@ -44,7 +44,7 @@ def resolve(spec: str, toolchain: Toolchain, early: EarlyAnswers | None = None) 
     m = _REMOTE.match(spec)
     if m and not Path(spec).exists():
         pkg = m.group("pkg").rstrip("/")
-        return Target(package=pkg, name=_binary_name(pkg), version=m.group("version"))
+        return Target(package=pkg, name=binary_name(pkg), version=m.group("version"))
     return _resolve_local(Path(spec), toolchain, early)
 
 
@@ -60,7 +60,7 @@ def ask_early(spec: str, go: str | None = None) -> EarlyAnswers:
     return early
 
 
-def _binary_name(pkg: str) -> str:
+def binary_name(pkg: str) -> str:
     """The name `go build` gives: the last element, skipping a major-version suffix like /v2."""
     parts = [p for p in pkg.split("/") if p]
     if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
@@ -90,5 +90,5 @@ def _resolve_local(path: Path, toolchain: Toolchain, early: EarlyAnswers | None 
         raise BadInput(f"{path}: no Go package here ({error.splitlines()[0] if error else 'no Go files'})")
     if name != "main":
         raise BadInput(f"{path}: package {import_path} is not a main package (package {name})")
-    return Target(package=import_path, name=_binary_name(import_path), package_dir=path,
+    return Target(package=import_path, name=binary_name(import_path), package_dir=path,
                   module_root=Path(gomod).parent, module_path=module_path)

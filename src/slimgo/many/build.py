@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from .. import interruptible
 from ..errors import BadInput, SlimgoError
 from ..fsutil import check_writable, write_bytes
+from ..gobuild.batch import Batches, Program
 from ..gobuild.packages import MainPackage, find_mains
 from ..pipeline import BuildRequest, BuildResult, Session, build
 from ..sinks.content import Published
@@ -164,6 +167,10 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
         return ProgramResult(pkg.import_path, repos[pkg.import_path], result)
 
     say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time")
+    together = Path(tempfile.mkdtemp(prefix="slimgo-together-"))
+    if t.builder is None:  # a BuildKit builder schedules its builds itself
+        session.batches = Batches([Program(m.import_path, Path(m.module_dir).resolve()) for m in mains
+                                   if m.module_dir], together, session.processes(), say)
     pool = ThreadPoolExecutor(max_workers=req.jobs)
     try:
         try:
@@ -176,7 +183,7 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
         outputs = _write_local(t, [session.collected[m.spec] for m in mains if m.spec in session.collected],
                                session, say) if collect else {}
     finally:
-        for kept in session.kept:
+        for kept in [*session.kept, together]:
             shutil.rmtree(kept, ignore_errors=True)
     stats = session.pushes.stats.to_json() if session.pushes.used else None
     result = ManyResult(programs, stats, req.jobs, time.perf_counter() - started, outputs)

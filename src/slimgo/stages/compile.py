@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import SlimgoError
 from ..gobuild.backend import Compilation, LocalCompiler
+from ..gobuild.batch import Batches
 from ..gobuild.build import BuiltBinary, GoProcesses
 from ..gobuild.warmup import WarmupGate
 from ..platform import Platform
@@ -35,10 +36,12 @@ class Compiled:
 
 
 def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, progress: Progress,
-                procs: GoProcesses | None = None, gate: WarmupGate | None = None) -> Compiled:
+                procs: GoProcesses | None = None, gate: WarmupGate | None = None,
+                batches: Batches | None = None) -> Compiled:
     """`procs`: where the Go processes are registered, so the caller can stop them (see pipeline.build).
     `gate`: shared by the programs of one `build ./...`, so two of them never compile the same platform's
-    dependencies at once on this machine (gobuild/warmup.py)."""
+    dependencies at once on this machine (gobuild/warmup.py). `batches`: that session's combined builds, one
+    `go build` per platform for all its programs (gobuild/batch.py); a program it did not build is built alone."""
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     notes: list[str] = []
@@ -49,7 +52,7 @@ def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, pr
             ref_future = pool.submit(plan.compiler.compile, plan.toolchain, plan.target, plain, platforms[:1],
                                      work / "reference", None, procs)
         if gate is not None and isinstance(plan.compiler, LocalCompiler):
-            built = _compile_gated(plan, platforms, work, progress, procs, gate, seconds)
+            built = _compile_gated(plan, platforms, work, progress, procs, gate, seconds, batches)
         else:
             built = plan.compiler.compile(plan.toolchain, plan.target, plan.flags, platforms, work / "bin",
                                           progress, procs)
@@ -71,14 +74,22 @@ def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, pr
 
 
 def _compile_gated(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, progress: Progress,
-                   procs: GoProcesses | None, gate: WarmupGate, seconds: dict[str, float]) -> Compilation:
+                   procs: GoProcesses | None, gate: WarmupGate, seconds: dict[str, float],
+                   batches: Batches | None = None) -> Compilation:
     """Every platform at once, as ko does: builds for different platforms share no package, so from a cold
     cache the first program warms every platform in parallel, and the gate holds back the other programs'
     builds of a platform that is still warming (they would compile the same packages again)."""
     flags = plan.flags.command_line()
     waited: list[float] = []
+    together = batches is not None and batches.covers(plan.target)
 
     def gated(platform: Platform) -> Compilation:
+        if together:
+            assert batches is not None
+            progress(f"compiling {plan.target.package} for {platform} in its module's one go build")
+            built = batches.binary(plan.toolchain, plan.target, plan.flags, platform, work / "bin")
+            if built is not None:
+                return Compilation((built,))
         t0 = time.perf_counter()
         if gate.take((platform, flags)):
             waited.append(time.perf_counter() - t0)

@@ -1,0 +1,119 @@
+"""The programs of one `build ./...` compiled together: one `go build -o DIR/ pkg1 pkg2 …` per platform.
+
+Each `go build` process loads the package graph and hashes every dependency's sources before it compiles
+anything, and links its program alone; 20 programs x 2 platforms paid that 40 times. One process per
+platform pays it once and links the programs in parallel. The binaries are the same bytes as each program's
+own `go build` (same package, flags and toolchain; tests/integration/test_many.py checks the digests).
+
+A program that does not compile must still fail alone, with its own error: Go goes on building the packages
+that do not depend on the broken one, so whatever is missing from DIR afterwards is built again alone by the
+caller (gobuild.build.compile_binary), which reports that program's error as a single build would. Two
+programs with the same binary name would overwrite each other in DIR (Go does not refuse it): only the first
+of a name is built together, the others alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..platform import Platform
+from ..strategy import GoFlags
+from .build import BuiltBinary, GoProcesses, _run, package_phases
+from .target import Target, binary_name
+from .toolchain import Toolchain
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Program:
+    import_path: str
+    module_dir: Path  # where `go build` runs: the module that holds the package
+
+
+@dataclass(frozen=True)
+class _Key:
+    module_dir: Path
+    flags: GoFlags
+    platform: Platform
+
+
+class Batches:
+    """The combined builds of one session: the first program that asks for a (module, flags, platform)
+    runs its `go build` for every program of that module; the others wait for it and take their binary.
+
+    `procs` is the session's own (not a program's), so one program's failure never stops the others'
+    compile; an interrupt reaches it through the session."""
+
+    def __init__(self, programs: list[Program], out_dir: Path, procs: GoProcesses, progress: Progress) -> None:
+        self._by_module: dict[Path, list[str]] = {}
+        names: set[tuple[Path, str]] = set()
+        for p in programs:
+            name = (p.module_dir, binary_name(p.import_path))
+            if name not in names:  # a second program of this name is built alone (see the module docstring)
+                names.add(name)
+                self._by_module.setdefault(p.module_dir, []).append(p.import_path)
+        self._out = out_dir
+        self._procs = procs
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._builds: dict[_Key, Future[dict[str, Path]]] = {}
+
+    def covers(self, target: Target) -> bool:
+        """Built together when it is a local package of a module with at least two programs."""
+        if target.remote or target.module_root is None:
+            return False
+        together = self._by_module.get(target.module_root.resolve(), [])
+        return len(together) > 1 and target.package in together
+
+    def binary(self, toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,
+               dest_dir: Path) -> BuiltBinary | None:
+        """The target's binary from its module's combined build, linked into dest_dir/<platform>/; None when
+        the combined build did not produce it (the caller builds it alone, for its own error)."""
+        assert target.module_root is not None
+        key = _Key(target.module_root.resolve(), flags, platform)
+        with self._lock:
+            future = self._builds.get(key)
+            mine = future is None
+            if future is None:
+                future = self._builds[key] = Future()
+        started = time.perf_counter()
+        if mine:
+            try:
+                future.set_result(self._build(toolchain, key))
+            except BaseException as exc:  # Stopped, an interrupt: every waiting program hears it
+                future.set_exception(exc)
+                raise
+        built = future.result().get(target.package)
+        if built is None:
+            return None
+        dest = dest_dir / str(platform).replace("/", "_") / target.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(built, dest)  # the program's work directory owns its copy, as after its own build
+        except OSError:
+            shutil.copy2(built, dest)
+        return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
+
+    def _build(self, toolchain: Toolchain, key: _Key) -> dict[str, Path]:
+        packages = self._by_module[key.module_dir]
+        out = self._out / f"{len(self._builds)}-{str(key.platform).replace('/', '_')}"
+        out.mkdir(parents=True)
+        self._progress(f"compiling {len(packages)} programs in one go build ({key.platform})")
+        env = {**os.environ, **key.platform.go_env(), **key.flags.go_env()}
+        cmd = [toolchain.go, "build", "-v", *key.flags.go_args(), "-o", f"{out}{os.sep}", *packages]
+        phases = package_phases(self._progress, key.platform, {p: binary_name(p) for p in packages})
+        proc = _run(cmd, key.module_dir, env, phases, self._procs)
+        found = {pkg: out / binary_name(pkg) for pkg in packages}
+        built = {pkg: path for pkg, path in found.items() if path.is_file()}
+        if proc.returncode != 0:
+            self._progress(f"{len(packages) - len(built)} of {len(packages)} programs did not build together "
+                           f"({key.platform}): building them alone")
+        return built
