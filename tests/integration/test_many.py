@@ -79,6 +79,24 @@ def test_programs_built_together_are_the_bytes_each_builds_alone(reg: str, mono:
         assert alone.json()["image_digest"] == image["image_digest"]
 
 
+def test_a_program_broken_since_the_last_build_fails_alone(reg: str, tmp_path: Path) -> None:
+    """The combined build keeps its outputs between runs; when it fails, the broken program's binary from
+    the run before must not be published: it fails with its own error and the other one is published."""
+    src = write_monorepo(tmp_path / "src", ["alpha", "beta"])
+    args = ("build", "./...", "--push", f"{reg}/again", "--json", "--sbom", "none", "--no-provenance")
+    first = slimgo(*args, cwd=src)
+    assert first.code == 0 and first.json()["built"] == 2, first.err
+    (src / "cmd" / "beta" / "main.go").write_text("package main\n\nfunc main() { stillUndefined() }\n")
+    second = slimgo(*args, cwd=src)
+    assert second.code == 1, second.err
+    by_pkg = {i["package"]: i for i in second.json()["images"]}
+    assert by_pkg[f"{MODULE}/cmd/beta"]["image_ref"] is None
+    assert by_pkg[f"{MODULE}/cmd/beta"]["error"]["message"].startswith(f"compile error in {MODULE}/cmd/beta: ")
+    assert "stillUndefined" in by_pkg[f"{MODULE}/cmd/beta"]["error"]["message"]
+    assert by_pkg[f"{MODULE}/cmd/alpha"]["image_digest"] == \
+        {i["package"]: i for i in first.json()["images"]}[f"{MODULE}/cmd/alpha"]["image_digest"]
+
+
 def test_several_targets_with_preserved_import_paths(reg: str, mono: Path, skopeo: str) -> None:
     r = slimgo("build", "./cmd/alpha", str(mono / "cmd" / "beta"), "-P", "--jobs", "1", "--json",
                cwd=mono, env={"SLIMGO_REPO": f"{reg}/p"})

@@ -10,12 +10,16 @@ that do not depend on the broken one, so whatever is missing from DIR afterwards
 caller (gobuild.build.compile_binary), which reports that program's error as a single build would. Two
 programs with the same binary name would overwrite each other in DIR (Go does not refuse it): only the first
 of a name is built together, the others alone.
+
+The combined build writes into its own slot of slimgo's cache (gobuild/outputs.py), so Go relinks only the
+programs that changed. When it fails, a file Go did not write this time may be an older program's (Go can
+stop before checking it): only the files it replaced are taken, and the others are built alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import threading
 import time
 from concurrent.futures import Future
@@ -25,7 +29,8 @@ from typing import Callable
 
 from ..platform import Platform
 from ..strategy import GoFlags
-from .build import BuiltBinary, GoProcesses, _run, package_phases
+from .build import BuiltBinary, GoProcesses, _run, _usable_output, package_phases
+from .outputs import LinkOutputs, take
 from .target import Target, binary_name
 from .toolchain import Toolchain
 
@@ -73,10 +78,11 @@ class Batches:
         together = self._by_module.get(target.module_root.resolve(), [])
         return len(together) > 1 and target.package in together
 
-    def binary(self, toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,
-               dest_dir: Path) -> BuiltBinary | None:
+    def binary(self, toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform, dest_dir: Path,
+               keep: LinkOutputs | None = None) -> BuiltBinary | None:
         """The target's binary from its module's combined build, linked into dest_dir/<platform>/; None when
-        the combined build did not produce it (the caller builds it alone, for its own error)."""
+        the combined build did not produce it (the caller builds it alone, for its own error). `keep`: where
+        Go's outputs stay between builds, so unchanged programs are not linked again (gobuild/outputs.py)."""
         assert target.module_root is not None
         key = _Key(target.module_root.resolve(), flags, platform)
         with self._lock:
@@ -87,7 +93,7 @@ class Batches:
         started = time.perf_counter()
         if mine:
             try:
-                future.set_result(self._build(toolchain, key))
+                future.set_result(self._build(toolchain, key, keep))
             except BaseException as exc:  # Stopped, an interrupt: every waiting program hears it
                 future.set_exception(exc)
                 raise
@@ -96,24 +102,42 @@ class Batches:
             return None
         dest = dest_dir / str(platform).replace("/", "_") / target.name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(built, dest)  # the program's work directory owns its copy, as after its own build
-        except OSError:
-            shutil.copy2(built, dest)
+        take(built, dest)  # the program's work directory owns its name for it, as after its own build
         return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
 
-    def _build(self, toolchain: Toolchain, key: _Key) -> dict[str, Path]:
+    def _build(self, toolchain: Toolchain, key: _Key, keep: LinkOutputs | None) -> dict[str, Path]:
+        """Every program of the module that Go wrote or found up to date, as this session's own files."""
         packages = self._by_module[key.module_dir]
-        out = self._out / f"{len(self._builds)}-{str(key.platform).replace('/', '_')}"
-        out.mkdir(parents=True)
-        self._progress(f"compiling {len(packages)} programs in one go build ({key.platform})")
-        env = {**os.environ, **key.platform.go_env(), **key.flags.go_env()}
-        cmd = [toolchain.go, "build", "-v", *key.flags.go_args(), "-o", f"{out}{os.sep}", *packages]
-        phases = package_phases(self._progress, key.platform, {p: binary_name(p) for p in packages})
-        proc = _run(cmd, key.module_dir, env, phases, self._procs)
-        found = {pkg: out / binary_name(pkg) for pkg in packages}
-        built = {pkg: path for pkg, path in found.items() if path.is_file()}
+        mine = self._out / f"{len(self._builds)}-{str(key.platform).replace('/', '_')}"
+        mine.mkdir(parents=True)
+        slot = keep.locked(keep.module_slot(key.module_dir, key.flags, key.platform)) if keep is not None \
+            else contextlib.nullcontext(None)
+        with slot as kept:
+            out = kept or mine
+            names = {pkg: _usable_output(out / binary_name(pkg)) for pkg in packages}
+            before = {pkg: _identity(path) for pkg, path in names.items()}
+            self._progress(f"compiling {len(packages)} programs in one go build ({key.platform})")
+            env = {**os.environ, **key.platform.go_env(), **key.flags.go_env()}
+            cmd = [toolchain.go, "build", "-v", *key.flags.go_args(), "-o", f"{out}{os.sep}", *packages]
+            phases = package_phases(self._progress, key.platform, {p: binary_name(p) for p in packages})
+            proc = _run(cmd, key.module_dir, env, phases, self._procs)
+            # A failed build may have stopped before checking some programs: only the files Go wrote now
+            # are known to be current then (it replaces a file, never writes into it: a new identity).
+            built = {pkg: path for pkg, path in names.items() if path.is_file()
+                     and (proc.returncode == 0 or _identity(path) != before[pkg])}
+            if out != mine:  # this session's own names: a later build may replace the slot's files
+                for pkg, path in built.items():
+                    take(path, mine / path.name)
+                    built[pkg] = mine / path.name
         if proc.returncode != 0:
             self._progress(f"{len(packages) - len(built)} of {len(packages)} programs did not build together "
                            f"({key.platform}): building them alone")
         return built
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_ctime_ns

@@ -37,7 +37,14 @@ class LinkOutputs:
 
     def slot(self, target: Target, flags: GoFlags, platform: Platform) -> Path:
         where = str(target.package_dir.resolve()) if target.package_dir is not None else target.spec
-        material = "\0".join((KEY_VERSION, where, target.package, flags.command_line(), str(platform)))
+        return self._slot(where, target.package, flags, platform)
+
+    def module_slot(self, module_dir: Path, flags: GoFlags, platform: Platform) -> Path:
+        """The directory a module's combined build (`go build -o DIR/ pkg…`, gobuild/batch.py) writes into."""
+        return self._slot(str(module_dir.resolve()), "", flags, platform)
+
+    def _slot(self, where: str, package: str, flags: GoFlags, platform: Platform) -> Path:
+        material = "\0".join((KEY_VERSION, where, package, flags.command_line(), str(platform)))
         return self.root / hashlib.sha256(material.encode()).hexdigest()[:32]
 
     @contextlib.contextmanager
