@@ -3,7 +3,8 @@
 Nothing here trusts a string: a blob's path is built only from a parsed `Digest`, and a layer key only
 from slimgo's own hex keys. A blob enters the cache only through `ingest`, which streams it into a
 temporary file inside the cache, verifies digest and size on the way, measures its tar (diff_id and
-uncompressed size) and then writes a *verified marker* atomically. A blob without a marker whose recorded
+uncompressed size; for a layer slimgo compressed itself, as the compressor read it) and then writes a
+*verified marker* atomically. A blob without a marker whose recorded
 size, inode and mtime still match the file is re-verified before use, so a corrupted or planted file costs
 a re-download, never a wrong image. Every write stays under the cache root.
 """
@@ -83,11 +84,14 @@ class LayerCache:
             return None
 
     def ingest(self, digest: Digest | None, size: int | None, src: IO[bytes] | io.RawIOBase, *, what: str,
-               layer: bool = True, limit: int | None = None, already_there: bool = False) -> BlobFacts:
+               layer: bool = True, limit: int | None = None, already_there: bool = False,
+               measured: tuple[str, int] | None = None) -> BlobFacts:
         """Stream `src` into the cache, verifying digest (if known) and size; returns what was measured.
 
         `digest=None` computes the digest (a Docker archive's layer named by path). Raises DigestError /
-        SizeExceeded on a mismatch; nothing is left behind then.
+        SizeExceeded on a mismatch; nothing is left behind then. `measured`: the tar's diff_id and size, for
+        a layer slimgo itself compressed from that tar (its digest still verified here), so the blob is
+        not decompressed a second time to find what the compressor already hashed.
         """
         reader = DigestingReader(src, digest, size=size, limit=limit, what=what)
         tmp_dir = self.root / "tmp"
@@ -97,8 +101,8 @@ class LayerCache:
         try:
             with os.fdopen(fd, "wb") as out:
                 got = reader.drain(None if already_there else out)
-            diff_id, usize = "", 0
-            if layer:
+            diff_id, usize = measured or ("", 0)
+            if layer and measured is None:
                 source = self.blob_path(got) if already_there else tmp
                 diff_id, usize = _measure_tar(lambda: open(source, "rb"), what)
             dest = self.blob_path(got)
@@ -136,8 +140,9 @@ class LayerCache:
         try:
             digest = Digest.parse(layer.digest, "layer")
             if self.verified(digest, layer.size) is None:
-                with open(layer.path, "rb") as fh:
-                    self.ingest(digest, layer.size, fh, what=f"layer {digest}")
+                with open(layer.path, "rb") as fh:  # its tar was measured as it was compressed: not again
+                    self.ingest(digest, layer.size, fh, what=f"layer {digest}",
+                                measured=(layer.diff_id, layer.uncompressed_size))
             meta = {"media_type": layer.descriptor.media_type, "digest": str(digest), "size": layer.size,
                     "comment": layer.comment}
             _atomic_write(self._meta(key), json.dumps(meta).encode(), self.root / "tmp")
