@@ -10,18 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadInput
-from .target import _REMOTE
+from .target import _REMOTE, Target, local_target
 from .toolchain import Toolchain, run_go
 
-_FORMAT = ("{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}\t{{with .Module}}{{.Dir}}{{end}}\t"
-           "{{with .Error}}{{.Err}}{{end}}")
+_FORMAT = ("{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}\t{{with .Module}}{{.Path}}{{end}}\t"
+           "{{with .Module}}{{.GoMod}}{{end}}\t{{with .Error}}{{.Err}}{{end}}")
 
 
 @dataclass(frozen=True)
 class MainPackage:
     import_path: str
     spec: str  # what `pipeline.build` takes: the package directory, or module/path@version
-    module_dir: str = ""  # the local module that holds it (its programs compile together: gobuild/batch.py)
+    # A local main package as `go list` described it: its build need not ask again (one `go list` a program),
+    # and its module's programs compile together (gobuild/batch.py). None for module@version targets.
+    target: Target | None = None
 
 
 def is_pattern(target: str) -> bool:
@@ -50,9 +52,11 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
     rows = run_go(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], cwd=where if where.is_dir() else cwd)
     mains: list[MainPackage] = []
     for line in rows.splitlines():
-        name, import_path, pkg_dir, go_files, module_dir, error = (line.split("\t") + [""] * 6)[:6]
+        name, import_path, pkg_dir, go_files, module_path, gomod, error = (line.split("\t") + [""] * 7)[:7]
         if name == "main" and int(go_files or 0) > 0:
-            mains.append(MainPackage(import_path, pkg_dir, module_dir))
+            known = gomod and gomod not in ("/dev/null", "NUL")
+            mains.append(MainPackage(import_path, pkg_dir, local_target(Path(pkg_dir).resolve(), import_path,
+                                                                        module_path, gomod) if known else None))
         elif not is_pattern(target) and name != "main":
             detail = f"package {name}" if name else (error or "no Go files")
             raise BadInput(f"{target}: not a main package ({detail})")

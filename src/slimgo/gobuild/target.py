@@ -90,5 +90,10 @@ def _resolve_local(path: Path, toolchain: Toolchain, early: EarlyAnswers | None 
         raise BadInput(f"{path}: no Go package here ({error.splitlines()[0] if error else 'no Go files'})")
     if name != "main":
         raise BadInput(f"{path}: package {import_path} is not a main package (package {name})")
-    return Target(package=import_path, name=binary_name(import_path), package_dir=path,
+    return local_target(path, import_path, module_path, gomod)
+
+
+def local_target(package_dir: Path, import_path: str, module_path: str, gomod: str) -> Target:
+    """A main package of a local module, from what `go list` said of it (here, or gobuild.packages)."""
+    return Target(package=import_path, name=binary_name(import_path), package_dir=package_dir,
                   module_root=Path(gomod).parent, module_path=module_path)

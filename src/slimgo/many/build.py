@@ -157,8 +157,8 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
 
     def one(pkg: MainPackage) -> ProgramResult:
         repo = repos[pkg.import_path]
-        sub = replace(t, target=pkg.spec, push=repo if _pushing(t) else None, image_refs=None, image_tags=[repo],
-                      oci_layout=None, tarball=None, load=False, collect=collect)
+        sub = replace(t, target=pkg.spec, resolved=pkg.target, push=repo if _pushing(t) else None, image_refs=None,
+                      image_tags=[repo], oci_layout=None, tarball=None, load=False, collect=collect)
         try:
             result = build(sub, lambda m: say(f"{pkg.import_path}: {m}"), session)
         except SlimgoError as exc:  # this program failed; the others go on
@@ -169,8 +169,9 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
     say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time")
     together = Path(tempfile.mkdtemp(prefix="slimgo-together-"))
     if t.builder is None:  # a BuildKit builder schedules its builds itself
-        session.batches = Batches([Program(m.import_path, Path(m.module_dir).resolve()) for m in mains
-                                   if m.module_dir], together, session.processes(), say)
+        session.batches = Batches([Program(m.import_path, m.target.module_root.resolve()) for m in mains
+                                   if m.target is not None and m.target.module_root is not None], together,
+                                  session.processes(), say)
     pool = ThreadPoolExecutor(max_workers=req.jobs)
     try:
         try:

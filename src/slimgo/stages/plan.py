@@ -62,6 +62,7 @@ class BuildRequest:
     builder: str | None = None  # --builder ADDRESS: compile in that BuildKit daemon (None: this machine)
     builder_image: str | None = None  # --builder-image: the Go toolchain image it compiles in
     early: EarlyAnswers | None = None  # go env / go list started before the imports (gobuild.target.ask_early)
+    resolved: Target | None = None  # `target` as `build ./...` already found it with one go list for all
     collect: bool = False  # `build ./...`: the session writes this image's local outputs with the others'
 
 
@@ -159,7 +160,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     """`toolchain`: one already found (the programs of one `build ./...` share it); else found here."""
     compiler = compiler_for(req.builder, req.builder_image, _link_outputs(req.cache))  # buildctl and the builder: asked first
     toolchain = toolchain or find_toolchain(req.go, req.early)
-    target = resolve(req.target, toolchain, req.early)
+    target = req.resolved if req.resolved is not None else resolve(req.target, toolchain, req.early)
     cfg = config_mod.load(target.module_root).build.overlay(req.settings)
     # GOOS/GOARCH/GOARM in the environment become the platform (or are refused), so the binary, the image
     # config and the summary can never disagree.
