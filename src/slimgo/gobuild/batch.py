@@ -22,14 +22,15 @@ import contextlib
 import os
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..platform import Platform
 from ..strategy import GoFlags
-from .build import BuiltBinary, GoProcesses, _run, _usable_output, package_phases
+from .build import BuiltBinary, GoProcesses, Stopped, _run, _usable_output, package_phases
 from .outputs import LinkOutputs, take
 from .target import Target, binary_name
 from .toolchain import Toolchain
@@ -52,10 +53,11 @@ class _Key:
 
 class Batches:
     """The combined builds of one session: the first program that asks for a (module, flags, platform)
-    runs its `go build` for every program of that module; the others wait for it and take their binary.
+    starts its `go build` for every program of that module; every program waits for it and takes its binary.
 
-    `procs` is the session's own (not a program's), so one program's failure never stops the others'
-    compile; an interrupt reaches it through the session."""
+    The builds run on the session's threads with the session's `procs`, not a program's: one program
+    failing (its registry refused, say) stops waiting at once, but never stops the others' compile; an
+    interrupt reaches them through the session, and `close` ends whatever nobody waits for any more."""
 
     def __init__(self, programs: list[Program], out_dir: Path, procs: GoProcesses, progress: Progress) -> None:
         self._by_module: dict[Path, list[str]] = {}
@@ -70,6 +72,8 @@ class Batches:
         self._progress = progress
         self._lock = threading.Lock()
         self._builds: dict[_Key, Future[dict[str, Path]]] = {}
+        # one thread per platform (and module) being compiled: builds for different platforms share no package
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slimgo-together")
 
     def covers(self, target: Target) -> bool:
         """Built together when it is a local package of a module with at least two programs."""
@@ -79,25 +83,26 @@ class Batches:
         return len(together) > 1 and target.package in together
 
     def binary(self, toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform, dest_dir: Path,
-               keep: LinkOutputs | None = None) -> BuiltBinary | None:
+               keep: LinkOutputs | None = None, waiter: GoProcesses | None = None) -> BuiltBinary | None:
         """The target's binary from its module's combined build, linked into dest_dir/<platform>/; None when
         the combined build did not produce it (the caller builds it alone, for its own error). `keep`: where
-        Go's outputs stay between builds, so unchanged programs are not linked again (gobuild/outputs.py)."""
+        Go's outputs stay between builds, so unchanged programs are not linked again (gobuild/outputs.py).
+        `waiter`: the asking program's processes; once they are stopped, it stops waiting (Stopped)."""
         assert target.module_root is not None
         key = _Key(target.module_root.resolve(), flags, platform)
         with self._lock:
             future = self._builds.get(key)
-            mine = future is None
             if future is None:
-                future = self._builds[key] = Future()
+                work = self._out / f"{len(self._builds)}-{str(platform).replace('/', '_')}"
+                future = self._builds[key] = self._pool.submit(self._build, toolchain, key, keep, work)
         started = time.perf_counter()
-        if mine:
+        while True:
             try:
-                future.set_result(self._build(toolchain, key, keep))
-            except BaseException as exc:  # Stopped, an interrupt: every waiting program hears it
-                future.set_exception(exc)
-                raise
-        built = future.result().get(target.package)
+                built = future.result(timeout=0.1).get(target.package)
+                break
+            except FuturesTimeout:
+                if waiter is not None and waiter.stopped:
+                    raise Stopped(f"waiting for {key.module_dir}'s go build") from None
         if built is None:
             return None
         dest = dest_dir / str(platform).replace("/", "_") / target.name
@@ -105,10 +110,14 @@ class Batches:
         take(built, dest)  # the program's work directory owns its name for it, as after its own build
         return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
 
-    def _build(self, toolchain: Toolchain, key: _Key, keep: LinkOutputs | None) -> dict[str, Path]:
+    def close(self) -> None:
+        """Every program has ended: a combined build still running is wanted by none (they all failed)."""
+        self._procs.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _build(self, toolchain: Toolchain, key: _Key, keep: LinkOutputs | None, mine: Path) -> dict[str, Path]:
         """Every program of the module that Go wrote or found up to date, as this session's own files."""
         packages = self._by_module[key.module_dir]
-        mine = self._out / f"{len(self._builds)}-{str(key.platform).replace('/', '_')}"
         mine.mkdir(parents=True)
         slot = keep.locked(keep.module_slot(key.module_dir, key.flags, key.platform)) if keep is not None \
             else contextlib.nullcontext(None)

@@ -184,6 +184,8 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
         outputs = _write_local(t, [session.collected[m.spec] for m in mains if m.spec in session.collected],
                                session, say) if collect else {}
     finally:
+        if session.batches is not None:
+            session.batches.close()
         for kept in [*session.kept, together]:
             shutil.rmtree(kept, ignore_errors=True)
     stats = session.pushes.stats.to_json() if session.pushes.used else None

@@ -88,7 +88,8 @@ def _compile_gated(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path,
             assert batches is not None
             progress(f"compiling {plan.target.package} for {platform} in its module's one go build")
             built = batches.binary(plan.toolchain, plan.target, plan.flags, platform, work / "bin",
-                                   plan.compiler.outputs if isinstance(plan.compiler, LocalCompiler) else None)
+                                   plan.compiler.outputs if isinstance(plan.compiler, LocalCompiler) else None,
+                                   procs)
             if built is not None:
                 return Compilation((built,))
         t0 = time.perf_counter()
