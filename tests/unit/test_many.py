@@ -202,3 +202,23 @@ def test_programs_of_one_name_are_not_built_together(tmp_path: Path) -> None:
     assert not batches.covers(target("example.com/m/b/api"))  # second "api": alone
     assert not batches.covers(target("example.com/o/cmd/solo", other))  # alone in its module
     assert not batches.covers(Target(package="example.com/m/a/api", name="api", version="v1.0.0"))  # remote
+
+
+def test_a_binary_still_being_copied_is_not_taken(tmp_path: Path) -> None:
+    """A waiting program takes its binary while the combined build still runs only once the file reaches
+    the end of its last section (Go copies instead of renaming into a setgid directory)."""
+    import struct
+
+    from slimgo.gobuild.batch import _whole
+
+    head = bytearray(64)
+    head[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", head, 0x28, 64)  # section headers right after the ELF header, as Go writes them
+    struct.pack_into("<HH", head, 0x3A, 64, 3)
+    sections = bytearray(3 * 64)
+    struct.pack_into("<IIQQQQ", sections, 64, 1, 1, 0, 0, 256, 100)  # PROGBITS at 256, 100 bytes
+    struct.pack_into("<IIQQQQ", sections, 128, 1, 8, 0, 0, 356, 4096)  # NOBITS: no room in the file
+    whole = bytes(head + sections) + bytes(256 - 64 - 192) + bytes(100)
+    for size, expected in ((len(whole), True), (len(whole) - 1, False), (200, False), (10, False)):
+        (tmp_path / "bin").write_bytes(whole[:size])
+        assert _whole(tmp_path / "bin") is expected, size

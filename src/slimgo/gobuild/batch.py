@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import struct
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +53,40 @@ class _Key:
     platform: Platform
 
 
+class _Run:
+    """One combined build: where Go writes, what each output was before it started, and the files taken
+    from it while it runs (Go renames each program into place as soon as it is linked)."""
+
+    def __init__(self, mine: Path) -> None:
+        self.mine = mine  # this session's own names for the binaries
+        self.lock = threading.Lock()
+        self.out: Path | None = None
+        self.before: dict[str, tuple[int, int, int] | None] = {}
+        self.taken: dict[str, Path] = {}
+        self.future: Future[dict[str, Path]] = Future()
+
+    def start(self, out: Path, names: dict[str, Path]) -> None:
+        with self.lock:
+            self.before = {pkg: _identity(path) for pkg, path in names.items()}
+            self.out = out
+
+    def replaced(self, pkg: str) -> Path | None:
+        """The program's binary if Go has written it in this build (a new file in its place), taken."""
+        with self.lock:
+            if pkg in self.taken:
+                return self.taken[pkg]
+            if self.out is None:
+                return None
+            path = self.out / binary_name(pkg)
+            now = _identity(path)
+            if now is None or now == self.before.get(pkg) or not _whole(path):
+                return None
+            if self.out != self.mine:
+                take(path, self.mine / path.name)
+            self.taken[pkg] = self.mine / path.name
+            return self.taken[pkg]
+
+
 class Batches:
     """The combined builds of one session: the first program that asks for a (module, flags, platform)
     starts its `go build` for every program of that module; every program waits for it and takes its binary.
@@ -71,7 +107,7 @@ class Batches:
         self._procs = procs
         self._progress = progress
         self._lock = threading.Lock()
-        self._builds: dict[_Key, Future[dict[str, Path]]] = {}
+        self._builds: dict[_Key, _Run] = {}
         # one thread per platform (and module) being compiled: builds for different platforms share no package
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slimgo-together")
 
@@ -91,16 +127,19 @@ class Batches:
         assert target.module_root is not None
         key = _Key(target.module_root.resolve(), flags, platform)
         with self._lock:
-            future = self._builds.get(key)
-            if future is None:
-                work = self._out / f"{len(self._builds)}-{str(platform).replace('/', '_')}"
-                future = self._builds[key] = self._pool.submit(self._build, toolchain, key, keep, work)
+            run = self._builds.get(key)
+            if run is None:
+                run = self._builds[key] = _Run(self._out / f"{len(self._builds)}-{str(platform).replace('/', '_')}")
+                self._pool.submit(self._build, toolchain, key, keep, run)
         started = time.perf_counter()
-        while True:
+        while True:  # the program goes on as soon as Go has linked it, not when the whole build ends
             try:
-                built = future.result(timeout=0.1).get(target.package)
+                built = run.future.result(timeout=0.05).get(target.package)
                 break
             except FuturesTimeout:
+                built = run.replaced(target.package)
+                if built is not None:
+                    break
                 if waiter is not None and waiter.stopped:
                     raise Stopped(f"waiting for {key.module_dir}'s go build") from None
         if built is None:
@@ -115,33 +154,76 @@ class Batches:
         self._procs.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _build(self, toolchain: Toolchain, key: _Key, keep: LinkOutputs | None, mine: Path) -> dict[str, Path]:
+    def _build(self, toolchain: Toolchain, key: _Key, keep: LinkOutputs | None, run: _Run) -> None:
+        try:
+            run.future.set_result(self._built(toolchain, key, keep, run))
+        except BaseException as exc:  # Stopped, or Go not found: every waiting program hears it
+            run.future.set_exception(exc)
+
+    def _built(self, toolchain: Toolchain, key: _Key, keep: LinkOutputs | None, run: _Run) -> dict[str, Path]:
         """Every program of the module that Go wrote or found up to date, as this session's own files."""
         packages = self._by_module[key.module_dir]
-        mine.mkdir(parents=True)
+        run.mine.mkdir(parents=True)
         slot = keep.locked(keep.module_slot(key.module_dir, key.flags, key.platform)) if keep is not None \
             else contextlib.nullcontext(None)
         with slot as kept:
-            out = kept or mine
+            out = kept or run.mine
             names = {pkg: _usable_output(out / binary_name(pkg)) for pkg in packages}
-            before = {pkg: _identity(path) for pkg, path in names.items()}
+            # Go's work directory on the outputs' file system, so that it renames each binary into place
+            # (whole, at once) instead of copying it there while a waiting program may look.
+            scratch = out.parent / f"{out.name}.gotmp"
+            scratch.mkdir(exist_ok=True)
+            run.start(out, names)
             self._progress(f"compiling {len(packages)} programs in one go build ({key.platform})")
-            env = {**os.environ, **key.platform.go_env(), **key.flags.go_env()}
+            env = {**os.environ, **key.platform.go_env(), **key.flags.go_env(), "GOTMPDIR": str(scratch)}
             cmd = [toolchain.go, "build", "-v", *key.flags.go_args(), "-o", f"{out}{os.sep}", *packages]
             phases = package_phases(self._progress, key.platform, {p: binary_name(p) for p in packages})
-            proc = _run(cmd, key.module_dir, env, phases, self._procs)
+            try:
+                proc = _run(cmd, key.module_dir, env, phases, self._procs)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
             # A failed build may have stopped before checking some programs: only the files Go wrote now
             # are known to be current then (it replaces a file, never writes into it: a new identity).
-            built = {pkg: path for pkg, path in names.items() if path.is_file()
-                     and (proc.returncode == 0 or _identity(path) != before[pkg])}
-            if out != mine:  # this session's own names: a later build may replace the slot's files
-                for pkg, path in built.items():
-                    take(path, mine / path.name)
-                    built[pkg] = mine / path.name
+            built = {pkg: path for pkg in packages if (path := run.replaced(pkg)) is not None}
+            if proc.returncode == 0:  # the others were up to date
+                for pkg in packages:
+                    if pkg not in built and names[pkg].is_file():
+                        built[pkg] = run.mine / names[pkg].name
+                        if out != run.mine:  # this session's own name: a later build may replace the slot's file
+                            take(names[pkg], built[pkg])
         if proc.returncode != 0:
             self._progress(f"{len(packages) - len(built)} of {len(packages)} programs did not build together "
                            f"({key.platform}): building them alone")
         return built
+
+
+def _whole(path: Path) -> bool:
+    """The file reaches the end of its last section: whole, even if Go copied it into place (it does when
+    the directory is setgid) instead of renaming it there. Go writes its section headers near the start."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] not in (1, 2) or head[5] not in (1, 2):
+                return False
+            e, wide = ("<" if head[5] == 1 else ">"), head[4] == 2
+            shoff = int(struct.unpack_from(e + ("Q" if wide else "I"), head, 0x28 if wide else 0x20)[0])
+            shentsize, shnum = struct.unpack_from(e + "HH", head, 0x3A if wide else 0x2E)
+            if not shoff or shnum > 4096 or shentsize < (64 if wide else 40):
+                return False
+            fh.seek(shoff)
+            table = fh.read(shentsize * shnum)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return False
+    if len(table) < shentsize * shnum:
+        return False
+    end = 0
+    for i in range(shnum):
+        kind = struct.unpack_from(e + "I", table, i * shentsize + 4)[0]
+        if kind != 8:  # SHT_NOBITS takes no room in the file
+            off, length = struct.unpack_from(e + ("QQ" if wide else "II"), table, i * shentsize + (0x18 if wide else 0x10))
+            end = max(end, int(off) + int(length))
+    return size >= end
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
