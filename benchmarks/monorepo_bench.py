@@ -1,6 +1,6 @@
 """Monorepo benchmark: `slimgo build ./...` vs `ko build ./...`, N services, two platforms, one registry.
 
-    python3 benchmarks/monorepo_bench.py [--services 20] [--skip ko,zlib-ng,attest] [--jobs-sweep 1,3] [--rounds 3]
+    python3 benchmarks/monorepo_bench.py [--services 20] [--skip ko,zlib,attest] [--jobs-sweep 1,3] [--rounds 3]
 
 A generated module of N main packages sharing an internal package and two real dependencies from the Go
 module proxy (golang.org/x/text, golang.org/x/sync). Each tool builds linux/amd64 + linux/arm64 and pushes
@@ -11,8 +11,8 @@ every image to a loopback registry (Debian's docker-registry) through a byte-cou
 - one edited: one service's source changed so that its binary changes; the other 19 are unchanged.
 
 Every phase runs each tool in turn, so they share the load of that moment. The tools: slimgo with ko's
-outputs (no SBOM, no provenance), ko, and, as labelled rows, slimgo with `--gzip-library zlib-ng` (other
-bytes: a trade the user chooses) and slimgo's defaults (SBOM and provenance attached and pushed).
+outputs (no SBOM, no provenance), ko, and, as labelled rows, slimgo with `--gzip-library zlib` (one gzip
+member a layer, as before libdeflate became the default) and slimgo's defaults (SBOM and provenance attached and pushed).
 
 Measured per run: wall time, CPU time (user+sys of the tool and every process it waited for), bytes sent to
 the registry (every byte of every request through the proxy), registry requests (the registry's access
@@ -201,7 +201,7 @@ def _tools(args: argparse.Namespace, skip: set[str], ko: str | None, mains: list
 
     def slimgo_tool(name: str, *flags: str) -> None:
         n = len(tools)
-        tools[name] = ([sys.executable, "-m", "slimgo", "build", "./...", "--platform", PLATFORMS,
+        tools[name] = ([*parts.slimgo_command(), "build", "./...", "--platform", PLATFORMS,
                         "--push", f"{reg}/{work.name}-{n}", *flags],
                        {"GOCACHE": str(work / f"gocache-{n}"), "SLIMGO_CACHE": str(work / f"cache-{n}"),
                         "GOFLAGS": "-mod=mod"})
@@ -212,8 +212,8 @@ def _tools(args: argparse.Namespace, skip: set[str], ko: str | None, mains: list
         tools["ko"] = ([ko, "build", *mains, "--platform", PLATFORMS, "--insecure-registry", "--sbom=none"],
                        {"GOCACHE": str(work / "gocache-ko"), "KO_DOCKER_REPO": f"{reg}/{work.name}-ko",
                         "KO_CONFIG_PATH": str(ko_cfg), "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"})
-    if "zlib-ng" not in skip:
-        slimgo_tool("slimgo --gzip-library zlib-ng", "--sbom", "none", "--no-provenance", "--gzip-library", "zlib-ng")
+    if "zlib" not in skip:
+        slimgo_tool("slimgo --gzip-library zlib", "--sbom", "none", "--no-provenance", "--gzip-library", "zlib")
     if "attest" not in skip:
         slimgo_tool("slimgo (SBOM + provenance)")
     for jobs in filter(None, args.jobs_sweep.split(",")):
@@ -239,7 +239,7 @@ def _medians(runs: list[Run]) -> list[Run]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--services", type=int, default=20)
-    ap.add_argument("--skip", default="", help="comma-separated: ko, zlib-ng, attest")
+    ap.add_argument("--skip", default="", help="comma-separated: ko, zlib, attest")
     ap.add_argument("--jobs-sweep", default="", metavar="N,N", help="also run slimgo with these --jobs (cold, warm)")
     ap.add_argument("--rounds", type=int, default=1, help="rounds (fresh caches and repositories each); medians")
     args = ap.parse_args()

@@ -1,3 +1,3 @@
-from .cli import command
+from .entry import command
 
 command()

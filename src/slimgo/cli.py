@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import importlib
-import os
 import signal
-import sys
 from collections.abc import MutableMapping
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .commands.edge import run_command
+
+if TYPE_CHECKING:
+    from .gobuild.toolchain import EarlyAnswers
 
 # Each verb's module is imported only when that verb runs (or help lists them all): `slimgo build` does not
 # pay for analyze's, lint's or inspect's imports at every start.
@@ -63,25 +65,8 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, early: EarlyAnswers | None = None) -> int:
+    """`early`: Go's answers already asked for this command line (slimgo.entry); `build` takes them."""
     # SIGTERM (CI cancellation, `kill`) unwinds like Ctrl-C, so temp outputs are removed on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
-    return run_command(cli, argv)
-
-
-def command() -> None:
-    """The `slimgo` command (and `python -m slimgo`). When `main` returns, every output is closed and in
-    place; what the interpreter would do next (join finished pool threads, free every module's objects) took
-    40–100 ms of a 0.25 s unchanged rebuild, so the process ends as soon as stdout and stderr are flushed.
-    Library callers use `main`, which returns."""
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can reach it
-            pass
-    os._exit(code)
-
-
-if __name__ == "__main__":
-    command()
+    return run_command(cli, argv, obj=early)

@@ -156,10 +156,16 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
     """
     from ..gobuild.packages import is_pattern
     from ..gobuild.target import ask_early
+    from ..gobuild.toolchain import EarlyAnswers
 
     many = len(targets) > 1 or any(is_pattern(t) for t in targets) or bool(naming) or jobs is not None
-    # One program: Go answers `go env` and `go list` while Python imports the build path (EarlyAnswers).
-    with contextlib.nullcontext() if many else ask_early(targets[0] if targets else ".") as early:
+    # One program: Go answers `go env` and `go list` while Python imports the build path (EarlyAnswers),
+    # asked by the entry point before click was imported (slimgo.entry), else here.
+    given = click.get_current_context().find_root().obj
+    if many and isinstance(given, EarlyAnswers):
+        given.close()
+    asked = given if isinstance(given, EarlyAnswers) else None
+    with contextlib.nullcontext() if many else asked or ask_early(targets[0] if targets else ".") as early:
         from ..config import BuildConfig, parse_env
         from ..pipeline import BuildRequest
 

@@ -158,14 +158,14 @@ def wants_json(argv: list[str]) -> bool:
         a == "--format" and b == "json" for a, b in zip(argv, argv[1:], strict=False))
 
 
-def run_command(group: click.Group, argv: list[str] | None) -> int:
+def run_command(group: click.Group, argv: list[str] | None, obj: object = None) -> int:
     """Run the click group and map every way out of it to a documented exit code and one stderr line.
 
     Under --json a command that did not complete still prints one JSON document on stdout,
     `{schema_version, error: {code, message}}`. One that returned has printed its own (compare and
-    lint report their exit 1 that way)."""
+    lint report their exit 1 that way). `obj`: click's context object, what the entry point hands the command."""
     args = list(sys.argv[1:] if argv is None else argv)
-    code, message = _run(group, args)
+    code, message = _run(group, args, obj)
     if message is not None and wants_json(args):
         emit_json({"schema_version": 1, "error": {"code": code, "message": message}})
     return code
@@ -176,10 +176,10 @@ def _fail(code: int, message: str) -> tuple[int, str]:
     return code, message
 
 
-def _run(group: click.Group, argv: list[str]) -> tuple[int, str | None]:
+def _run(group: click.Group, argv: list[str], obj: object = None) -> tuple[int, str | None]:
     """The exit code, and the one-line error when the command did not complete (None when it did)."""
     try:
-        rv = group.main(args=argv, prog_name="slimgo", standalone_mode=False)
+        rv = group.main(args=argv, prog_name="slimgo", standalone_mode=False, obj=obj)
         return (rv if isinstance(rv, int) else EXIT_OK), None
     except click.exceptions.Exit as exc:
         return exc.exit_code, None
