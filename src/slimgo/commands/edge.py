@@ -7,6 +7,7 @@ progress, warnings and notes go to stderr.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -19,6 +20,8 @@ import click
 from ..errors import BadInput, SlimgoError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..registry.auth import CredentialSource
     from ..supplychain.sign import KeySigner
 
@@ -36,6 +39,7 @@ def escape(text: str) -> str:
 
 
 PIPED_WIDTH = 160
+_CONTROL = {c: "?" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}
 
 
 def piped_width(stream: Any, environ: Any) -> int | None:
@@ -48,19 +52,45 @@ def piped_width(stream: Any, environ: Any) -> int | None:
 
 
 class Ui:
-    """Per-invocation terminal state (no globals): a stdout console for results, a stderr one for the rest."""
+    """Per-invocation terminal state (no globals): a stdout console for results, a stderr one for the rest.
+
+    rich (~50 ms to import) is loaded only when something styled is printed: on a terminal, or for a
+    table. A build whose stderr is a CI log or a pipe writes its progress as plain lines, which is what rich
+    would print there too, and starts Go that much sooner."""
 
     def __init__(self, json_mode: bool = False) -> None:
-        from rich.console import Console  # ~15 ms: only paid by commands that print for people
-
         self.json_mode = json_mode
-        self.out = Console(highlight=False, soft_wrap=True, width=piped_width(sys.stdout, os.environ))
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @functools.cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True, width=piped_width(sys.stdout, os.environ))
+
+    @functools.cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def _styled_stderr(self) -> bool:
+        """Where rich would style stderr: a terminal, or a CI log that asks for colour (FORCE_COLOR)."""
+        isatty = getattr(sys.stderr, "isatty", None)
+        return bool((isatty is not None and isatty()) or os.environ.get("FORCE_COLOR")
+                    or os.environ.get("TTY_COMPATIBLE") == "1")
+
+    def _line(self, text: str) -> None:
+        # Untrusted text (module paths, registry errors) must not steer a log viewer that renders escapes.
+        sys.stderr.write(text.translate(_CONTROL) + "\n")
+        sys.stderr.flush()
 
     @contextlib.contextmanager
     def progress(self, first: str) -> Iterator[Progress]:
         """A spinner on a terminal; plain lines on stderr otherwise (CI logs keep the steps)."""
-        if self.err.is_terminal:
+        if not self._styled_stderr():
+            self._line(first)
+            yield self._line
+        elif self.err.is_terminal:
             with self.err.status(escape(first)) as status:
                 yield lambda msg: status.update(escape(msg))
         else:
@@ -68,7 +98,10 @@ class Ui:
             yield lambda msg: self.err.print(f"[dim]{escape(msg)}[/]")
 
     def note(self, msg: str) -> None:
-        self.err.print(f"[yellow]note:[/] {escape(msg)}")
+        if self._styled_stderr():
+            self.err.print(f"[yellow]note:[/] {escape(msg)}")
+        else:
+            self._line(f"note: {msg}")
 
     def emit_json(self, doc: dict[str, Any]) -> None:
         emit_json(doc)
