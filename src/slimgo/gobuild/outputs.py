@@ -28,7 +28,10 @@ from ..platform import Platform
 from ..strategy import GoFlags
 from .target import Target
 
-KEY_VERSION = "slimgo-link-v1"
+KEY_VERSION = "slimgo-link-v2"  # v2: the lock is `.lock` (v1's `lock` was also the name of a program `…/lock`)
+# The slot's lock file sits beside the binaries, so it has a name no binary can have: Go names a binary after
+# the last element of its import path, and Go ignores a directory whose name starts with "." (no package).
+LOCK_NAME = ".lock"
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class LinkOutputs:
         (a read-only home, a full disk): the build then links in its work directory, as before."""
         try:
             slot.mkdir(parents=True, exist_ok=True)
-            fd = os.open(slot / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(slot / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:
             yield None
             return
