@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -145,15 +146,22 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
 
 def _usable_output(path: Path) -> Path:
     """Go refuses to replace an output that is not an object file; whatever else sits in the slot (a
-    directory, a truncated or planted file) goes, so the build links afresh instead of failing."""
+    directory, a truncated or planted file) goes, so the build links afresh instead of failing. So does a
+    symlink: Go copies its output through one (into a setgid directory), writing wherever the link points."""
     try:
-        with open(path, "rb") as fh:
-            if fh.read(4) == b"\x7fELF":
-                return path
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return path
-    except OSError:
+    except OSError:  # a symlink (ELOOP), or unreadable
         pass
+    else:
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 4) == b"\x7fELF":
+                return path
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:

@@ -56,7 +56,9 @@ class LinkOutputs:
         (a read-only home, a full disk): the build then links in its work directory, as before."""
         try:
             slot.mkdir(parents=True, exist_ok=True)
-            fd = os.open(slot / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+            if slot.is_symlink():  # not made by slimgo: Go would write into wherever it points
+                raise NotADirectoryError(errno.ENOTDIR, "the link outputs' slot is a symlink", str(slot))
+            fd = os.open(slot / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError:
             yield None
             return
