@@ -222,3 +222,12 @@ def test_a_binary_still_being_copied_is_not_taken(tmp_path: Path) -> None:
     for size, expected in ((len(whole), True), (len(whole) - 1, False), (200, False), (10, False)):
         (tmp_path / "bin").write_bytes(whole[:size])
         assert _whole(tmp_path / "bin") is expected, size
+
+
+def test_go_output_name_is_the_file_go_build_writes_in_an_output_directory() -> None:
+    """cmd/go's DefaultExecName: a major version v2, v3… names its parent; v0, v1 and v02 are names of their own."""
+    from slimgo.gobuild.target import go_output_name
+
+    cases = {"example.com/m/cmd/foo": "foo", "example.com/m/v2": "m", "example.com/m/cmd/v10": "cmd",
+             "example.com/m/q/v1": "v1", "example.com/m/v0": "v0", "example.com/m/v02": "v02", "hello": "hello"}
+    assert {pkg: go_output_name(pkg) for pkg in cases} == cases

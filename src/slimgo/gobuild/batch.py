@@ -9,7 +9,8 @@ A program that does not compile must still fail alone, with its own error: Go go
 that do not depend on the broken one, so whatever is missing from DIR afterwards is built again alone by the
 caller (gobuild.build.compile_binary), which reports that program's error as a single build would. Two
 programs with the same binary name would overwrite each other in DIR (Go does not refuse it): only the first
-of a name is built together, the others alone.
+of a name is built together, the others alone. The name is the one Go gives the file (target.go_output_name),
+which is not always the program's name in its image (`…/q/v1` is `v1` in DIR).
 
 The combined build writes into its own slot of slimgo's cache (gobuild/outputs.py), so Go relinks only the
 programs that changed. When it fails, a file Go did not write this time may be an older program's (Go can
@@ -34,7 +35,7 @@ from ..platform import Platform
 from ..strategy import GoFlags
 from .build import BuiltBinary, GoProcesses, Stopped, _run, _usable_output, package_phases
 from .outputs import LinkOutputs, take
-from .target import Target, binary_name
+from .target import Target, go_output_name
 from .toolchain import Toolchain
 
 Progress = Callable[[str], None]
@@ -77,7 +78,7 @@ class _Run:
                 return self.taken[pkg]
             if self.out is None:
                 return None
-            path = self.out / binary_name(pkg)
+            path = self.out / go_output_name(pkg)
             now = _identity(path)
             if now is None or now == self.before.get(pkg) or not _whole(path):
                 return None
@@ -99,7 +100,7 @@ class Batches:
         self._by_module: dict[Path, list[str]] = {}
         names: set[tuple[Path, str]] = set()
         for p in programs:
-            name = (p.module_dir, binary_name(p.import_path))
+            name = (p.module_dir, go_output_name(p.import_path))
             if name not in names:  # a second program of this name is built alone (see the module docstring)
                 names.add(name)
                 self._by_module.setdefault(p.module_dir, []).append(p.import_path)
@@ -168,7 +169,7 @@ class Batches:
             else contextlib.nullcontext(None)
         with slot as kept:
             out = kept or run.mine
-            names = {pkg: _usable_output(out / binary_name(pkg)) for pkg in packages}
+            names = {pkg: _usable_output(out / go_output_name(pkg)) for pkg in packages}
             # Go's work directory on the outputs' file system, so that it renames each binary into place
             # (whole, at once) instead of copying it there while a waiting program may look.
             scratch = out.parent / f"{out.name}.gotmp"
@@ -177,7 +178,7 @@ class Batches:
             self._progress(f"compiling {len(packages)} programs in one go build ({key.platform})")
             env = {**os.environ, **key.platform.go_env(), **key.flags.go_env(), "GOTMPDIR": str(scratch)}
             cmd = [toolchain.go, "build", "-v", *key.flags.go_args(), "-o", f"{out}{os.sep}", *packages]
-            phases = package_phases(self._progress, key.platform, {p: binary_name(p) for p in packages})
+            phases = package_phases(self._progress, key.platform, {p: go_output_name(p) for p in packages})
             try:
                 proc = _run(cmd, key.module_dir, env, phases, self._procs)
             finally:

@@ -68,6 +68,15 @@ def binary_name(pkg: str) -> str:
     return parts[-1]
 
 
+def go_output_name(pkg: str) -> str:
+    """The file `go build -o DIR/` writes for a main package (cmd/go's DefaultExecName): the last element,
+    or the one before it when the last is a major version v2, v3… (v0, v1 and v02 stay, unlike binary_name's)."""
+    parent, _, last = pkg.rstrip("/").rpartition("/")
+    if parent and re.fullmatch(r"v[1-9][0-9]*", last) and last != "v1":
+        return parent.rpartition("/")[2]
+    return last
+
+
 def _resolve_local(path: Path, toolchain: Toolchain, early: EarlyAnswers | None = None) -> Target:
     if not path.exists():
         raise BadInput(f"{path}: no such directory (give a main package directory or module/path@version)")
