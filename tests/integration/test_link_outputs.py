@@ -3,10 +3,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from slimgo.gobuild.build import compile_binary
 from slimgo.gobuild.outputs import LOCK_NAME, LinkOutputs
@@ -14,6 +22,7 @@ from slimgo.gobuild.target import resolve
 from slimgo.gobuild.toolchain import find_toolchain
 from slimgo.platform import Platform
 from slimgo.strategy import GoFlags
+from tests.support.cli import slimgo
 
 
 def _program(root: Path, name: str) -> Path:
@@ -21,6 +30,13 @@ def _program(root: Path, name: str) -> Path:
     (root / "go.mod").write_text("module example.com/slot\n\ngo 1.21\n")
     # a string of its own, so that Go compiles the package (and says so on stderr) instead of finding it cached
     (root / name / "main.go").write_text(f'package main\n\nfunc main() {{ println("{root}") }}\n')
+    return root / name
+
+
+def _main_beside(root: Path, name: str) -> Path:
+    """Another main package in the module `_program` made."""
+    (root / name).mkdir(parents=True)
+    (root / name / "main.go").write_text(f'package main\n\nfunc main() {{ println("{name}") }}\n')
     return root / name
 
 
@@ -94,3 +110,50 @@ def test_a_slot_that_is_a_symlink_is_not_built_into(tmp_path: Path, go_bin: str)
     built = compile_binary(toolchain, target, GoFlags(), platform, tmp_path / "out", keep=keep)
     assert sorted(p.name for p in elsewhere.iterdir()) == ["hi"] and (elsewhere / "hi").read_bytes() == before
     assert built.path.read_bytes() != before and built.path.read_bytes().startswith(b"\x7fELF")
+
+
+def _waiting_for_a_lock(pid: int, cache: Path) -> bool:
+    """Whether process `pid` has a slot's lock file open (the test holds every lock: it is waiting for one)."""
+    fds = Path(f"/proc/{pid}/fd")
+    with contextlib.suppress(OSError):
+        return any(os.readlink(fd).startswith(str(cache)) and os.readlink(fd).endswith(f"/{LOCK_NAME}")
+                   for fd in fds.iterdir())
+    return False
+
+
+@pytest.mark.parametrize("pattern", [False, True])
+def test_sigterm_while_another_build_holds_the_slot_ends_at_once(tmp_path: Path, go_bin: str, pattern: bool) -> None:
+    """Another slimgo is building into the same slot, so this one waits for its lock; SIGTERM must still end
+    this one at once (exit 130), not when the other build is done. Alone, and as one of `build ./...`."""
+    src = tmp_path / "src"
+    _program(src, "one")
+    _main_beside(src, "two")
+    cache = tmp_path / "cache"
+    args = ("build", "./..." if pattern else "./one", "--oci-layout", tmp_path / "out", "--sbom", "none",
+            "--no-provenance")
+    env = {**os.environ, "SLIMGO_CACHE": str(cache)}
+    assert slimgo(*args, cwd=src, env={"SLIMGO_CACHE": str(cache)}).code == 0  # the slots exist now
+    shutil.rmtree(tmp_path / "out")
+    held = [os.open(lock, os.O_RDWR) for lock in (cache / "link").glob(f"*/{LOCK_NAME}")]
+    try:
+        for fd in held:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        proc = subprocess.Popen([sys.executable, "-m", "slimgo", *map(str, args)], cwd=src, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not _waiting_for_a_lock(proc.pid, cache) and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert _waiting_for_a_lock(proc.pid, cache)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -165,8 +165,8 @@ class Batches:
         """Every program of the module that Go wrote or found up to date, as this session's own files."""
         packages = self._by_module[key.module_dir]
         run.mine.mkdir(parents=True)
-        slot = keep.locked(keep.module_slot(key.module_dir, key.flags, key.platform)) if keep is not None \
-            else contextlib.nullcontext(None)
+        slot = contextlib.nullcontext(None) if keep is None else \
+            keep.locked(keep.module_slot(key.module_dir, key.flags, key.platform), lambda: self._procs.stopped)
         with slot as kept:
             out = kept or run.mine
             names = {pkg: _usable_output(out / go_output_name(pkg)) for pkg in packages}

@@ -132,7 +132,9 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
     if target.remote:
         _install_remote(toolchain, target, flags, platform, env, dest, progress, procs)
     else:
-        slot = keep.locked(keep.slot(target, flags, platform)) if keep is not None else contextlib.nullcontext(None)
+        stopped = (lambda: procs.stopped) if procs is not None else (lambda: False)
+        slot = keep.locked(keep.slot(target, flags, platform), stopped) if keep is not None \
+            else contextlib.nullcontext(None)
         with slot as kept:
             out = dest if kept is None else _usable_output(kept / target.name)
             cmd = [toolchain.go, "build", "-v", *flags.go_args(), "-o", str(out), "."]

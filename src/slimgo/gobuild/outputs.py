@@ -20,7 +20,8 @@ import fcntl
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +52,11 @@ class LinkOutputs:
         return self.root / hashlib.sha256(material.encode()).hexdigest()[:32]
 
     @contextlib.contextmanager
-    def locked(self, slot: Path) -> Iterator[Path | None]:
+    def locked(self, slot: Path, stopped: Callable[[], bool] = lambda: False) -> Iterator[Path | None]:
         """The slot directory, locked against other slimgo builds; None when the cache cannot be written
-        (a read-only home, a full disk): the build then links in its work directory, as before."""
+        (a read-only home, a full disk): the build then links in its work directory, as before. While another
+        build holds the slot, this one waits, but not past `stopped()` (an interrupt, a failed check, see
+        gobuild.build.GoProcesses): it gets None then, and its `go build`, started stopped, ends at once."""
         try:
             slot.mkdir(parents=True, exist_ok=True)
             if slot.is_symlink():  # not made by slimgo: Go would write into wherever it points
@@ -63,10 +66,22 @@ class LinkOutputs:
             yield None
             return
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield slot
+            yield slot if _lock(fd, stopped) else None
         finally:
             os.close(fd)  # closing releases the lock
+
+
+def _lock(fd: int, stopped: Callable[[], bool]) -> bool:
+    """Wait for the lock in short turns, not in one blocking call: a thread blocked in flock hears no
+    interrupt, and the build's pool would wait for it until the other build let go (minutes)."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if stopped():
+                return False
+            time.sleep(0.05)
 
 
 def take(source: Path, dest: Path) -> None:
