@@ -157,3 +157,38 @@ def test_sigterm_while_another_build_holds_the_slot_ends_at_once(tmp_path: Path,
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_go_works_in_a_directory_of_its_own_not_one_planted_beside_the_slot(tmp_path: Path, go_bin: str) -> None:
+    """The combined build (gobuild/batch.py) gives Go a work directory (GOTMPDIR) on the slot's file system.
+    A link planted where that directory goes must not send Go's work, binaries included, elsewhere."""
+    from slimgo.gobuild.batch import Batches, Program
+    from slimgo.gobuild.build import GoProcesses
+
+    src = tmp_path / "src"
+    _program(src, "one")
+    _main_beside(src, "two")
+    toolchain = find_toolchain(go_bin)
+    targets = [resolve(str(src / name), toolchain) for name in ("one", "two")]
+    platform = Platform("linux", toolchain.goarch)
+    keep = LinkOutputs(tmp_path / "link")
+    slot = keep.module_slot(src.resolve(), GoFlags(), platform)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    slot.parent.mkdir(parents=True)
+    for planted in (slot.parent / f"{slot.name}.gotmp", slot / ".gotmp"):
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        planted.symlink_to(elsewhere)
+    seen: list[str] = []
+
+    def progress(msg: str) -> None:
+        seen.extend(p.name for p in elsewhere.iterdir())
+
+    batches = Batches([Program(t.package, src.resolve()) for t in targets], tmp_path / "together", GoProcesses(),
+                      progress)
+    try:
+        built = [batches.binary(toolchain, t, GoFlags(), platform, tmp_path / "bin", keep) for t in targets]
+    finally:
+        batches.close()
+    assert all(b is not None and b.path.read_bytes().startswith(b"\x7fELF") for b in built)
+    assert seen == [] and list(elsewhere.iterdir()) == []

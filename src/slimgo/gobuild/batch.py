@@ -23,6 +23,7 @@ import contextlib
 import os
 import shutil
 import struct
+import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -170,10 +171,7 @@ class Batches:
         with slot as kept:
             out = kept or run.mine
             names = {pkg: _usable_output(out / go_output_name(pkg)) for pkg in packages}
-            # Go's work directory on the outputs' file system, so that it renames each binary into place
-            # (whole, at once) instead of copying it there while a waiting program may look.
-            scratch = out.parent / f"{out.name}.gotmp"
-            scratch.mkdir(exist_ok=True)
+            scratch = _scratch(out)
             run.start(out, names)
             self._progress(f"compiling {len(packages)} programs in one go build ({key.platform})")
             env = {**os.environ, **key.platform.go_env(), **key.flags.go_env(), "GOTMPDIR": str(scratch)}
@@ -196,6 +194,19 @@ class Batches:
             self._progress(f"{len(packages) - len(built)} of {len(packages)} programs did not build together "
                            f"({key.platform}): building them alone")
         return built
+
+
+def _scratch(out: Path) -> Path:
+    """Go's work directory (GOTMPDIR) on the outputs' file system, so that it renames each binary into place
+    (whole, at once) instead of copying it there while a waiting program may look. Inside the locked slot,
+    under a name no binary has, and made afresh: what a killed build left there goes, and a link planted in
+    its place would send Go's work, binaries included, wherever it points."""
+    for stale in out.glob(".gotmp*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".gotmp-", dir=out))
 
 
 def _whole(path: Path) -> bool:
