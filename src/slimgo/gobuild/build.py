@@ -148,22 +148,25 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
 
 def _usable_output(path: Path) -> Path:
     """Go refuses to replace an output that is not an object file; whatever else sits in the slot (a
-    directory, a truncated or planted file) goes, so the build links afresh instead of failing. So does a
-    symlink: Go copies its output through one (into a setgid directory), writing wherever the link points."""
+    directory, a truncated or planted file) goes, so the build links afresh instead of failing. So does
+    anything but a regular file, a symlink above all: Go copies its output through one (into a setgid
+    directory), writing wherever the link points. Only a regular file is opened (never a device or a FIFO)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        regular = stat.S_ISREG(path.lstat().st_mode)
     except FileNotFoundError:
         return path
-    except OSError:  # a symlink (ELOOP), or unreadable
-        pass
-    else:
+    except OSError:
+        regular = False
+    if regular:
         try:
-            if stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 4) == b"\x7fELF":
-                return path
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                if os.read(fd, 4) == b"\x7fELF":
+                    return path
+            finally:
+                os.close(fd)
         except OSError:
             pass
-        finally:
-            os.close(fd)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
