@@ -192,3 +192,27 @@ def test_go_works_in_a_directory_of_its_own_not_one_planted_beside_the_slot(tmp_
         batches.close()
     assert all(b is not None and b.path.read_bytes().startswith(b"\x7fELF") for b in built)
     assert seen == [] and list(elsewhere.iterdir()) == []
+
+
+def test_a_fifo_planted_in_the_slot_does_not_hang_the_build(tmp_path: Path, go_bin: str) -> None:
+    """Reading a FIFO with no writer blocks for ever: a FIFO at the program's name in the slot is removed
+    unopened, and the build goes on."""
+    import threading
+
+    toolchain = find_toolchain(go_bin)
+    target = resolve(str(_program(tmp_path / "src", "hi")), toolchain)
+    keep = LinkOutputs(tmp_path / "link")
+    platform = Platform("linux", toolchain.goarch)
+    slot = keep.slot(target, GoFlags(), platform)
+    slot.mkdir(parents=True)
+    os.mkfifo(slot / "hi")
+    built: list[object] = []
+    worker = threading.Thread(target=lambda: built.append(
+        compile_binary(toolchain, target, GoFlags(), platform, tmp_path / "out", keep=keep)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    if worker.is_alive():  # let the blocked read end, so the thread does too
+        with contextlib.suppress(OSError):
+            os.close(os.open(slot / "hi", os.O_WRONLY | os.O_NONBLOCK))
+    assert not worker.is_alive() and len(built) == 1
+    assert (tmp_path / "out" / str(platform).replace("/", "_") / "hi").read_bytes().startswith(b"\x7fELF")
