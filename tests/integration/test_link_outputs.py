@@ -216,3 +216,21 @@ def test_a_fifo_planted_in_the_slot_does_not_hang_the_build(tmp_path: Path, go_b
             os.close(os.open(slot / "hi", os.O_WRONLY | os.O_NONBLOCK))
     assert not worker.is_alive() and len(built) == 1
     assert (tmp_path / "out" / str(platform).replace("/", "_") / "hi").read_bytes().startswith(b"\x7fELF")
+
+
+def test_a_binary_cut_short_in_the_slot_is_linked_again(tmp_path: Path, go_bin: str) -> None:
+    """Into a setgid slot Go copies its output instead of renaming it; an interrupt (Go is killed) can cut
+    that copy short. Its build ID, near the start, is intact, so Go would call it up to date: the next build
+    must link again, not publish the cut file."""
+    toolchain = find_toolchain(go_bin)
+    target = resolve(str(_program(tmp_path / "src", "hi")), toolchain)
+    keep = LinkOutputs(tmp_path / "link")
+    platform = Platform("linux", toolchain.goarch)
+    whole = compile_binary(toolchain, target, GoFlags(), platform, tmp_path / "first", keep=keep).path.read_bytes()
+    kept = keep.slot(target, GoFlags(), platform) / "hi"
+    cut = whole[:len(whole) // 2]
+    kept.unlink()  # the first build's work directory shares its inode
+    kept.write_bytes(cut)
+
+    again = compile_binary(toolchain, target, GoFlags(), platform, tmp_path / "again", keep=keep)
+    assert again.path.read_bytes() == whole

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import struct
 import tempfile
 import threading
 import time
@@ -35,7 +34,7 @@ from typing import Callable
 from ..platform import Platform
 from ..strategy import GoFlags
 from .build import BuiltBinary, GoProcesses, Stopped, _run, _usable_output, package_phases
-from .outputs import LinkOutputs, take
+from .outputs import LinkOutputs, take, whole
 from .target import Target, go_output_name
 from .toolchain import Toolchain
 
@@ -81,7 +80,7 @@ class _Run:
                 return None
             path = self.out / go_output_name(pkg)
             now = _identity(path)
-            if now is None or now == self.before.get(pkg) or not _whole(path):
+            if now is None or now == self.before.get(pkg) or not whole(path):
                 return None
             if self.out != self.mine:
                 take(path, self.mine / path.name)
@@ -207,35 +206,6 @@ def _scratch(out: Path) -> Path:
         else:
             stale.unlink(missing_ok=True)
     return Path(tempfile.mkdtemp(prefix=".gotmp-", dir=out))
-
-
-def _whole(path: Path) -> bool:
-    """The file reaches the end of its last section: whole, even if Go copied it into place (it does when
-    the directory is setgid) instead of renaming it there. Go writes its section headers near the start."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(64)
-            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] not in (1, 2) or head[5] not in (1, 2):
-                return False
-            e, wide = ("<" if head[5] == 1 else ">"), head[4] == 2
-            shoff = int(struct.unpack_from(e + ("Q" if wide else "I"), head, 0x28 if wide else 0x20)[0])
-            shentsize, shnum = struct.unpack_from(e + "HH", head, 0x3A if wide else 0x2E)
-            if not shoff or shnum > 4096 or shentsize < (64 if wide else 40):
-                return False
-            fh.seek(shoff)
-            table = fh.read(shentsize * shnum)
-            size = os.fstat(fh.fileno()).st_size
-    except OSError:
-        return False
-    if len(table) < shentsize * shnum:
-        return False
-    end = 0
-    for i in range(shnum):
-        kind = struct.unpack_from(e + "I", table, i * shentsize + 4)[0]
-        if kind != 8:  # SHT_NOBITS takes no room in the file
-            off, length = struct.unpack_from(e + ("QQ" if wide else "II"), table, i * shentsize + (0x18 if wide else 0x10))
-            end = max(end, int(off) + int(length))
-    return size >= end
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

@@ -19,7 +19,7 @@ from typing import Callable
 from ..errors import BadInput, CompileError, ToolMissing
 from ..platform import Platform
 from ..strategy import GoFlags
-from .outputs import LinkOutputs, take
+from .outputs import LinkOutputs, take, whole
 from .target import Target
 from .toolchain import Toolchain
 
@@ -148,7 +148,8 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
 
 def _usable_output(path: Path) -> Path:
     """Go refuses to replace an output that is not an object file; whatever else sits in the slot (a
-    directory, a truncated or planted file) goes, so the build links afresh instead of failing. So does
+    directory, a planted file) goes, so the build links afresh instead of failing. So does an ELF file cut
+    short (outputs.whole): Go reads the build ID near its start and would take it for up to date. So does
     anything but a regular file, a symlink above all: Go copies its output through one (into a setgid
     directory), writing wherever the link points. Only a regular file is opened (never a device or a FIFO)."""
     try:
@@ -161,7 +162,7 @@ def _usable_output(path: Path) -> Path:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
             try:
-                if os.read(fd, 4) == b"\x7fELF":
+                if os.read(fd, 4) == b"\x7fELF" and whole(path):
                     return path
             finally:
                 os.close(fd)

@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import struct
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -93,3 +94,33 @@ def take(source: Path, dest: Path) -> None:
         if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
         shutil.copy2(source, dest)
+
+
+def whole(path: Path) -> bool:
+    """An ELF file that reaches the end of its last section: whole, even if Go copied it into place (it does
+    when the directory is setgid) instead of renaming it there, and was stopped part way. Go writes its
+    section headers near the start; its build ID too, so Go itself takes a cut file for up to date."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] not in (1, 2) or head[5] not in (1, 2):
+                return False
+            e, wide = ("<" if head[5] == 1 else ">"), head[4] == 2
+            shoff = int(struct.unpack_from(e + ("Q" if wide else "I"), head, 0x28 if wide else 0x20)[0])
+            shentsize, shnum = struct.unpack_from(e + "HH", head, 0x3A if wide else 0x2E)
+            if not shoff or shnum > 4096 or shentsize < (64 if wide else 40):
+                return False
+            fh.seek(shoff)
+            table = fh.read(shentsize * shnum)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return False
+    if len(table) < shentsize * shnum:
+        return False
+    end = 0
+    for i in range(shnum):
+        kind = struct.unpack_from(e + "I", table, i * shentsize + 4)[0]
+        if kind != 8:  # SHT_NOBITS takes no room in the file
+            off, length = struct.unpack_from(e + ("QQ" if wide else "II"), table, i * shentsize + (0x18 if wide else 0x10))
+            end = max(end, int(off) + int(length))
+    return size >= end
