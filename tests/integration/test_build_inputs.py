@@ -53,6 +53,27 @@ def test_no_main_package(tmp_path: Path, go_bin: str) -> None:
     assert not list(tmp_path.glob("*.tar*"))
 
 
+def test_patterns_and_several_targets_name_what_is_wrong(tmp_path: Path, go_bin: str) -> None:
+    """`go list -e` answers a bad pattern with one row carrying the error; it must not read as
+    "no main package" when the folder is missing or holds a program outside any module."""
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "main.go").write_text("package main\n\nfunc main() {}\n")
+    mod = _module(tmp_path / "m", {"cmd/a/main.go": "package main\n\nfunc main() {}\n"})
+    for args, cwd, needle in [
+        ((f"{loose}/...",), mod, f"{loose}/...: not inside a Go module (no go.mod found)"),
+        (("./...",), loose, "./...: not inside a Go module (no go.mod found)"),
+        ((loose, "./cmd/a"), mod, f"{loose}: not inside a Go module (no go.mod found)"),
+        (("./nothing/...",), mod, "./nothing/...: no such directory"),
+        (("./nothing", "./cmd/a"), mod, "./nothing: no such directory"),
+    ]:
+        run = slimgo("build", *args, "--oci-layout", tmp_path / "out", "--json", cwd=cwd)
+        assert run.code == 2, run.err
+        assert _one_error_line(run.err) == f"slimgo: error: {needle}"
+        assert run.json()["error"] == {"code": 2, "message": needle}
+        assert not (tmp_path / "out").exists()
+
+
 def test_compile_error_exits_1_with_the_compiler_output(tmp_path: Path, go_bin: str) -> None:
     mod = _module(tmp_path / "m", {"main.go": "package main\n\nfunc main() { undefinedThing() }\n"})
     run = slimgo("build", mod, "--tarball", tmp_path / "x.tar", "--json")

@@ -48,11 +48,23 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
     # A directory (with or without /...) is listed from inside it, so it works from any working directory.
     root, suffix = (target[:-4] or ".", "./...") if is_pattern(target) else (target, ".")
     where = cwd / root
+    if not where.is_dir() and (root in (".", "..") or root.startswith(("./", "../", "/"))):
+        raise BadInput(f"{target}: no such directory")  # a path, not an import path: go list would not say so
     pattern = suffix if where.is_dir() else target
-    rows = run_go(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], cwd=where if where.is_dir() else cwd)
+    try:
+        rows = run_go(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], cwd=where if where.is_dir() else cwd)
+    except BadInput as exc:
+        if "go.mod file not found" in str(exc):
+            raise BadInput(f"{target}: not inside a Go module (no go.mod found)") from None
+        raise
     mains: list[MainPackage] = []
     for line in rows.splitlines():
         name, import_path, pkg_dir, go_files, module_path, gomod, error = (line.split("\t") + [""] * 7)[:7]
+        if not name and import_path == pattern and error and is_pattern(target):
+            # the pattern itself failed (a folder outside any module, say): go list -e gives one such row
+            if where.is_dir() and not any((d / "go.mod").is_file() for d in (where.resolve(), *where.resolve().parents)):
+                raise BadInput(f"{target}: not inside a Go module (no go.mod found)")
+            raise BadInput(f"{target}: {error.splitlines()[0]}")
         if name == "main" and int(go_files or 0) > 0:
             known = gomod and gomod not in ("/dev/null", "NUL")
             mains.append(MainPackage(import_path, pkg_dir, local_target(Path(pkg_dir).resolve(), import_path,
