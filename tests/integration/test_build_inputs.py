@@ -66,6 +66,8 @@ def test_patterns_and_several_targets_name_what_is_wrong(tmp_path: Path, go_bin:
         ((loose, "./cmd/a"), mod, f"{loose}: not inside a Go module (no go.mod found)"),
         (("./nothing/...",), mod, "./nothing/...: no such directory"),
         (("./nothing", "./cmd/a"), mod, "./nothing: no such directory"),
+        (("./cmd/a", "example.com/other/cmd/x"), mod, "example.com/other/cmd/x: no such package (not in this module "
+         "or its requirements; run slimgo from the module that holds it)"),
     ]:
         run = slimgo("build", *args, "--oci-layout", tmp_path / "out", "--json", cwd=cwd)
         assert run.code == 2, run.err

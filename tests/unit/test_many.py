@@ -91,6 +91,16 @@ def test_bad_yaml_and_folded_references_are_bad_input() -> None:
         sites(Manifest("x.yaml", "image: >-\n  ko://a/b\n"))
 
 
+@pytest.mark.parametrize("path", ["./cmd/api", "/src/cmd/api", "example.com/shop/cmd/...", "example.com/shop/cmd/api/",
+                                  "example.com/shop/cmd/api@v1.2.3", "example.com/shop/cmd/../cmd/api",
+                                  "example.com//cmd/api", "example.com/shop/cmd/api "])
+def test_a_reference_that_is_not_one_import_path_is_refused_before_building(path: str) -> None:
+    """The built images are keyed by the import path `go list` prints: a folder, a pattern, a version or
+    an unclean path would build (and push) programs and then find no digest to pin (an internal error)."""
+    with pytest.raises(BadInput, match=r"^x.yaml:2: ko://.*: not an import path \(write the program's full"):
+        sites(Manifest("x.yaml", f"kind: Pod\nimage: 'ko://{path}'\n"))
+
+
 def test_join_separates_files() -> None:
     assert join(["a: 1\n", "b: 2"]) == "a: 1\n---\nb: 2\n"
 

@@ -69,7 +69,11 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
             known = gomod and gomod not in ("/dev/null", "NUL")
             mains.append(MainPackage(import_path, pkg_dir, local_target(Path(pkg_dir).resolve(), import_path,
                                                                         module_path, gomod) if known else None))
-        elif not is_pattern(target) and name != "main":
-            detail = f"package {name}" if name else (error or "no Go files")
-            raise BadInput(f"{target}: not a main package ({detail})")
+        elif not is_pattern(target) and name:
+            raise BadInput(f"{target}: not a main package (package {name})")
+        elif not is_pattern(target) and name != "main":  # no package at all: go list's first line says why
+            detail = error.splitlines()[0] if error else "no Go files"
+            if detail.startswith("no required module provides package"):  # go's hint (`go get`) would mislead
+                detail = "not in this module or its requirements; run slimgo from the module that holds it"
+            raise BadInput(f"{target}: no such package ({detail})")
     return mains

@@ -166,7 +166,8 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
             return ProgramResult(pkg.import_path, repos[pkg.import_path], error=exc)
         return ProgramResult(pkg.import_path, repos[pkg.import_path], result)
 
-    say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time")
+    say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time" if len(mains) > 1
+        else f"building {mains[0].import_path}")
     together = Path(tempfile.mkdtemp(prefix="slimgo-together-"))
     if t.builder is None:  # a BuildKit builder schedules its builds itself
         session.batches = Batches([Program(m.import_path, m.target.module_root.resolve()) for m in mains
