@@ -257,7 +257,9 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
             publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress, attachments, signed)
             debug = _debug_client(p, assembled.images[0].binary)
         committed = True
-        progress("every output is in place")
+        # build ./... writes the local outputs (layout, tarball, engine) once, after every program has built
+        progress("image ready; the local outputs are written when every program has built" if req.collect
+                 else "every output is in place")
         if req.collect:
             session.keep(req.target, publication.published, work)
         else:

@@ -162,6 +162,8 @@ def test_local_outputs_hold_every_program_under_its_name(reg: str, mono: Path, s
     try:
         assert (r.code, doc["built"], doc["failed"], doc["push"]) == (1, 2, 1, None), r.err  # broken: reported
         assert set(doc["outputs"]) == {"oci_layout", "tarball", "loaded"}
+        # each program's progress must not claim its outputs are in place: they are written after all built
+        assert "every output is in place" not in r.err and r.err.count("image ready; the local outputs") == 2
         index = json.loads((layout / "index.json").read_text())
         by_name = {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"] for m in index["manifests"]}
         assert by_name == {n: i["image_digest"] for n, i in zip(names, good, strict=True)}
