@@ -187,3 +187,30 @@ def test_local_outputs_hold_every_program_under_its_name(reg: str, mono: Path, s
         assert all(_inspect(skopeo, f"{repo}:latest")["Digest"] == digest for repo, digest in pushed.items())
     finally:
         subprocess.run([docker, "rmi", "-f", *names], capture_output=True)
+
+
+def test_a_registry_that_is_down_is_a_remote_failure_found_once(tmp_path: Path) -> None:
+    """Every program fails the same way when the registry cannot be reached: the exit status is 3 (remote),
+    as for one image, and the retries are spent once for the host, not once per program."""
+    import socket
+    import time
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    src = write_monorepo(tmp_path / "src", ["alpha", "beta", "gamma"])
+    started = time.monotonic()
+    one = slimgo("build", "./cmd/alpha", "--push", f"127.0.0.1:{port}/down/alpha", cwd=src)
+    retries = time.monotonic() - started  # one program: one round of retries
+    assert one.code == 3, one.err
+    started = time.monotonic()
+    r = slimgo("build", "./...", "--push", f"127.0.0.1:{port}/down", "--json", "--jobs", "1", "--sbom", "none",
+               "--no-provenance", cwd=src)
+    seconds = time.monotonic() - started
+    assert r.code == 3, r.err
+    doc = r.json()
+    assert (doc["built"], doc["failed"]) == (0, 3)
+    assert {i["error"]["code"] for i in doc["images"]} == {3}
+    assert len({i["error"]["message"] for i in doc["images"]}) == 1
+    # one at a time, three rounds of retries would take three times as long
+    assert seconds < 1.5 * retries + 3, (seconds, retries, r.err)

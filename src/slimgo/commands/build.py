@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, json_options, key_signer, split_list
+from .edge import EXIT_OK, Ui, credentials, json_options, key_signer, split_list
 
 if TYPE_CHECKING:
     from ..many.build import ManyRequest, ManyResult
@@ -190,6 +190,6 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
             from ..many.build import DEFAULT_JOBS, ManyRequest
 
             programs = ManyRequest(targets, req, naming_of(naming), DEFAULT_JOBS if jobs is None else jobs)
-            return EXIT_FAILED if run_many(programs, Ui(json_out), json_out).failed else EXIT_OK
+            return run_many(programs, Ui(json_out), json_out).exit_code
         run_build(req, Ui(json_out), json_out)
         return EXIT_OK

@@ -68,4 +68,6 @@ def resolve(filenames: tuple[str, ...], recursive: bool, push: str | None, base:
         ui.emit_json(out.to_json(output))
     elif out.text is not None and output is None:
         click.echo(out.text, nl=False)
-    return EXIT_FAILED if out.text is None else EXIT_OK
+    if out.text is None:
+        return out.build.exit_code if out.build is not None else EXIT_FAILED
+    return EXIT_OK

@@ -88,6 +88,13 @@ class ManyResult:
         return [p for p in self.programs if p.error is not None]
 
     @property
+    def exit_code(self) -> int:
+        """0 when all built; 3 when every failure was a remote one (a registry down), as for one image; else 1."""
+        if not self.failed:
+            return 0
+        return 3 if all(p.error is not None and p.error.exit_code == 3 for p in self.failed) else 1
+
+    @property
     def image_refs(self) -> dict[str, str]:
         """import path → NAME@DIGEST, for the programs that were published."""
         return {p.package: p.image_ref for p in self.programs if p.image_ref}
