@@ -109,6 +109,7 @@ def test_several_targets_with_preserved_import_paths(reg: str, mono: Path, skope
 def test_resolve_pins_every_reference_and_keeps_the_rest(reg: str, mono: Path, skopeo: str) -> None:
     r = slimgo("resolve", "-f", MANIFESTS, "--recursive", "--push", f"{reg}/k8s", cwd=mono)
     assert r.code == 0, r.err
+    assert r.err.splitlines()[-1].startswith("2 built, 0 failed in ")
     originals = [(MANIFESTS / n).read_text() for n in ("cronjob.yaml", "deployment.yaml", "extra/crd.yaml",
                                                        "extra/knative.yaml")]
     docs = r.out.split("---\n")
@@ -145,6 +146,7 @@ def test_resolve_prints_nothing_when_a_program_fails(reg: str, mono: Path, tmp_p
     (tmp_path / "bad.yaml").write_text(f"image: ko://{MODULE}/cmd/broken\n")
     r = slimgo("resolve", "-f", tmp_path / "bad.yaml", "--push", f"{reg}/k8s", cwd=mono)
     assert (r.code, r.out) == (1, "") and "cmd/broken" in r.err
+    assert r.err.splitlines()[-1].startswith("0 built, 1 failed in ")  # the same summary as build ./...
 
 
 def test_local_outputs_hold_every_program_under_its_name(reg: str, mono: Path, skopeo: str, docker: str,
