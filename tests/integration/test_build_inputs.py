@@ -60,6 +60,10 @@ def test_patterns_and_several_targets_name_what_is_wrong(tmp_path: Path, go_bin:
     loose.mkdir()
     (loose / "main.go").write_text("package main\n\nfunc main() {}\n")
     mod = _module(tmp_path / "m", {"cmd/a/main.go": "package main\n\nfunc main() {}\n"})
+    (tmp_path / "ws").mkdir()  # a workspace's root is in no module: go says why
+    (tmp_path / "ws" / "go.work").write_text(f"go 1.22\n\nuse {mod}\n")
+    run = slimgo("build", "./...", "--oci-layout", tmp_path / "out", cwd=tmp_path / "ws")
+    assert run.code == 2 and "go.work" in _one_error_line(run.err) and "go.mod found" not in run.err, run.err
     for args, cwd, needle in [
         ((f"{loose}/...",), mod, f"{loose}/...: not inside a Go module (no go.mod found)"),
         (("./...",), loose, "./...: not inside a Go module (no go.mod found)"),

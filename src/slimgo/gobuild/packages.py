@@ -62,7 +62,8 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
         name, import_path, pkg_dir, go_files, module_path, gomod, error = (line.split("\t") + [""] * 7)[:7]
         if not name and import_path == pattern and error and is_pattern(target):
             # the pattern itself failed (a folder outside any module, say): go list -e gives one such row
-            if where.is_dir() and not any((d / "go.mod").is_file() for d in (where.resolve(), *where.resolve().parents)):
+            if where.is_dir() and not any((d / f).is_file() for d in (where.resolve(), *where.resolve().parents)
+                                          for f in ("go.mod", "go.work")):  # go's own words for a workspace
                 raise BadInput(f"{target}: not inside a Go module (no go.mod found)")
             raise BadInput(f"{target}: {error.splitlines()[0]}")
         if name == "main" and int(go_files or 0) > 0:
