@@ -74,6 +74,21 @@ def test_rewrite_changes_only_the_reference_lines(name: str) -> None:
     assert list(YAML(typ="safe").load_all(out))  # still YAML
 
 
+def test_crlf_manifests_keep_their_line_endings(tmp_path: Path) -> None:
+    """A manifest saved with CRLF line endings is printed with them (byte-for-byte), its references too."""
+    text = "kind: Pod\r\nspec:\r\n  containers:\r\n  - name: a   # c\r\n    image: ko://" + ALPHA + "\r\n"
+    (tmp_path / "crlf.yaml").write_bytes(text.encode())
+    (tmp_path / "plain.yaml").write_bytes(b"kind: ConfigMap\r\ndata: {a: '1'}\r\n")
+    from slimgo.many.resolve import read_inputs
+
+    m = read_inputs((str(tmp_path / "crlf.yaml"),), False)[0]
+    assert m.text == text
+    out = rewrite(m, sites(m), {ALPHA: "reg.example/alpha@sha256:" + "a" * 64})
+    assert out == text.replace("ko://" + ALPHA, "reg.example/alpha@sha256:" + "a" * 64)
+    r = run("resolve", "-f", str(tmp_path / "plain.yaml"))
+    assert (r.code, r.out) == (0, "kind: ConfigMap\r\ndata: {a: '1'}\r\n"), r.err
+
+
 def test_alias_follows_its_anchor() -> None:
     from ruamel.yaml import YAML
 
