@@ -164,6 +164,10 @@ def test_local_outputs_hold_every_program_under_its_name(reg: str, mono: Path, s
     try:
         assert (r.code, doc["built"], doc["failed"], doc["push"]) == (1, 2, 1, None), r.err  # broken: reported
         assert set(doc["outputs"]) == {"oci_layout", "tarball", "loaded"}
+        text = slimgo("build", "./...", "--load", "--sbom", "none", "--no-provenance", cwd=mono,
+                      env={"SLIMGO_REPO": "slimgo-fleet-test.local/many"})  # text mode: how to run what loaded
+        assert f"note: loaded into the Docker engine: run one as `docker run --rm {names[0]}`" in text.err, text.err
+        assert "the name@sha256 lines are for a registry" in text.err
         # each program's progress must not claim its outputs are in place: they are written after all built
         assert "every output is in place" not in r.err and r.err.count("image ready; the local outputs") == 2
         index = json.loads((layout / "index.json").read_text())

@@ -48,6 +48,11 @@ def run_many(req: ManyRequest, ui: Ui, json_out: bool) -> ManyResult:
             ui.out.print(p.image_ref)
     for p in result.failed:
         ui.err.print(f"[bold red]failed:[/] {p.package}: {p.error}")
+    loaded = [p for p in result.programs if p.image_ref]
+    if result.outputs.get("loaded") and loaded:  # as for one image: NAME@sha256 is no name the engine knows
+        caveat = "" if result.push_stats is not None else "; the name@sha256 lines are for a registry: the engine may " \
+            "not know them"
+        ui.note(f"loaded into the Docker engine: run one as `docker run --rm {loaded[0].repository}:latest`{caveat}")
     ui.err.print(f"{len(result.programs) - len(result.failed)} built, {len(result.failed)} failed "
                  f"in {result.seconds:.1f} s")
     return result
