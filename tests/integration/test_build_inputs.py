@@ -70,6 +70,8 @@ def test_patterns_and_several_targets_name_what_is_wrong(tmp_path: Path, go_bin:
         ((loose, "./cmd/a"), mod, f"{loose}: not inside a Go module (no go.mod found)"),
         (("./nothing/...",), mod, "./nothing/...: no such directory"),
         (("./nothing", "./cmd/a"), mod, "./nothing: no such directory"),
+        (("example.com/t/cmd/a", "example.com/t/cmd/b"), loose, "example.com/t/cmd/a: no such package (the working "
+         "directory is in no Go module; run slimgo from the module that holds it)"),
         (("./cmd/a", "example.com/other/cmd/x"), mod, "example.com/other/cmd/x: no such package (not in this module "
          "or its requirements; run slimgo from the module that holds it)"),
     ]:

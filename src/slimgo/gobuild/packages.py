@@ -74,7 +74,9 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
             raise BadInput(f"{target}: not a main package (package {name})")
         elif not is_pattern(target) and name != "main":  # no package at all: go list's first line says why
             detail = error.splitlines()[0] if error else "no Go files"
-            if detail.startswith("no required module provides package"):  # go's hint (`go get`) would mislead
+            if "go.mod file not found" in detail:  # an import path, asked from outside any module
+                detail = "the working directory is in no Go module; run slimgo from the module that holds it"
+            elif detail.startswith("no required module provides package"):  # go's hint (`go get`) would mislead
                 detail = "not in this module or its requirements; run slimgo from the module that holds it"
             raise BadInput(f"{target}: no such package ({detail})")
     return mains
