@@ -82,6 +82,24 @@ def test_patterns_and_several_targets_name_what_is_wrong(tmp_path: Path, go_bin:
         assert not (tmp_path / "out").exists()
 
 
+def test_a_cgo_only_program_in_a_pattern_is_built_or_refused_never_skipped(tmp_path: Path, go_bin: str) -> None:
+    """`go list` puts the files of a main package that imports "C" in CgoFiles, not GoFiles: the program must
+    still be one of `./...`'s (here refused alone, since slimgo builds with CGO_ENABLED=0), not vanish."""
+    cgo = subprocess.run([go_bin, "env", "CGO_ENABLED"], capture_output=True, text=True, check=True).stdout.strip()
+    if cgo != "1":  # no C compiler: go list then ignores the file, as `go build ./...` would
+        pytest.skip("go has cgo off here (no C compiler)")
+    mod = _module(tmp_path / "m", {
+        "cmd/plain/main.go": "package main\n\nfunc main() {}\n",
+        "cmd/withc/main.go": 'package main\n\n// int one(void) { return 1; }\nimport "C"\n\nfunc main() { _ = C.one() }\n',
+    })
+    for targets in (("./...",), ("./cmd/withc", "./cmd/plain")):
+        run = slimgo("build", *targets, "--oci-layout", tmp_path / "out", "--json", cwd=mod)
+        doc = run.json()
+        assert (run.code, doc["built"], doc["failed"]) == (1, 1, 1), run.err
+        failed = [i for i in doc["images"] if i["image_ref"] is None]
+        assert failed[0]["package"] == "example.com/t/cmd/withc" and "uses cgo" in failed[0]["error"]["message"]
+
+
 def test_compile_error_exits_1_with_the_compiler_output(tmp_path: Path, go_bin: str) -> None:
     mod = _module(tmp_path / "m", {"main.go": "package main\n\nfunc main() { undefinedThing() }\n"})
     run = slimgo("build", mod, "--tarball", tmp_path / "x.tar", "--json")

@@ -13,7 +13,7 @@ from ..errors import BadInput
 from .target import _REMOTE, Target, local_target
 from .toolchain import Toolchain, run_go
 
-_FORMAT = ("{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}\t{{with .Module}}{{.Path}}{{end}}\t"
+_FORMAT = ("{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}/{{len .CgoFiles}}\t{{with .Module}}{{.Path}}{{end}}\t"
            "{{with .Module}}{{.GoMod}}{{end}}\t{{with .Error}}{{.Err}}{{end}}")
 
 
@@ -66,7 +66,9 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
                                           for f in ("go.mod", "go.work")):  # go's own words for a workspace
                 raise BadInput(f"{target}: not inside a Go module (no go.mod found)")
             raise BadInput(f"{target}: {error.splitlines()[0]}")
-        if name == "main" and int(go_files or 0) > 0:
+        # a main package whose files all import "C" has them in CgoFiles only: it is a program too (one that
+        # fails alone, saying so, unless cgo is turned on), never skipped in silence
+        if name == "main" and sum(int(n or 0) for n in go_files.split("/")) > 0:
             known = gomod and gomod not in ("/dev/null", "NUL")
             mains.append(MainPackage(import_path, pkg_dir, local_target(Path(pkg_dir).resolve(), import_path,
                                                                         module_path, gomod) if known else None))
