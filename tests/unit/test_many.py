@@ -187,6 +187,29 @@ def test_a_session_resolves_each_base_once_for_every_worker(monkeypatch: pytest.
     assert calls == ["registry.example/base:1"] and seen == ["registry.example/base:1"] * 4
 
 
+def test_a_base_that_could_not_be_resolved_fails_the_other_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A remote base whose registry is down (every retry spent) fails every program: the next worker must get
+    the same error without asking (and retrying) again, as the base would have been resolved once."""
+    from types import SimpleNamespace
+
+    import slimgo.pipeline as pipeline
+    from slimgo.errors import RemoteError
+
+    calls: list[str] = []
+
+    def down(p: object, *_: object) -> object:
+        calls.append("asked")
+        raise RemoteError("docker.io: connection failed (ConnectionError) (after 6 tries)")
+
+    monkeypatch.setattr(pipeline, "choose_bases", down)
+    session = pipeline.Session(pipeline.BuildRequest())
+    plan = SimpleNamespace(base_name="static-glibc", platforms=("linux/amd64",))
+    for _ in range(3):
+        with pytest.raises(RemoteError, match="docker.io: connection failed"):
+            session.bases(plan, print)  # type: ignore[arg-type]
+    assert calls == ["asked"]
+
+
 def test_warmup_gate_runs_one_cold_build_per_platform_and_frees_it_once_warm() -> None:
     import threading
 
