@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .edge import EXIT_OK, Ui, credentials, json_options, key_signer, split_list
+from .edge import EXIT_OK, Ui, credentials, escape, json_options, key_signer, split_list
 
 if TYPE_CHECKING:
     from ..many.build import ManyRequest, ManyResult
@@ -47,7 +47,7 @@ def run_many(req: ManyRequest, ui: Ui, json_out: bool) -> ManyResult:
         if p.image_ref:
             ui.out.print(p.image_ref)
     for p in result.failed:
-        ui.err.print(f"[bold red]failed:[/] {p.package}: {p.error}")
+        ui.err.print(f"[bold red]failed:[/] {escape(f'{p.package}: {p.error}')}")
     loaded = [p for p in result.programs if p.image_ref]
     if result.outputs.get("loaded") and loaded:  # as for one image: NAME@sha256 is no name the engine knows
         caveat = "" if result.push_stats is not None else "; the name@sha256 lines are for a registry: the engine may " \

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .build import naming_of, naming_options
-from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, json_options
+from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, escape, json_options
 
 
 @click.command()
@@ -61,7 +61,7 @@ def resolve(filenames: tuple[str, ...], recursive: bool, push: str | None, base:
         out = resolve_manifests(manifests, req, progress)
     if out.build is not None:
         for p in out.build.failed:
-            ui.err.print(f"[bold red]failed:[/] {p.package}: {p.error}")
+            ui.err.print(f"[bold red]failed:[/] {escape(f'{p.package}: {p.error}')}")
         built = len(out.build.programs) - len(out.build.failed)  # the summary `build ./...` ends with
         ui.err.print(f"{built} built, {len(out.build.failed)} failed in {out.build.seconds:.1f} s")
     if out.text is not None and output is not None:
