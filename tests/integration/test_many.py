@@ -220,3 +220,22 @@ def test_a_registry_that_is_down_is_a_remote_failure_found_once(tmp_path: Path) 
     assert len({i["error"]["message"] for i in doc["images"]}) == 1
     # one at a time, three rounds of retries would take three times as long
     assert seconds < 1.5 * retries + 3, (seconds, retries, r.err)
+
+
+def test_an_option_every_program_refuses_is_one_bad_input_error(tmp_path: Path) -> None:
+    """`--platform linux/foo` (or `--user a:b:c`) is wrong for every program alike: one error line, exit 2,
+    and under --json the one error document, as for one image; not "0 built, N failed" with exit 1."""
+    src = write_monorepo(tmp_path / "src", ["alpha", "beta"], broken=True)
+    for flags, needle in [(("--platform", "linux/foo"), "unknown architecture 'foo'"),
+                          (("--platform", "linux/amd64,linux/amd64"), "a platform is listed twice"),
+                          (("--user", "a:b:c"), "--user 'a:b:c'")]:
+        r = slimgo("build", "./...", "--oci-layout", tmp_path / "out", *flags, cwd=src)
+        lines = [ln for ln in r.err.splitlines() if ln.startswith("slimgo: error:")]
+        assert r.code == 2 and len(lines) == 1 and needle in lines[0] and "Traceback" not in r.err, r.err
+        assert not (tmp_path / "out").exists()
+        j = slimgo("build", "./...", "--oci-layout", tmp_path / "out", *flags, "--json", cwd=src)
+        assert j.code == 2 and j.json()["error"]["code"] == 2 and needle in j.json()["error"]["message"]
+    # one program alone refused (its own reason) stays that program's failure: the others are built
+    (src / "cmd" / "beta" / "main.go").write_text('package main\n\nimport "C"\n\nfunc main() {}\n')
+    r = slimgo("build", "./...", "--oci-layout", tmp_path / "out", "--json", cwd=src)
+    assert r.code == 1 and r.json()["built"] == 1, r.err

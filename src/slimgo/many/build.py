@@ -7,6 +7,7 @@ the registry are checked before any compiler runs.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -189,6 +190,7 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown()
+        _refuse_shared_bad_input(programs)
         outputs = _write_local(t, [session.collected[m.spec] for m in mains if m.spec in session.collected],
                                session, say) if collect else {}
     finally:
@@ -201,6 +203,16 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
     if t.image_refs is not None:
         write_bytes(t.image_refs, "".join(f"{r}\n" for r in result.image_refs.values()).encode())
     return result
+
+
+def _refuse_shared_bad_input(programs: tuple[ProgramResult, ...]) -> None:
+    """Every program refused with the same bad input (`--platform linux/foo`, `--user a:b:c`, a --data folder
+    that is missing): the options are wrong, not the programs. One error, exit 2, as for one image; each
+    program finds it while planning, before Go is started."""
+    errors = [p.error for p in programs if p.error is not None]
+    if errors and len(errors) == len(programs) and all(e.exit_code == 2 for e in errors) and \
+            len({e.message for e in errors}) == 1:
+        raise copy.copy(errors[0])
 
 
 def _write_local(t: BuildRequest, pubs: list[Published], session: Session, say: Progress) -> dict[str, str]:
