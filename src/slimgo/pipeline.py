@@ -6,6 +6,7 @@ plan → bases → sinks checked → compile → inspect → assemble → publis
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import interruptible
+from .errors import SlimgoError
 from .fsutil import user_cache_dir
 from .gobuild.batch import Batches
 from .gobuild.build import BuiltBinary, GoProcesses
@@ -150,6 +152,7 @@ class Session:
         self.pulls = RegistryPool(req.credentials, tuple(req.insecure_registries))
         self.pushes = RegistryPool(req.credentials, tuple(req.insecure_registries))
         self._bases: dict[tuple[str, tuple[str, ...]], BaseChoice] = {}
+        self._base_errors: dict[tuple[str, tuple[str, ...]], SlimgoError] = {}  # the same for every program
         # Images kept for outputs the session writes at the end (`build ./...` --oci-layout/--tarball/--load),
         # with the work directories that hold their blobs until then.
         self.collected: dict[str, Published] = {}
@@ -200,8 +203,14 @@ class Session:
     def bases(self, p: BuildPlan, progress: Progress) -> BaseChoice:
         key = (p.base_name, tuple(str(x) for x in p.platforms))
         with self._lock:  # held while resolving: the other workers wait for the one resolution
+            if key in self._base_errors:  # a registry down or a base refused: fail at once, not retry again
+                raise copy.copy(self._base_errors[key])
             if key not in self._bases:
-                self._bases[key] = choose_bases(p, self.pulls, self.cache, progress)
+                try:
+                    self._bases[key] = choose_bases(p, self.pulls, self.cache, progress)
+                except SlimgoError as exc:
+                    self._base_errors[key] = exc
+                    raise
             return self._bases[key]
 
 
@@ -257,7 +266,9 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
             publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress, attachments, signed)
             debug = _debug_client(p, assembled.images[0].binary)
         committed = True
-        progress("every output is in place")
+        # build ./... writes the local outputs (layout, tarball, engine) once, after every program has built
+        progress("image ready; the local outputs are written when every program has built" if req.collect
+                 else "every output is in place")
         if req.collect:
             session.keep(req.target, publication.published, work)
         else:

@@ -53,6 +53,53 @@ def test_no_main_package(tmp_path: Path, go_bin: str) -> None:
     assert not list(tmp_path.glob("*.tar*"))
 
 
+def test_patterns_and_several_targets_name_what_is_wrong(tmp_path: Path, go_bin: str) -> None:
+    """`go list -e` answers a bad pattern with one row carrying the error; it must not read as
+    "no main package" when the folder is missing or holds a program outside any module."""
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "main.go").write_text("package main\n\nfunc main() {}\n")
+    mod = _module(tmp_path / "m", {"cmd/a/main.go": "package main\n\nfunc main() {}\n"})
+    (tmp_path / "ws").mkdir()  # a workspace's root is in no module: go says why
+    (tmp_path / "ws" / "go.work").write_text(f"go 1.22\n\nuse {mod}\n")
+    run = slimgo("build", "./...", "--oci-layout", tmp_path / "out", cwd=tmp_path / "ws")
+    assert run.code == 2 and "go.work" in _one_error_line(run.err) and "go.mod found" not in run.err, run.err
+    for args, cwd, needle in [
+        ((f"{loose}/...",), mod, f"{loose}/...: not inside a Go module (no go.mod found)"),
+        (("./...",), loose, "./...: not inside a Go module (no go.mod found)"),
+        ((loose, "./cmd/a"), mod, f"{loose}: not inside a Go module (no go.mod found)"),
+        (("./nothing/...",), mod, "./nothing/...: no such directory"),
+        (("./nothing", "./cmd/a"), mod, "./nothing: no such directory"),
+        (("example.com/t/cmd/a", "example.com/t/cmd/b"), loose, "example.com/t/cmd/a: no such package (the working "
+         "directory is in no Go module; run slimgo from the module that holds it)"),
+        (("./cmd/a", "example.com/other/cmd/x"), mod, "example.com/other/cmd/x: no such package (not in this module "
+         "or its requirements; run slimgo from the module that holds it)"),
+    ]:
+        run = slimgo("build", *args, "--oci-layout", tmp_path / "out", "--json", cwd=cwd)
+        assert run.code == 2, run.err
+        assert _one_error_line(run.err) == f"slimgo: error: {needle}"
+        assert run.json()["error"] == {"code": 2, "message": needle}
+        assert not (tmp_path / "out").exists()
+
+
+def test_a_cgo_only_program_in_a_pattern_is_built_or_refused_never_skipped(tmp_path: Path, go_bin: str) -> None:
+    """`go list` puts the files of a main package that imports "C" in CgoFiles, not GoFiles: the program must
+    still be one of `./...`'s (here refused alone, since slimgo builds with CGO_ENABLED=0), not vanish."""
+    cgo = subprocess.run([go_bin, "env", "CGO_ENABLED"], capture_output=True, text=True, check=True).stdout.strip()
+    if cgo != "1":  # no C compiler: go list then ignores the file, as `go build ./...` would
+        pytest.skip("go has cgo off here (no C compiler)")
+    mod = _module(tmp_path / "m", {
+        "cmd/plain/main.go": "package main\n\nfunc main() {}\n",
+        "cmd/withc/main.go": 'package main\n\n// int one(void) { return 1; }\nimport "C"\n\nfunc main() { _ = C.one() }\n',
+    })
+    for targets in (("./...",), ("./cmd/withc", "./cmd/plain")):
+        run = slimgo("build", *targets, "--oci-layout", tmp_path / "out", "--json", cwd=mod)
+        doc = run.json()
+        assert (run.code, doc["built"], doc["failed"]) == (1, 1, 1), run.err
+        failed = [i for i in doc["images"] if i["image_ref"] is None]
+        assert failed[0]["package"] == "example.com/t/cmd/withc" and "uses cgo" in failed[0]["error"]["message"]
+
+
 def test_compile_error_exits_1_with_the_compiler_output(tmp_path: Path, go_bin: str) -> None:
     mod = _module(tmp_path / "m", {"main.go": "package main\n\nfunc main() { undefinedThing() }\n"})
     run = slimgo("build", mod, "--tarball", tmp_path / "x.tar", "--json")

@@ -109,6 +109,7 @@ def test_several_targets_with_preserved_import_paths(reg: str, mono: Path, skope
 def test_resolve_pins_every_reference_and_keeps_the_rest(reg: str, mono: Path, skopeo: str) -> None:
     r = slimgo("resolve", "-f", MANIFESTS, "--recursive", "--push", f"{reg}/k8s", cwd=mono)
     assert r.code == 0, r.err
+    assert r.err.splitlines()[-1].startswith("2 built, 0 failed in ")
     originals = [(MANIFESTS / n).read_text() for n in ("cronjob.yaml", "deployment.yaml", "extra/crd.yaml",
                                                        "extra/knative.yaml")]
     docs = r.out.split("---\n")
@@ -145,6 +146,7 @@ def test_resolve_prints_nothing_when_a_program_fails(reg: str, mono: Path, tmp_p
     (tmp_path / "bad.yaml").write_text(f"image: ko://{MODULE}/cmd/broken\n")
     r = slimgo("resolve", "-f", tmp_path / "bad.yaml", "--push", f"{reg}/k8s", cwd=mono)
     assert (r.code, r.out) == (1, "") and "cmd/broken" in r.err
+    assert r.err.splitlines()[-1].startswith("0 built, 1 failed in ")  # the same summary as build ./...
 
 
 def test_local_outputs_hold_every_program_under_its_name(reg: str, mono: Path, skopeo: str, docker: str,
@@ -162,6 +164,12 @@ def test_local_outputs_hold_every_program_under_its_name(reg: str, mono: Path, s
     try:
         assert (r.code, doc["built"], doc["failed"], doc["push"]) == (1, 2, 1, None), r.err  # broken: reported
         assert set(doc["outputs"]) == {"oci_layout", "tarball", "loaded"}
+        text = slimgo("build", "./...", "--load", "--sbom", "none", "--no-provenance", cwd=mono,
+                      env={"SLIMGO_REPO": "slimgo-fleet-test.local/many"})  # text mode: how to run what loaded
+        assert f"note: loaded into the Docker engine: run one as `docker run --rm {names[0]}`" in text.err, text.err
+        assert "the name@sha256 lines are for a registry" in text.err
+        # each program's progress must not claim its outputs are in place: they are written after all built
+        assert "every output is in place" not in r.err and r.err.count("image ready; the local outputs") == 2
         index = json.loads((layout / "index.json").read_text())
         by_name = {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"] for m in index["manifests"]}
         assert by_name == {n: i["image_digest"] for n, i in zip(names, good, strict=True)}
@@ -185,3 +193,49 @@ def test_local_outputs_hold_every_program_under_its_name(reg: str, mono: Path, s
         assert all(_inspect(skopeo, f"{repo}:latest")["Digest"] == digest for repo, digest in pushed.items())
     finally:
         subprocess.run([docker, "rmi", "-f", *names], capture_output=True)
+
+
+def test_a_registry_that_is_down_is_a_remote_failure_found_once(tmp_path: Path) -> None:
+    """Every program fails the same way when the registry cannot be reached: the exit status is 3 (remote),
+    as for one image, and the retries are spent once for the host, not once per program."""
+    import socket
+    import time
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    src = write_monorepo(tmp_path / "src", ["alpha", "beta", "gamma"])
+    started = time.monotonic()
+    one = slimgo("build", "./cmd/alpha", "--push", f"127.0.0.1:{port}/down/alpha", cwd=src)
+    retries = time.monotonic() - started  # one program: one round of retries
+    assert one.code == 3, one.err
+    started = time.monotonic()
+    r = slimgo("build", "./...", "--push", f"127.0.0.1:{port}/down", "--json", "--jobs", "1", "--sbom", "none",
+               "--no-provenance", cwd=src)
+    seconds = time.monotonic() - started
+    assert r.code == 3, r.err
+    doc = r.json()
+    assert (doc["built"], doc["failed"]) == (0, 3)
+    assert {i["error"]["code"] for i in doc["images"]} == {3}
+    assert len({i["error"]["message"] for i in doc["images"]}) == 1
+    # one at a time, three rounds of retries would take three times as long
+    assert seconds < 1.5 * retries + 3, (seconds, retries, r.err)
+
+
+def test_an_option_every_program_refuses_is_one_bad_input_error(tmp_path: Path) -> None:
+    """`--platform linux/foo` (or `--user a:b:c`) is wrong for every program alike: one error line, exit 2,
+    and under --json the one error document, as for one image; not "0 built, N failed" with exit 1."""
+    src = write_monorepo(tmp_path / "src", ["alpha", "beta"], broken=True)
+    for flags, needle in [(("--platform", "linux/foo"), "unknown architecture 'foo'"),
+                          (("--platform", "linux/amd64,linux/amd64"), "a platform is listed twice"),
+                          (("--user", "a:b:c"), "--user 'a:b:c'")]:
+        r = slimgo("build", "./...", "--oci-layout", tmp_path / "out", *flags, cwd=src)
+        lines = [ln for ln in r.err.splitlines() if ln.startswith("slimgo: error:")]
+        assert r.code == 2 and len(lines) == 1 and needle in lines[0] and "Traceback" not in r.err, r.err
+        assert not (tmp_path / "out").exists()
+        j = slimgo("build", "./...", "--oci-layout", tmp_path / "out", *flags, "--json", cwd=src)
+        assert j.code == 2 and j.json()["error"]["code"] == 2 and needle in j.json()["error"]["message"]
+    # one program alone refused (its own reason) stays that program's failure: the others are built
+    (src / "cmd" / "beta" / "main.go").write_text('package main\n\nimport "C"\n\nfunc main() {}\n')
+    r = slimgo("build", "./...", "--oci-layout", tmp_path / "out", "--json", cwd=src)
+    assert r.code == 1 and r.json()["built"] == 1, r.err

@@ -213,3 +213,22 @@ def test_retries_stop_at_the_request_deadline() -> None:
             _reg(reg, Policy(max_tries=6, deadline=1.0)).get_manifest("r", "latest")
         assert time.monotonic() - t0 < 1.5 and len(reg.seen) == 1
         _one_line(exc.value, 3)
+
+
+def test_a_registry_that_failed_its_ping_fails_the_other_programs_without_new_tries() -> None:
+    """`build ./...` pings a host once for every program; when it is down after every retry, the next
+    program must fail with the same remote error at once (not spend the retries again, per program)."""
+    with HostileRegistry().run() as reg:
+        @reg.route("*", "/v2/")
+        def always_503(h: Handler) -> None:
+            h.reply(503, b'{"errors":[{"code":"UNAVAILABLE","message":"down"}]}')
+
+        client = _reg(reg)
+        with pytest.raises(RemoteError) as first:
+            client.ping("team/a")
+        tried = len(reg.requests_to("HEAD"))
+        assert tried == FAST.max_tries
+        with pytest.raises(RemoteError) as second:
+            client.ping("team/b")
+        assert len(reg.requests_to("HEAD")) == tried and str(second.value) == str(first.value)
+        _one_line(second.value, 3)

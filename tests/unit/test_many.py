@@ -74,6 +74,21 @@ def test_rewrite_changes_only_the_reference_lines(name: str) -> None:
     assert list(YAML(typ="safe").load_all(out))  # still YAML
 
 
+def test_crlf_manifests_keep_their_line_endings(tmp_path: Path) -> None:
+    """A manifest saved with CRLF line endings is printed with them (byte-for-byte), its references too."""
+    text = "kind: Pod\r\nspec:\r\n  containers:\r\n  - name: a   # c\r\n    image: ko://" + ALPHA + "\r\n"
+    (tmp_path / "crlf.yaml").write_bytes(text.encode())
+    (tmp_path / "plain.yaml").write_bytes(b"kind: ConfigMap\r\ndata: {a: '1'}\r\n")
+    from slimgo.many.resolve import read_inputs
+
+    m = read_inputs((str(tmp_path / "crlf.yaml"),), False)[0]
+    assert m.text == text
+    out = rewrite(m, sites(m), {ALPHA: "reg.example/alpha@sha256:" + "a" * 64})
+    assert out == text.replace("ko://" + ALPHA, "reg.example/alpha@sha256:" + "a" * 64)
+    r = run("resolve", "-f", str(tmp_path / "plain.yaml"))
+    assert (r.code, r.out) == (0, "kind: ConfigMap\r\ndata: {a: '1'}\r\n"), r.err
+
+
 def test_alias_follows_its_anchor() -> None:
     from ruamel.yaml import YAML
 
@@ -89,6 +104,16 @@ def test_bad_yaml_and_folded_references_are_bad_input() -> None:
         sites(Manifest("broken.yaml", "a: [1, 2\nb: c\n"))
     with pytest.raises(BadInput, match="x.yaml:1: write ko://a/b on one line"):
         sites(Manifest("x.yaml", "image: >-\n  ko://a/b\n"))
+
+
+@pytest.mark.parametrize("path", ["./cmd/api", "/src/cmd/api", "example.com/shop/cmd/...", "example.com/shop/cmd/api/",
+                                  "example.com/shop/cmd/api@v1.2.3", "example.com/shop/cmd/../cmd/api",
+                                  "example.com//cmd/api", "example.com/shop/cmd/api "])
+def test_a_reference_that_is_not_one_import_path_is_refused_before_building(path: str) -> None:
+    """The built images are keyed by the import path `go list` prints: a folder, a pattern, a version or
+    an unclean path would build (and push) programs and then find no digest to pin (an internal error)."""
+    with pytest.raises(BadInput, match=r"^x.yaml:2: ko://.*: not an import path \(write the program's full"):
+        sites(Manifest("x.yaml", f"kind: Pod\nimage: 'ko://{path}'\n"))
 
 
 def test_join_separates_files() -> None:
@@ -160,6 +185,29 @@ def test_a_session_resolves_each_base_once_for_every_worker(monkeypatch: pytest.
     for w in workers:
         w.join()
     assert calls == ["registry.example/base:1"] and seen == ["registry.example/base:1"] * 4
+
+
+def test_a_base_that_could_not_be_resolved_fails_the_other_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A remote base whose registry is down (every retry spent) fails every program: the next worker must get
+    the same error without asking (and retrying) again, as the base would have been resolved once."""
+    from types import SimpleNamespace
+
+    import slimgo.pipeline as pipeline
+    from slimgo.errors import RemoteError
+
+    calls: list[str] = []
+
+    def down(p: object, *_: object) -> object:
+        calls.append("asked")
+        raise RemoteError("docker.io: connection failed (ConnectionError) (after 6 tries)")
+
+    monkeypatch.setattr(pipeline, "choose_bases", down)
+    session = pipeline.Session(pipeline.BuildRequest())
+    plan = SimpleNamespace(base_name="static-glibc", platforms=("linux/amd64",))
+    for _ in range(3):
+        with pytest.raises(RemoteError, match="docker.io: connection failed"):
+            session.bases(plan, print)  # type: ignore[arg-type]
+    assert calls == ["asked"]
 
 
 def test_warmup_gate_runs_one_cold_build_per_platform_and_frees_it_once_warm() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,16 @@ def test_a_piped_build_json_run_does_not_import_rich() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={"PATH": "/usr/bin:/bin"})
     assert proc.stdout.strip() == "False" and proc.stderr == "building .\ncompiling\nnote: n\n"
+
+
+def test_a_users_value_in_an_error_is_printed_as_given(tmp_path: Path) -> None:
+    """rich renders ":b:" as an emoji: `--user a:b:c` was echoed back as 'a🅱c' in the error that names it."""
+    from tests.support.cli import run
+
+    r = run("build", str(tmp_path), "--env", "A:b:c")
+    assert r.code == 2 and "'A:b:c'" in r.err and "\N{NEGATIVE SQUARED LATIN CAPITAL LETTER B}" not in r.err
+    ui = Ui()
+    err = io.StringIO()
+    ui.err.file = err
+    ui.err.print("failed: [bold]x[/] :b: :smile:")
+    assert err.getvalue() == "failed: x :b: :smile:\n"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, json_options, key_signer, split_list
+from .edge import EXIT_OK, Ui, credentials, escape, json_options, key_signer, split_list
 
 if TYPE_CHECKING:
     from ..many.build import ManyRequest, ManyResult
@@ -47,7 +47,12 @@ def run_many(req: ManyRequest, ui: Ui, json_out: bool) -> ManyResult:
         if p.image_ref:
             ui.out.print(p.image_ref)
     for p in result.failed:
-        ui.err.print(f"[bold red]failed:[/] {p.package}: {p.error}")
+        ui.err.print(f"[bold red]failed:[/] {escape(f'{p.package}: {p.error}')}")
+    loaded = [p for p in result.programs if p.image_ref]
+    if result.outputs.get("loaded") and loaded:  # as for one image: NAME@sha256 is no name the engine knows
+        caveat = "" if result.push_stats is not None else "; the name@sha256 lines are for a registry: the engine may " \
+            "not know them"
+        ui.note(f"loaded into the Docker engine: run one as `docker run --rm {loaded[0].repository}:latest`{caveat}")
     ui.err.print(f"{len(result.programs) - len(result.failed)} built, {len(result.failed)} failed "
                  f"in {result.seconds:.1f} s")
     return result
@@ -190,6 +195,6 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
             from ..many.build import DEFAULT_JOBS, ManyRequest
 
             programs = ManyRequest(targets, req, naming_of(naming), DEFAULT_JOBS if jobs is None else jobs)
-            return EXIT_FAILED if run_many(programs, Ui(json_out), json_out).failed else EXIT_OK
+            return run_many(programs, Ui(json_out), json_out).exit_code
         run_build(req, Ui(json_out), json_out)
         return EXIT_OK

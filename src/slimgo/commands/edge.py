@@ -65,13 +65,14 @@ class Ui:
     def out(self) -> Console:
         from rich.console import Console
 
-        return Console(highlight=False, soft_wrap=True, width=piped_width(sys.stdout, os.environ))
+        # emoji=False: rich would turn ":b:" in a user's value (--user a:b:c, a path) into an emoji
+        return Console(highlight=False, soft_wrap=True, emoji=False, width=piped_width(sys.stdout, os.environ))
 
     @functools.cached_property
     def err(self) -> Console:
         from rich.console import Console
 
-        return Console(stderr=True, highlight=False, soft_wrap=True)
+        return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
     def _styled_stderr(self) -> bool:
         """Where rich would style stderr: a terminal, or a CI log that asks for colour (FORCE_COLOR)."""
@@ -179,7 +180,7 @@ def key_signer(path: Path) -> KeySigner:
 def report_error(exc: SlimgoError) -> int:
     from rich.console import Console
 
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     err.print(f"[bold red]slimgo: error:[/] {escape(exc.message)}", markup=True)
     if exc.detail:
         sys.stderr.write(exc.detail.rstrip() + "\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .build import naming_of, naming_options
-from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, json_options
+from .edge import EXIT_FAILED, EXIT_OK, Ui, credentials, escape, json_options
 
 
 @click.command()
@@ -61,11 +61,15 @@ def resolve(filenames: tuple[str, ...], recursive: bool, push: str | None, base:
         out = resolve_manifests(manifests, req, progress)
     if out.build is not None:
         for p in out.build.failed:
-            ui.err.print(f"[bold red]failed:[/] {p.package}: {p.error}")
+            ui.err.print(f"[bold red]failed:[/] {escape(f'{p.package}: {p.error}')}")
+        built = len(out.build.programs) - len(out.build.failed)  # the summary `build ./...` ends with
+        ui.err.print(f"{built} built, {len(out.build.failed)} failed in {out.build.seconds:.1f} s")
     if out.text is not None and output is not None:
         write_bytes(output, out.text.encode())
     if json_out:
         ui.emit_json(out.to_json(output))
     elif out.text is not None and output is None:
         click.echo(out.text, nl=False)
-    return EXIT_FAILED if out.text is None else EXIT_OK
+    if out.text is None:
+        return out.build.exit_code if out.build is not None else EXIT_FAILED
+    return EXIT_OK

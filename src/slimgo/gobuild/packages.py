@@ -13,7 +13,7 @@ from ..errors import BadInput
 from .target import _REMOTE, Target, local_target
 from .toolchain import Toolchain, run_go
 
-_FORMAT = ("{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}\t{{with .Module}}{{.Path}}{{end}}\t"
+_FORMAT = ("{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}/{{len .CgoFiles}}\t{{with .Module}}{{.Path}}{{end}}\t"
            "{{with .Module}}{{.GoMod}}{{end}}\t{{with .Error}}{{.Err}}{{end}}")
 
 
@@ -48,16 +48,37 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
     # A directory (with or without /...) is listed from inside it, so it works from any working directory.
     root, suffix = (target[:-4] or ".", "./...") if is_pattern(target) else (target, ".")
     where = cwd / root
+    if not where.is_dir() and (root in (".", "..") or root.startswith(("./", "../", "/"))):
+        raise BadInput(f"{target}: no such directory")  # a path, not an import path: go list would not say so
     pattern = suffix if where.is_dir() else target
-    rows = run_go(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], cwd=where if where.is_dir() else cwd)
+    try:
+        rows = run_go(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], cwd=where if where.is_dir() else cwd)
+    except BadInput as exc:
+        if "go.mod file not found" in str(exc):
+            raise BadInput(f"{target}: not inside a Go module (no go.mod found)") from None
+        raise
     mains: list[MainPackage] = []
     for line in rows.splitlines():
         name, import_path, pkg_dir, go_files, module_path, gomod, error = (line.split("\t") + [""] * 7)[:7]
-        if name == "main" and int(go_files or 0) > 0:
+        if not name and import_path == pattern and error and is_pattern(target):
+            # the pattern itself failed (a folder outside any module, say): go list -e gives one such row
+            if where.is_dir() and not any((d / f).is_file() for d in (where.resolve(), *where.resolve().parents)
+                                          for f in ("go.mod", "go.work")):  # go's own words for a workspace
+                raise BadInput(f"{target}: not inside a Go module (no go.mod found)")
+            raise BadInput(f"{target}: {error.splitlines()[0]}")
+        # a main package whose files all import "C" has them in CgoFiles only: it is a program too (one that
+        # fails alone, saying so, unless cgo is turned on), never skipped in silence
+        if name == "main" and sum(int(n or 0) for n in go_files.split("/")) > 0:
             known = gomod and gomod not in ("/dev/null", "NUL")
             mains.append(MainPackage(import_path, pkg_dir, local_target(Path(pkg_dir).resolve(), import_path,
                                                                         module_path, gomod) if known else None))
-        elif not is_pattern(target) and name != "main":
-            detail = f"package {name}" if name else (error or "no Go files")
-            raise BadInput(f"{target}: not a main package ({detail})")
+        elif not is_pattern(target) and name:
+            raise BadInput(f"{target}: not a main package (package {name})")
+        elif not is_pattern(target) and name != "main":  # no package at all: go list's first line says why
+            detail = error.splitlines()[0] if error else "no Go files"
+            if "go.mod file not found" in detail:  # an import path, asked from outside any module
+                detail = "the working directory is in no Go module; run slimgo from the module that holds it"
+            elif detail.startswith("no required module provides package"):  # go's hint (`go get`) would mislead
+                detail = "not in this module or its requirements; run slimgo from the module that holds it"
+            raise BadInput(f"{target}: no such package ({detail})")
     return mains

@@ -7,6 +7,7 @@ the registry are checked before any compiler runs.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -88,6 +89,13 @@ class ManyResult:
         return [p for p in self.programs if p.error is not None]
 
     @property
+    def exit_code(self) -> int:
+        """0 when all built; 3 when every failure was a remote one (a registry down), as for one image; else 1."""
+        if not self.failed:
+            return 0
+        return 3 if all(p.error is not None and p.error.exit_code == 3 for p in self.failed) else 1
+
+    @property
     def image_refs(self) -> dict[str, str]:
         """import path → NAME@DIGEST, for the programs that were published."""
         return {p.package: p.image_ref for p in self.programs if p.image_ref}
@@ -166,7 +174,8 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
             return ProgramResult(pkg.import_path, repos[pkg.import_path], error=exc)
         return ProgramResult(pkg.import_path, repos[pkg.import_path], result)
 
-    say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time")
+    say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time" if len(mains) > 1
+        else f"building {mains[0].import_path}")
     together = Path(tempfile.mkdtemp(prefix="slimgo-together-"))
     if t.builder is None:  # a BuildKit builder schedules its builds itself
         session.batches = Batches([Program(m.import_path, m.target.module_root.resolve()) for m in mains
@@ -181,6 +190,7 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown()
+        _refuse_shared_bad_input(programs)
         outputs = _write_local(t, [session.collected[m.spec] for m in mains if m.spec in session.collected],
                                session, say) if collect else {}
     finally:
@@ -193,6 +203,16 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
     if t.image_refs is not None:
         write_bytes(t.image_refs, "".join(f"{r}\n" for r in result.image_refs.values()).encode())
     return result
+
+
+def _refuse_shared_bad_input(programs: tuple[ProgramResult, ...]) -> None:
+    """Every program refused with the same bad input (`--platform linux/foo`, `--user a:b:c`, a --data folder
+    that is missing): the options are wrong, not the programs. One error, exit 2, as for one image; each
+    program finds it while planning, before Go is started."""
+    errors = [p.error for p in programs if p.error is not None]
+    if errors and len(errors) == len(programs) and all(e.exit_code == 2 for e in errors) and \
+            len({e.message for e in errors}) == 1:
+        raise copy.copy(errors[0])
 
 
 def _write_local(t: BuildRequest, pubs: list[Published], session: Session, say: Progress) -> dict[str, str]:

@@ -52,6 +52,14 @@ def _scalars(node: Any) -> Iterator[tuple[Any, int, int]]:
             yield value, pos[where], pos[where + 1]
 
 
+def _is_import_path(path: str) -> bool:
+    """A clean import path, as `go list` prints it: no folder (./, /), pattern (...), version (@), blank or
+    empty, `.` or `..` element."""
+    if path.startswith("/") or "@" in path or any(c.isspace() for c in path):
+        return False
+    return all(part not in ("", ".", "..") and "..." not in part for part in path.split("/"))
+
+
 def _line_starts(text: str) -> list[int]:
     starts = [0]
     for i, ch in enumerate(text):
@@ -84,8 +92,12 @@ def sites(manifest: Manifest) -> list[Site]:
                 if manifest.text[at:at + 1] == "*":  # an alias: its anchor's scalar is replaced where written
                     continue
                 raise BadInput(f"{manifest.name}:{line + 1}: write {value} on one line to have it resolved")
-            if not value.split("://", 1)[1]:
+            path = value.split("://", 1)[1]
+            if not path:
                 raise BadInput(f"{manifest.name}:{line + 1}: {value} names no import path")
+            if not _is_import_path(path):  # images are keyed by go list's import path: it must be one already
+                raise BadInput(f"{manifest.name}:{line + 1}: {value}: not an import path (write the program's full "
+                               "import path, as `go list` prints it; not a folder, pattern or version)")
             found.setdefault(hit, Site(hit, value))
     return [found[k] for k in sorted(found)]
 

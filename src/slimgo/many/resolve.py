@@ -24,7 +24,7 @@ def _read(path: Path, name: str) -> Manifest:
     if path.stat().st_size > MAX_MANIFEST_BYTES:
         raise BadInput(f"{name}: larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB")
     try:
-        return Manifest(name, path.read_text(encoding="utf-8"))
+        return Manifest(name, path.read_bytes().decode("utf-8"))  # not read_text: CRLF files stay CRLF
     except UnicodeDecodeError:
         raise BadInput(f"{name}: not UTF-8 text") from None
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from threading import Lock
 from typing import IO
 
-from ..errors import ImageFormatError
+from ..errors import ImageFormatError, RemoteError
 from ..limits import MAX_DOCUMENT
 from ..oci.digest import Digest
 from ..oci.mediatypes import OCI_INDEX
@@ -64,6 +64,7 @@ class Registry:
         self._present: set[tuple[str, str]] = set()
         self._referrers_api: bool | None = None
         self._pinged = False
+        self._unreachable: RemoteError | None = None  # the ping's remote failure: the other programs' too
         self._ping_lock = Lock()
 
     @property
@@ -79,9 +80,15 @@ class Registry:
         the programs of one `build ./...` share it (a repository the credentials cannot push to still fails
         that program's push, and only that one)."""
         with self._ping_lock:  # the other workers wait for the one ping
+            if self._unreachable is not None:  # every retry was spent on the first ping: fail at once
+                raise RemoteError(self._unreachable.message)
             if not self._pinged:
-                self.transport.request("HEAD", f"/v2/{repo}/blobs/sha256:{'0' * 64}",
-                                       scope=f"repository:{repo}:pull,push", allow=(404,))
+                try:
+                    self.transport.request("HEAD", f"/v2/{repo}/blobs/sha256:{'0' * 64}",
+                                           scope=f"repository:{repo}:pull,push", allow=(404,))
+                except RemoteError as exc:  # unreachable, 5xx or too slow after the retries: not per repository
+                    self._unreachable = exc
+                    raise
                 self._pinged = True
 
     def get_manifest(self, repo: str, ref: str) -> tuple[bytes, str, str]:
