@@ -18,8 +18,8 @@ import pytest
 
 from slimgo.gobuild.build import compile_binary
 from slimgo.gobuild.outputs import LOCK_NAME, LinkOutputs
-from slimgo.gobuild.target import resolve
-from slimgo.gobuild.toolchain import find_toolchain
+from slimgo.gobuild.target import Target, resolve
+from slimgo.gobuild.toolchain import Toolchain, find_toolchain
 from slimgo.platform import Platform
 from slimgo.strategy import GoFlags
 from tests.support.cli import slimgo
@@ -53,14 +53,19 @@ def _locked_elsewhere(lock: Path) -> bool:
     return False
 
 
+
+def _slot_of(tmp_path: Path, go_bin: str, name: str) -> tuple[Toolchain, Target, LinkOutputs, Platform, Path]:
+    """A program named `name`, and the cache slot its link output would be kept in."""
+    toolchain = find_toolchain(go_bin)
+    target = resolve(str(_program(tmp_path / "src", name)), toolchain)
+    keep = LinkOutputs(tmp_path / "link")
+    platform = Platform("linux", toolchain.goarch)
+    return toolchain, target, keep, platform, keep.slot(target, GoFlags(), platform)
+
 def test_a_program_named_lock_keeps_the_slot_locked(tmp_path: Path, go_bin: str) -> None:
     """A program called `lock` must not take the name of the slot's lock file: while Go builds into the slot,
     another slimgo (another process, another thread) must still find the slot locked."""
-    toolchain = find_toolchain(go_bin)
-    target = resolve(str(_program(tmp_path / "src", "lock")), toolchain)
-    keep = LinkOutputs(tmp_path / "link")
-    platform = Platform("linux", toolchain.goarch)
-    slot = keep.slot(target, GoFlags(), platform)
+    toolchain, target, keep, platform, slot = _slot_of(tmp_path, go_bin, "lock")
     seen: list[bool] = []
 
     def progress(msg: str) -> None:
@@ -75,11 +80,7 @@ def test_a_program_named_lock_keeps_the_slot_locked(tmp_path: Path, go_bin: str)
 def test_a_symlink_planted_in_the_slot_is_not_written_through(tmp_path: Path, go_bin: str) -> None:
     """Go copies its output into a setgid directory (a group's shared cache) instead of renaming it there, and
     copies through a symlink at the output's name: a link planted in the slot must go, not the file it names."""
-    toolchain = find_toolchain(go_bin)
-    target = resolve(str(_program(tmp_path / "src", "hi")), toolchain)
-    keep = LinkOutputs(tmp_path / "link")
-    platform = Platform("linux", toolchain.goarch)
-    slot = keep.slot(target, GoFlags(), platform)
+    toolchain, target, keep, platform, slot = _slot_of(tmp_path, go_bin, "hi")
     slot.mkdir(parents=True)
     slot.chmod(0o2755)
     outside = tmp_path / "outside"
@@ -95,11 +96,7 @@ def test_a_symlink_planted_in_the_slot_is_not_written_through(tmp_path: Path, go
 def test_a_slot_that_is_a_symlink_is_not_built_into(tmp_path: Path, go_bin: str) -> None:
     """A slot replaced by a link to another directory: Go would replace that directory's file of the
     program's name. The build links in its own work directory instead."""
-    toolchain = find_toolchain(go_bin)
-    target = resolve(str(_program(tmp_path / "src", "hi")), toolchain)
-    keep = LinkOutputs(tmp_path / "link")
-    platform = Platform("linux", toolchain.goarch)
-    slot = keep.slot(target, GoFlags(), platform)
+    toolchain, target, keep, platform, slot = _slot_of(tmp_path, go_bin, "hi")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "hi").write_bytes(Path(go_bin).resolve().read_bytes())
@@ -199,11 +196,7 @@ def test_a_fifo_planted_in_the_slot_does_not_hang_the_build(tmp_path: Path, go_b
     unopened, and the build goes on."""
     import threading
 
-    toolchain = find_toolchain(go_bin)
-    target = resolve(str(_program(tmp_path / "src", "hi")), toolchain)
-    keep = LinkOutputs(tmp_path / "link")
-    platform = Platform("linux", toolchain.goarch)
-    slot = keep.slot(target, GoFlags(), platform)
+    toolchain, target, keep, platform, slot = _slot_of(tmp_path, go_bin, "hi")
     slot.mkdir(parents=True)
     os.mkfifo(slot / "hi")
     built: list[object] = []
@@ -222,10 +215,7 @@ def test_a_binary_cut_short_in_the_slot_is_linked_again(tmp_path: Path, go_bin: 
     """Into a setgid slot Go copies its output instead of renaming it; an interrupt (Go is killed) can cut
     that copy short. Its build ID, near the start, is intact, so Go would call it up to date: the next build
     must link again, not publish the cut file."""
-    toolchain = find_toolchain(go_bin)
-    target = resolve(str(_program(tmp_path / "src", "hi")), toolchain)
-    keep = LinkOutputs(tmp_path / "link")
-    platform = Platform("linux", toolchain.goarch)
+    toolchain, target, keep, platform, slot = _slot_of(tmp_path, go_bin, "hi")
     whole = compile_binary(toolchain, target, GoFlags(), platform, tmp_path / "first", keep=keep).path.read_bytes()
     kept = keep.slot(target, GoFlags(), platform) / "hi"
     cut = whole[:len(whole) // 2]
