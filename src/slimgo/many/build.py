@@ -176,13 +176,14 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
 
     say(f"building {len(mains)} programs, {min(req.jobs, len(mains))} at a time" if len(mains) > 1
         else f"building {mains[0].import_path}")
-    together = Path(tempfile.mkdtemp(prefix="slimgo-together-"))
-    if t.builder is None:  # a BuildKit builder schedules its builds itself
-        session.batches = Batches([Program(m.import_path, m.target.module_root.resolve()) for m in mains
-                                   if m.target is not None and m.target.module_root is not None], together,
-                                  session.processes(), say)
     pool = ThreadPoolExecutor(max_workers=req.jobs)
+    together: list[Path] = []  # the combined builds' directory, made inside the try so an interrupt removes it
     try:
+        if t.builder is None:  # a BuildKit builder schedules its builds itself
+            together.append(Path(tempfile.mkdtemp(prefix="slimgo-together-")))
+            session.batches = Batches([Program(m.import_path, m.target.module_root.resolve()) for m in mains
+                                       if m.target is not None and m.target.module_root is not None],
+                                      together[0], session.processes(), say)
         try:
             programs = tuple(interruptible.results([pool.submit(one, m) for m in mains]))
         except KeyboardInterrupt:  # programs not started are dropped; running ones remove their own work dirs
@@ -196,7 +197,7 @@ def build_many(req: ManyRequest, progress: Progress = _quiet) -> ManyResult:
     finally:
         if session.batches is not None:
             session.batches.close()
-        for kept in [*session.kept, together]:
+        for kept in [*session.kept, *together]:
             shutil.rmtree(kept, ignore_errors=True)
     stats = session.pushes.stats.to_json() if session.pushes.used else None
     result = ManyResult(programs, stats, req.jobs, time.perf_counter() - started, outputs)
