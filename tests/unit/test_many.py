@@ -89,6 +89,20 @@ def test_crlf_manifests_keep_their_line_endings(tmp_path: Path) -> None:
     assert (r.code, r.out) == (0, "kind: ConfigMap\r\ndata: {a: '1'}\r\n"), r.err
 
 
+def test_crlf_manifests_piped_in_keep_their_line_endings() -> None:
+    """`-f -` reads stdin's bytes: a CRLF manifest piped in is printed with CRLF, as a file is; non-UTF-8
+    input is one error line, exit 2."""
+    import subprocess
+    import sys
+
+    text = b"kind: ConfigMap\r\ndata: {a: '1'}\r\n"
+    proc = subprocess.run([sys.executable, "-m", "slimgo", "resolve", "-f", "-"], input=text, capture_output=True)
+    assert (proc.returncode, proc.stdout) == (0, text), proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "slimgo", "resolve", "-f", "-"], input=b"kind: \xff\n",
+                          capture_output=True)
+    assert proc.returncode == 2 and proc.stderr.decode().strip() == "slimgo: error: stdin: not UTF-8 text"
+
+
 def test_alias_follows_its_anchor() -> None:
     from ruamel.yaml import YAML
 

@@ -29,15 +29,26 @@ def _read(path: Path, name: str) -> Manifest:
         raise BadInput(f"{name}: not UTF-8 text") from None
 
 
+def _read_stdin() -> str:
+    """As bytes when there is a real stdin, so CRLF manifests piped in stay CRLF, as files do."""
+    raw = getattr(sys.stdin, "buffer", None)
+    data: str | bytes = raw.read(MAX_MANIFEST_BYTES + 1) if raw is not None else sys.stdin.read(MAX_MANIFEST_BYTES + 1)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise BadInput(f"stdin: larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB")
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("stdin: not UTF-8 text") from None
+
+
 def read_inputs(paths: tuple[str, ...], recursive: bool) -> list[Manifest]:
     """Files in the order given; a directory's YAML/JSON files sorted by path (subfolders with --recursive)."""
     out: list[Manifest] = []
     for given in paths:
         if given == "-":
-            data = sys.stdin.read(MAX_MANIFEST_BYTES + 1)
-            if len(data) > MAX_MANIFEST_BYTES:
-                raise BadInput(f"stdin: larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB")
-            out.append(Manifest("-", data))
+            out.append(Manifest("-", _read_stdin()))
             continue
         path = Path(given)
         if path.is_dir():
