@@ -89,6 +89,17 @@ def test_module_proxy_errors_keep_module_version_and_status() -> None:  # point 
                            "403 Forbidden (This module version is not available.)")
 
 
+def test_a_package_missing_from_a_module_version_is_named_once() -> None:
+    """Go starts its line with the module@version the message already names: said once, not twice."""
+    target = Target(package="golang.org/x/tools/cmd/nosuch", name="nosuch", version="v0.28.0")
+    stderr = ("go: golang.org/x/tools/cmd/nosuch@v0.28.0: module golang.org/x/tools@v0.28.0 found, but does not "
+              "contain package golang.org/x/tools/cmd/nosuch\n")
+    err = classify_failure(stderr, target)
+    assert isinstance(err, BadInput)
+    assert err.message == ("cannot build golang.org/x/tools/cmd/nosuch@v0.28.0: module golang.org/x/tools@v0.28.0 "
+                           "found, but does not contain package golang.org/x/tools/cmd/nosuch")
+
+
 def test_cgo_package_under_cgo_off_says_how_to_turn_cgo_on(tmp_path: Path) -> None:  # point 16
     (tmp_path / "main.go").write_text('package main\n\n// #include <stdio.h>\nimport "C"\n\nfunc main() {}\n')
     target = Target(package="example.com/c", name="c", package_dir=tmp_path, module_root=tmp_path)

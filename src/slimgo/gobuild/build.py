@@ -107,8 +107,9 @@ def classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Excep
                             "slimgo builds with CGO_ENABLED=0; turn cgo on with --env CGO_ENABLED=1 (or build.env "
                             "in .slimgo.yaml) and use a base with its C library")
     if target.remote:
-        first = next((ln for ln in lines if ln.startswith("go: ")), last)
-        return BadInput(f"cannot build {target.spec}: {first.removeprefix('go: ').strip()}")
+        first = next((ln for ln in lines if ln.startswith("go: ")), last).removeprefix("go: ").strip()
+        # Go names the module@version first; the message already does
+        return BadInput(f"cannot build {target.spec}: {first.removeprefix(f'{target.spec}: ')}")
     # The compiler prefixes its report with "# package"; anything else is about resolving the target.
     if any(ln.startswith("# ") for ln in lines) or any(".go:" in ln for ln in lines):
         first = next((ln for ln in lines if ".go:" in ln), last)
