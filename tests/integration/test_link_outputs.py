@@ -156,6 +156,38 @@ def test_sigterm_while_another_build_holds_the_slot_ends_at_once(tmp_path: Path,
     assert not (tmp_path / "out").exists()
 
 
+def test_a_build_waiting_for_the_slot_says_so_and_goes_on_once_it_is_free(tmp_path: Path, go_bin: str) -> None:
+    """While another slimgo holds the slot, the build says what it waits for (instead of sitting silent), and
+    builds as soon as the slot is let go."""
+    src = tmp_path / "src"
+    _program(src, "one")
+    cache = tmp_path / "cache"
+    args = ("build", "./one", "--oci-layout", tmp_path / "out", "--sbom", "none", "--no-provenance")
+    assert slimgo(*args, cwd=src, env={"SLIMGO_CACHE": str(cache)}).code == 0  # the slot exists now
+    shutil.rmtree(tmp_path / "out")
+    held = [os.open(lock, os.O_RDWR) for lock in (cache / "link").glob(f"*/{LOCK_NAME}")]
+    assert held
+    for fd in held:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    proc = subprocess.Popen([sys.executable, "-m", "slimgo", *map(str, args)], cwd=src,
+                            env={**os.environ, "SLIMGO_CACHE": str(cache)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    seen: list[str] = []
+    try:
+        for line in proc.stderr:  # plain lines on a pipe, one per step
+            seen.append(line)
+            if line.startswith("waiting for another slimgo build of example.com/"):
+                break
+    finally:
+        for fd in held:
+            os.close(fd)  # the other build is done: this one goes on
+    out, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 0, "".join(seen) + rest
+    assert any(line.startswith("waiting for another slimgo build") for line in seen)
+    assert (tmp_path / "out" / "index.json").is_file()
+
+
 def test_go_works_in_a_directory_of_its_own_not_one_planted_beside_the_slot(tmp_path: Path, go_bin: str) -> None:
     """The combined build (gobuild/batch.py) gives Go a work directory (GOTMPDIR) on the slot's file system.
     A link planted where that directory goes must not send Go's work, binaries included, elsewhere."""

@@ -166,7 +166,9 @@ class Batches:
         packages = self._by_module[key.module_dir]
         run.mine.mkdir(parents=True)
         slot = contextlib.nullcontext(None) if keep is None else \
-            keep.locked(keep.module_slot(key.module_dir, key.flags, key.platform), lambda: self._procs.stopped)
+            keep.locked(keep.module_slot(key.module_dir, key.flags, key.platform), lambda: self._procs.stopped,
+                        lambda: self._progress(f"waiting for another slimgo build of {key.module_dir}'s programs "
+                                               f"({key.platform}) to finish with their link outputs"))
         with slot as kept:
             out = kept or run.mine
             names = {pkg: _usable_output(out / go_output_name(pkg)) for pkg in packages}

@@ -134,7 +134,12 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
         _install_remote(toolchain, target, flags, platform, env, dest, progress, procs)
     else:
         stopped = (lambda: procs.stopped) if procs is not None else (lambda: False)
-        slot = keep.locked(keep.slot(target, flags, platform), stopped) if keep is not None \
+        def waiting() -> None:
+            if progress is not None:
+                progress(f"waiting for another slimgo build of {target.package} ({platform}) to finish with "
+                         "its link output")
+
+        slot = keep.locked(keep.slot(target, flags, platform), stopped, waiting) if keep is not None \
             else contextlib.nullcontext(None)
         with slot as kept:
             out = dest if kept is None else _usable_output(kept / target.name)

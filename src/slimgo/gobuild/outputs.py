@@ -53,11 +53,13 @@ class LinkOutputs:
         return self.root / hashlib.sha256(material.encode()).hexdigest()[:32]
 
     @contextlib.contextmanager
-    def locked(self, slot: Path, stopped: Callable[[], bool] = lambda: False) -> Iterator[Path | None]:
+    def locked(self, slot: Path, stopped: Callable[[], bool] = lambda: False,
+               waiting: Callable[[], None] = lambda: None) -> Iterator[Path | None]:
         """The slot directory, locked against other slimgo builds; None when the cache cannot be written
         (a read-only home, a full disk): the build then links in its work directory, as before. While another
         build holds the slot, this one waits, but not past `stopped()` (an interrupt, a failed check, see
-        gobuild.build.GoProcesses): it gets None then, and its `go build`, started stopped, ends at once."""
+        gobuild.build.GoProcesses): it gets None then, and its `go build`, started stopped, ends at once.
+        `waiting` is told once when the slot is held by another build, so the user knows why nothing moves."""
         try:
             slot.mkdir(parents=True, exist_ok=True)
             if slot.is_symlink():  # not made by slimgo: Go would write into wherever it points
@@ -67,14 +69,15 @@ class LinkOutputs:
             yield None
             return
         try:
-            yield slot if _lock(fd, stopped) else None
+            yield slot if _lock(fd, stopped, waiting) else None
         finally:
             os.close(fd)  # closing releases the lock
 
 
-def _lock(fd: int, stopped: Callable[[], bool]) -> bool:
+def _lock(fd: int, stopped: Callable[[], bool], waiting: Callable[[], None] = lambda: None) -> bool:
     """Wait for the lock in short turns, not in one blocking call: a thread blocked in flock hears no
     interrupt, and the build's pool would wait for it until the other build let go (minutes)."""
+    told = False
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -82,6 +85,9 @@ def _lock(fd: int, stopped: Callable[[], bool]) -> bool:
         except BlockingIOError:
             if stopped():
                 return False
+            if not told:
+                waiting()
+                told = True
             time.sleep(0.05)
 
 
