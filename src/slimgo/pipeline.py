@@ -266,6 +266,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
             publication = publish(assembled.artifact, p.tags, sinks, p.outputs, progress, attachments, signed)
             debug = _debug_client(p, assembled.images[0].binary)
         committed = True
+        _trim_link_outputs(p)
         # build ./... writes the local outputs (layout, tarball, engine) once, after every program has built
         progress("image ready; the local outputs are written when every program has built" if req.collect
                  else "every output is in place")
@@ -321,6 +322,14 @@ def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress
         except BaseException:
             procs.stop()  # the worker's go process dies now; leaving the pool waits only for that
             raise
+
+
+def _trim_link_outputs(p: BuildPlan) -> None:
+    """Once a day at most, after a build has succeeded: slots unused for days go (gobuild/outputs.py)."""
+    from .gobuild.backend import LocalCompiler
+
+    if isinstance(p.compiler, LocalCompiler) and p.compiler.outputs is not None:
+        p.compiler.outputs.trim()
 
 
 def _import_image_side() -> None:

@@ -256,3 +256,24 @@ def test_a_binary_cut_short_in_the_slot_is_linked_again(tmp_path: Path, go_bin: 
 
     again = compile_binary(toolchain, target, GoFlags(), platform, tmp_path / "again", keep=keep)
     assert again.path.read_bytes() == whole
+
+
+def test_a_build_trims_slots_unused_for_days(tmp_path: Path, go_bin: str) -> None:
+    """After a successful build, slots nobody used for five days go (at most once a day); the build's own
+    slot stays, so the next unchanged build still finds its output."""
+    from slimgo.gobuild.outputs import TRIM_MARKER, TRIM_UNUSED_FOR
+
+    src = tmp_path / "src"
+    _program(src, "one")
+    cache = tmp_path / "cache"
+    stale = cache / "link" / ("0" * 32)
+    stale.mkdir(parents=True)
+    (stale / "old").write_bytes(b"\x7fELF")
+    (stale / LOCK_NAME).touch()
+    gone = time.time() - TRIM_UNUSED_FOR - 3600
+    os.utime(stale / LOCK_NAME, (gone, gone))
+    args = ("build", "./one", "--oci-layout", tmp_path / "out", "--sbom", "none", "--no-provenance")
+    assert slimgo(*args, cwd=src, env={"SLIMGO_CACHE": str(cache)}).code == 0
+    assert not stale.exists() and (cache / "link" / TRIM_MARKER).is_file()
+    kept = [p for p in (cache / "link").iterdir() if p.name != TRIM_MARKER]
+    assert len(kept) == 1 and (kept[0] / "one").is_file()

@@ -34,6 +34,12 @@ KEY_VERSION = "slimgo-link-v2"  # v2: the lock is `.lock` (v1's `lock` was also 
 # The slot's lock file sits beside the binaries, so it has a name no binary can have: Go names a binary after
 # the last element of its import path, and Go ignores a directory whose name starts with "." (no package).
 LOCK_NAME = ".lock"
+# Slots not used for five days are removed, checked at most once a day: the rule Go applies to its own build
+# cache (cmd/go/internal/cache: trimLimit, trimInterval). Each slot holds a whole binary per platform and
+# flag set (55 MiB for caddy), so without it the directory only grows.
+TRIM_UNUSED_FOR = 5 * 24 * 3600
+TRIM_EVERY = 24 * 3600
+TRIM_MARKER = "trimmed"
 
 
 @dataclass(frozen=True)
@@ -69,9 +75,63 @@ class LinkOutputs:
             yield None
             return
         try:
-            yield slot if _lock(fd, stopped, waiting) else None
+            held = _lock(fd, stopped, waiting) and _still_there(fd, slot / LOCK_NAME)
+            if held:
+                with contextlib.suppress(OSError):
+                    os.utime(fd)  # the slot's last use, which trim() reads
+            yield slot if held else None
         finally:
             os.close(fd)  # closing releases the lock
+
+    def trim(self, now: float | None = None) -> list[Path]:
+        """Remove the slots unused for TRIM_UNUSED_FOR, at most once per TRIM_EVERY; returns what went.
+        A slot is removed only under its own lock (a build using it is never disturbed); a build that
+        opened its lock file just before is told by `_still_there` and links in its work directory."""
+        now = time.time() if now is None else now
+        marker = self.root / TRIM_MARKER
+        try:
+            if now - marker.stat().st_mtime < TRIM_EVERY:
+                return []
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return []
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            os.utime(marker, (now, now))
+            slots = [p for p in self.root.iterdir() if p.name != TRIM_MARKER]
+        except OSError:
+            return []
+        return [slot for slot in slots if _remove_if_unused(slot, now - TRIM_UNUSED_FOR)]
+
+
+def _still_there(fd: int, path: Path) -> bool:
+    """The lock file this build holds is still the slot's (trim() did not remove the slot meanwhile)."""
+    try:
+        return os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino
+    except OSError:
+        return False
+
+
+def _remove_if_unused(slot: Path, before: float) -> bool:
+    if slot.is_symlink() or not slot.is_dir():
+        return False  # not a slot slimgo made: left alone
+    try:
+        fd = os.open(slot / LOCK_NAME, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        if os.fstat(fd).st_mtime >= before:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a build is using it right now
+        shutil.rmtree(slot, ignore_errors=True)
+        return not slot.exists()
+    finally:
+        os.close(fd)
 
 
 def _lock(fd: int, stopped: Callable[[], bool], waiting: Callable[[], None] = lambda: None) -> bool:
