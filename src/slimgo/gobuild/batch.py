@@ -34,7 +34,7 @@ from typing import Callable
 from ..platform import Platform
 from ..strategy import GoFlags
 from .build import BuiltBinary, GoProcesses, Stopped, _run, _usable_output, package_phases
-from .outputs import LinkOutputs, take, whole
+from .outputs import LinkOutputs, remove, take, whole
 from .target import Target, go_output_name
 from .toolchain import Toolchain
 
@@ -203,10 +203,7 @@ def _scratch(out: Path) -> Path:
     under a name no binary has, and made afresh: what a killed build left there goes, and a link planted in
     its place would send Go's work, binaries included, wherever it points."""
     for stale in out.glob(".gotmp*"):
-        if stale.is_dir() and not stale.is_symlink():
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            stale.unlink(missing_ok=True)
+        remove(stale)
     return Path(tempfile.mkdtemp(prefix=".gotmp-", dir=out))
 
 

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import threading
@@ -19,7 +18,7 @@ from typing import Callable
 from ..errors import BadInput, CompileError, ToolMissing
 from ..platform import Platform
 from ..strategy import GoFlags
-from .outputs import LinkOutputs, take, whole
+from .outputs import LinkOutputs, remove, take, whole
 from .target import Target
 from .toolchain import Toolchain
 
@@ -157,27 +156,15 @@ def _usable_output(path: Path) -> Path:
     directory, a planted file) goes, so the build links afresh instead of failing. So does an ELF file cut
     short (outputs.whole): Go reads the build ID near its start and would take it for up to date. So does
     anything but a regular file, a symlink above all: Go copies its output through one (into a setgid
-    directory), writing wherever the link points. Only a regular file is opened (never a device or a FIFO)."""
+    directory), writing wherever the link points."""
     try:
-        regular = stat.S_ISREG(path.lstat().st_mode)
+        path.lstat()
     except FileNotFoundError:
         return path
     except OSError:
-        regular = False
-    if regular:
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            try:
-                if os.read(fd, 4) == b"\x7fELF" and whole(path):
-                    return path
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+        pass
+    if not whole(path):  # only a regular file is opened, never through a link, a device or a FIFO
+        remove(path)
     return path
 
 

@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import stat
 import struct
 import time
 from collections.abc import Callable, Iterator
@@ -151,6 +152,14 @@ def _lock(fd: int, stopped: Callable[[], bool], waiting: Callable[[], None] = la
             time.sleep(0.05)
 
 
+def remove(path: Path) -> None:
+    """A directory with all it holds (never through a link), else the file or the link itself."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def take(source: Path, dest: Path) -> None:
     """`dest` becomes this build's own name for the slot's binary: a hard link, or a copy across devices."""
     dest.unlink(missing_ok=True)
@@ -163,11 +172,18 @@ def take(source: Path, dest: Path) -> None:
 
 
 def whole(path: Path) -> bool:
-    """An ELF file that reaches the end of its last section: whole, even if Go copied it into place (it does
-    when the directory is setgid) instead of renaming it there, and was stopped part way. Go writes its
-    section headers near the start; its build ID too, so Go itself takes a cut file for up to date."""
+    """A regular ELF file that reaches the end of its last section: whole, even if Go copied it into place (it
+    does when the directory is setgid) instead of renaming it there, and was stopped part way. Go writes its
+    section headers near the start; its build ID too, so Go itself takes a cut file for up to date. Never
+    through a link (O_NOFOLLOW), never blocking on a FIFO or a device (O_NONBLOCK, then only a regular file)."""
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
             head = fh.read(64)
             if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] not in (1, 2) or head[5] not in (1, 2):
                 return False
@@ -178,7 +194,7 @@ def whole(path: Path) -> bool:
                 return False
             fh.seek(shoff)
             table = fh.read(shentsize * shnum)
-            size = os.fstat(fh.fileno()).st_size
+            size = os.fstat(fd).st_size
     except OSError:
         return False
     if len(table) < shentsize * shnum:
