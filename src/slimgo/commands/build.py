@@ -53,8 +53,7 @@ def run_many(req: ManyRequest, ui: Ui, json_out: bool) -> ManyResult:
         caveat = "" if result.push_stats is not None else "; the name@sha256 lines are for a registry: the engine may " \
             "not know them"
         ui.note(f"loaded into the Docker engine: run one as `docker run --rm {loaded[0].repository}:latest`{caveat}")
-    ui.err.print(f"{len(result.programs) - len(result.failed)} built, {len(result.failed)} failed "
-                 f"in {result.seconds:.1f} s")
+    ui.err.print(result.summary)
     return result
 
 

@@ -62,8 +62,7 @@ def resolve(filenames: tuple[str, ...], recursive: bool, push: str | None, base:
     if out.build is not None:
         for p in out.build.failed:
             ui.err.print(f"[bold red]failed:[/] {escape(f'{p.package}: {p.error}')}")
-        built = len(out.build.programs) - len(out.build.failed)  # the summary `build ./...` ends with
-        ui.err.print(f"{built} built, {len(out.build.failed)} failed in {out.build.seconds:.1f} s")
+        ui.err.print(out.build.summary)  # the line `build ./...` ends with
     if out.text is not None and output is not None:
         write_bytes(output, out.text.encode())
     if json_out:

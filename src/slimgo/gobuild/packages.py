@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadInput
-from .target import _REMOTE, Target, local_target
-from .toolchain import Toolchain, run_go
+from .target import _REMOTE, Target, list_in_module, local_target, outside_module
+from .toolchain import Toolchain
 
 _FORMAT = ("{{.Name}}\t{{.ImportPath}}\t{{.Dir}}\t{{len .GoFiles}}/{{len .CgoFiles}}\t{{with .Module}}{{.Path}}{{end}}\t"
            "{{with .Module}}{{.GoMod}}{{end}}\t{{with .Error}}{{.Err}}{{end}}")
@@ -51,12 +51,8 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
     if not where.is_dir() and (root in (".", "..") or root.startswith(("./", "../", "/"))):
         raise BadInput(f"{target}: no such directory")  # a path, not an import path: go list would not say so
     pattern = suffix if where.is_dir() else target
-    try:
-        rows = run_go(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], cwd=where if where.is_dir() else cwd)
-    except BadInput as exc:
-        if "go.mod file not found" in str(exc):
-            raise BadInput(f"{target}: not inside a Go module (no go.mod found)") from None
-        raise
+    rows = list_in_module(toolchain.go, ["list", "-e", "-f", _FORMAT, pattern], where if where.is_dir() else cwd,
+                          target)
     mains: list[MainPackage] = []
     for line in rows.splitlines():
         name, import_path, pkg_dir, go_files, module_path, gomod, error = (line.split("\t") + [""] * 7)[:7]
@@ -64,7 +60,7 @@ def _expand(target: str, toolchain: Toolchain, cwd: Path) -> list[MainPackage]:
             # the pattern itself failed (a folder outside any module, say): go list -e gives one such row
             if where.is_dir() and not any((d / f).is_file() for d in (where.resolve(), *where.resolve().parents)
                                           for f in ("go.mod", "go.work")):  # go's own words for a workspace
-                raise BadInput(f"{target}: not inside a Go module (no go.mod found)")
+                raise outside_module(target)
             raise BadInput(f"{target}: {error.splitlines()[0]}")
         # a main package whose files all import "C" has them in CgoFiles only: it is a program too (one that
         # fails alone, saying so, unless cgo is turned on), never skipped in silence

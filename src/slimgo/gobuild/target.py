@@ -84,22 +84,31 @@ def _resolve_local(path: Path, toolchain: Toolchain, early: EarlyAnswers | None 
         raise BadInput(f"{path}: not a directory (give a main package directory or module/path@version)")
     path = path.resolve()
     # One `go list` (not `go env GOMOD` and then `go list`): every go process costs a start-up before the build.
-    try:
-        out = run_go(toolchain.go, _LIST, cwd=path, early=early)
-    except BadInput as exc:
-        if "go.mod file not found" in str(exc):
-            raise BadInput(f"{path}: not inside a Go module (no go.mod found)") from None
-        raise
+    out = list_in_module(toolchain.go, _LIST, path, path, early)
     name, import_path, module_path, gomod, error = (out.rstrip("\n").split("\t") + ["", "", "", "", ""])[:5]
     if not gomod:  # no package to name its module (no Go files, say): ask the way the error path always did
         gomod = toolchain.env("GOMOD", cwd=path).get("GOMOD", "")
     if not gomod or gomod == "/dev/null" or gomod == "NUL":
-        raise BadInput(f"{path}: not inside a Go module (no go.mod found)")
+        raise outside_module(path)
     if not name:
         raise BadInput(f"{path}: no Go package here ({error.splitlines()[0] if error else 'no Go files'})")
     if name != "main":
         raise BadInput(f"{path}: package {import_path} is not a main package (package {name})")
     return local_target(path, import_path, module_path, gomod)
+
+
+def outside_module(what: object) -> BadInput:
+    return BadInput(f"{what}: not inside a Go module (no go.mod found)")
+
+
+def list_in_module(go: str, args: list[str], cwd: Path, what: object, early: EarlyAnswers | None = None) -> str:
+    """`go list` in cwd; Go's "go.mod file not found" becomes one line naming `what` (what the user gave)."""
+    try:
+        return run_go(go, args, cwd=cwd, early=early)
+    except BadInput as exc:
+        if "go.mod file not found" in str(exc):
+            raise outside_module(what) from None
+        raise
 
 
 def local_target(package_dir: Path, import_path: str, module_path: str, gomod: str) -> Target:

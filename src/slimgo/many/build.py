@@ -89,6 +89,11 @@ class ManyResult:
         return [p for p in self.programs if p.error is not None]
 
     @property
+    def summary(self) -> str:
+        """The line `build ./...` and `resolve` end with."""
+        return f"{len(self.programs) - len(self.failed)} built, {len(self.failed)} failed in {self.seconds:.1f} s"
+
+    @property
     def exit_code(self) -> int:
         """0 when all built; 3 when every failure was a remote one (a registry down), as for one image; else 1."""
         if not self.failed:

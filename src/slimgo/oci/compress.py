@@ -34,6 +34,11 @@ MEMBER_LIBRARIES = frozenset({"libdeflate"})
 GZIP_LEVELS = {"isal": (0, 3), "libdeflate": (0, 12)}  # the others: zlib's 0-9
 
 
+def default_library(kind: str) -> str:
+    """The deflate library of the program's layers when none is asked for (the others ignore it)."""
+    return DEFAULT_LIBRARY if kind == "gzip" else "zlib"
+
+
 class Compressor(Protocol):
     def compress(self, data: bytes) -> bytes: ...
     def flush(self) -> bytes: ...

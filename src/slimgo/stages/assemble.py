@@ -57,10 +57,9 @@ def binary_layer(binary: BuiltBinary, blob_dir: Path, compression: str, level: i
     """The binary's layer; with a cache, an identical binary reuses its compressed blob (no recompression).
     `known`: the layer's tar digest and size, when already measured (`tar_digest`). `library`: None is
     `slimgo build`'s default, so that `compare` measures the layer `build` writes."""
-    if library is None:
-        library = compress.DEFAULT_LIBRARY if compression == "gzip" else "zlib"
     return cached_layer(binary_entries(binary), blob_dir, cache, compression=compression, level=level, mtime=mtime,
-                        comment=f"{binary.name} binary", library=library, known=known)
+                        comment=f"{binary.name} binary", library=library or compress.default_library(compression),
+                        known=known)
 
 
 def shared_layer(x: ExtraLayer, platform: Platform, work: Path, blob_dir: Path, cache: LayerCache | None,

@@ -180,7 +180,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     elif req.debug_config is not None:
         raise BadInput("--debug-config writes the debugger's configuration: it needs --debug")
     compression = cfg.compression or _default_compression(req, cfg)
-    library = cfg.compression_library or (compress.DEFAULT_LIBRARY if compression == "gzip" else "zlib")
+    library = cfg.compression_library or compress.default_library(compression)
     level = compress.check(compression, cfg.compression_level, library)
     notes = ["zstd layers: Docker Engine < 23 and containerd < 1.5 cannot pull this image"] \
         if compression == "zstd" else []
