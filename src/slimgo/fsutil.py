@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from .cachedir import cache_dir
 from .errors import BadInput
 
 
@@ -100,8 +101,4 @@ def atomic_dir(dest: Path, *, replace_if: str | None = None) -> Iterator[Path]:
 
 
 def user_cache_dir() -> Path:
-    env = os.environ.get("SLIMGO_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return Path(xdg) / "slimgo" if xdg else Path.home() / ".cache" / "slimgo"
+    return Path(cache_dir())

@@ -262,6 +262,7 @@ def test_a_build_trims_slots_unused_for_days(tmp_path: Path, go_bin: str) -> Non
     """After a successful build, slots nobody used for five days go (at most once a day); the build's own
     slot stays, so the next unchanged build still finds its output."""
     from slimgo.gobuild.outputs import TRIM_MARKER, TRIM_UNUSED_FOR
+    from slimgo.gobuild.slotfile import RECIPES
 
     src = tmp_path / "src"
     _program(src, "one")
@@ -275,5 +276,6 @@ def test_a_build_trims_slots_unused_for_days(tmp_path: Path, go_bin: str) -> Non
     args = ("build", "./one", "--oci-layout", tmp_path / "out", "--sbom", "none", "--no-provenance")
     assert slimgo(*args, cwd=src, env={"SLIMGO_CACHE": str(cache)}).code == 0
     assert not stale.exists() and (cache / "link" / TRIM_MARKER).is_file()
-    kept = [p for p in (cache / "link").iterdir() if p.name != TRIM_MARKER]
+    kept = [p for p in (cache / "link").iterdir() if p.name not in (TRIM_MARKER, RECIPES)]
     assert len(kept) == 1 and (kept[0] / "one").is_file()
+    assert len(list((cache / "link" / RECIPES).iterdir())) == 1  # the build's own recipe (gobuild/rerun.py)

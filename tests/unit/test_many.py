@@ -271,7 +271,7 @@ def test_a_binary_still_being_copied_is_not_taken(tmp_path: Path) -> None:
     the end of its last section (Go copies instead of renaming into a setgid directory)."""
     import struct
 
-    from slimgo.gobuild.outputs import whole as _whole
+    from slimgo.gobuild.slotfile import whole as _whole
 
     head = bytearray(64)
     head[:6] = b"\x7fELF\x02\x01"

@@ -34,7 +34,8 @@ from typing import Callable
 from ..platform import Platform
 from ..strategy import GoFlags
 from .build import BuiltBinary, GoProcesses, Stopped, _run, _usable_output, package_phases
-from .outputs import LinkOutputs, remove, take, whole
+from .outputs import LinkOutputs, take
+from .slotfile import remove, whole
 from .target import Target, go_output_name
 from .toolchain import Toolchain
 

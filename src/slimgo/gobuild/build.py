@@ -18,7 +18,9 @@ from typing import Callable
 from ..errors import BadInput, CompileError, ToolMissing
 from ..platform import Platform
 from ..strategy import GoFlags
-from .outputs import LinkOutputs, remove, take, whole
+from .outputs import LinkOutputs, take
+from .rerun import Recipe, Rerun
+from .slotfile import remove, whole
 from .target import Target
 from .toolchain import Toolchain
 
@@ -119,15 +121,19 @@ def classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Excep
 
 def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,
                    out_dir: Path, progress: Callable[[str], None] | None = None,
-                   procs: GoProcesses | None = None, keep: LinkOutputs | None = None) -> BuiltBinary:
+                   procs: GoProcesses | None = None, keep: LinkOutputs | None = None,
+                   rerun: Rerun | None = None) -> BuiltBinary:
     """Build into out_dir/<platform>/<name>. Remote targets go through `go install pkg@version`, so the
     binary records the module version exactly as `go install` would. `progress` hears the phases as Go
     goes through them: downloading modules, compiling packages, linking. `keep`: where Go's output stays
-    between builds, so that an unchanged program is not linked again (gobuild/outputs.py)."""
+    between builds, so that an unchanged program is not linked again (gobuild/outputs.py). `rerun`: the
+    command line's last `go build`, started by the entry point; taken over when it is exactly this one
+    (gobuild/rerun.py), and this one is written down for the next run."""
     dest_dir = out_dir / str(platform).replace("/", "_")
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / target.name
-    env = {**os.environ, **platform.go_env(), **flags.go_env()}
+    added = {**platform.go_env(), **flags.go_env()}
+    env = {**os.environ, **added}
     started = time.perf_counter()
     if target.remote:
         _install_remote(toolchain, target, flags, platform, env, dest, progress, procs)
@@ -138,17 +144,33 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
                 progress(f"waiting for another slimgo build of {target.package} ({platform}) to finish with "
                          "its link output")
 
-        slot = keep.locked(keep.slot(target, flags, platform), stopped, waiting) if keep is not None \
-            else contextlib.nullcontext(None)
+        slot_dir = keep.slot(target, flags, platform) if keep is not None else None
+        ahead = rerun.adopt(_go_build(toolchain, flags, slot_dir / target.name), target.package_dir, env,
+                            slot_dir) if rerun is not None and slot_dir is not None else None
+        slot = keep.locked(slot_dir, stopped, waiting, ahead.lock_fd if ahead is not None else None) \
+            if keep is not None and slot_dir is not None else contextlib.nullcontext(None)
         with slot as kept:
-            out = dest if kept is None else _usable_output(kept / target.name)
-            cmd = [toolchain.go, "build", "-v", *flags.go_args(), "-o", str(out), "."]
-            proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform), procs)
+            if ahead is not None and kept is None:  # the slot went from under it: never take its output
+                ahead.kill()
+                ahead = None
+            out = dest if kept is None else kept / target.name if ahead is not None else _usable_output(kept / target.name)
+            cmd = _go_build(toolchain, flags, out)
+            proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform), procs,
+                        ahead.proc if ahead is not None else None)
             if proc.returncode != 0:
                 raise classify_failure(proc.stderr, target, flags.cgo is False)
+            if ahead is not None:
+                started = ahead.since  # Go has been at it since the entry point started it
+            if kept is not None and rerun is not None:
+                rerun.remember(Recipe(cmd[0], tuple(cmd[1:]), str(target.package_dir), tuple(sorted(added.items())),
+                                      str(kept)))
             if out != dest:
                 take(out, dest)
     return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
+
+
+def _go_build(toolchain: Toolchain, flags: GoFlags, out: Path) -> list[str]:
+    return [toolchain.go, "build", "-v", *flags.go_args(), "-o", str(out), "."]
 
 
 def _usable_output(path: Path) -> Path:
@@ -199,11 +221,13 @@ def package_phases(report: Callable[[str], None], platform: Platform, mains: dic
 
 
 def _run(cmd: list[str], cwd: Path | None, env: dict[str, str], on_line: Callable[[str], None] | None = None,
-         procs: GoProcesses | None = None) -> subprocess.CompletedProcess[str]:
-    """Run Go, streaming its stderr lines to `on_line` while keeping them for the error message."""
+         procs: GoProcesses | None = None, running: subprocess.Popen[str] | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    """Run Go, streaming its stderr lines to `on_line` while keeping them for the error message. `running`:
+    this very command, already started (gobuild/rerun.py)."""
     try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)  # its own group, so kill_tree reaches compile and link
+        proc = running or subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                           text=True, start_new_session=True)  # its own group: see kill_tree
     except FileNotFoundError:
         raise ToolMissing(f"{cmd[0]}: not found") from None
     assert proc.stderr is not None and proc.stdout is not None

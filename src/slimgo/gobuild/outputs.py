@@ -20,21 +20,18 @@ import fcntl
 import hashlib
 import os
 import shutil
-import stat
-import struct
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cachedir import link_dir
 from ..platform import Platform
 from ..strategy import GoFlags
+from .slotfile import LOCK_NAME, RECIPES, still_there
 from .target import Target
 
 KEY_VERSION = "slimgo-link-v2"  # v2: the lock is `.lock` (v1's `lock` was also the name of a program `…/lock`)
-# The slot's lock file sits beside the binaries, so it has a name no binary can have: Go names a binary after
-# the last element of its import path, and Go ignores a directory whose name starts with "." (no package).
-LOCK_NAME = ".lock"
 # Slots not used for five days are removed, checked at most once a day: the rule Go applies to its own build
 # cache (cmd/go/internal/cache: trimLimit, trimInterval). Each slot holds a whole binary per platform and
 # flag set (55 MiB for caddy), so without it the directory only grows.
@@ -61,33 +58,37 @@ class LinkOutputs:
 
     @contextlib.contextmanager
     def locked(self, slot: Path, stopped: Callable[[], bool] = lambda: False,
-               waiting: Callable[[], None] = lambda: None) -> Iterator[Path | None]:
+               waiting: Callable[[], None] = lambda: None, held: int | None = None) -> Iterator[Path | None]:
         """The slot directory, locked against other slimgo builds; None when the cache cannot be written
         (a read-only home, a full disk): the build then links in its work directory, as before. While another
         build holds the slot, this one waits, but not past `stopped()` (an interrupt, a failed check, see
         gobuild.build.GoProcesses): it gets None then, and its `go build`, started stopped, ends at once.
-        `waiting` is told once when the slot is held by another build, so the user knows why nothing moves."""
+        `waiting` is told once when the slot is held by another build, so the user knows why nothing moves.
+        `held`: the slot's lock file, already locked (gobuild.rerun started Go under it); closed here."""
+        if held is None:
+            try:
+                slot.mkdir(parents=True, exist_ok=True)
+                if slot.is_symlink():  # not made by slimgo: Go would write into wherever it points
+                    raise NotADirectoryError(errno.ENOTDIR, "the link outputs' slot is a symlink", str(slot))
+                fd = os.open(slot / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            except OSError:
+                yield None
+                return
+        else:
+            fd = held
         try:
-            slot.mkdir(parents=True, exist_ok=True)
-            if slot.is_symlink():  # not made by slimgo: Go would write into wherever it points
-                raise NotADirectoryError(errno.ENOTDIR, "the link outputs' slot is a symlink", str(slot))
-            fd = os.open(slot / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError:
-            yield None
-            return
-        try:
-            held = _lock(fd, stopped, waiting) and _still_there(fd, slot / LOCK_NAME)
-            if held:
+            ours = (held is not None or _lock(fd, stopped, waiting)) and still_there(fd, slot / LOCK_NAME)
+            if ours:
                 with contextlib.suppress(OSError):
                     os.utime(fd)  # the slot's last use, which trim() reads
-            yield slot if held else None
+            yield slot if ours else None
         finally:
             os.close(fd)  # closing releases the lock
 
     def trim(self, now: float | None = None) -> list[Path]:
         """Remove the slots unused for TRIM_UNUSED_FOR, at most once per TRIM_EVERY; returns what went.
         A slot is removed only under its own lock (a build using it is never disturbed); a build that
-        opened its lock file just before is told by `_still_there` and links in its work directory."""
+        opened its lock file just before is told by `still_there` and links in its work directory."""
         now = time.time() if now is None else now
         marker = self.root / TRIM_MARKER
         try:
@@ -101,18 +102,26 @@ class LinkOutputs:
             self.root.mkdir(parents=True, exist_ok=True)
             marker.touch()
             os.utime(marker, (now, now))
-            slots = [p for p in self.root.iterdir() if p.name != TRIM_MARKER]
+            slots = [p for p in self.root.iterdir() if p.name not in (TRIM_MARKER, RECIPES)]
         except OSError:
             return []
+        _remove_unused_recipes(self.root / RECIPES, now - TRIM_UNUSED_FOR)
         return [slot for slot in slots if _remove_if_unused(slot, now - TRIM_UNUSED_FOR)]
 
 
-def _still_there(fd: int, path: Path) -> bool:
-    """The lock file this build holds is still the slot's (trim() did not remove the slot meanwhile)."""
-    try:
-        return os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino
-    except OSError:
-        return False
+def link_root() -> Path:
+    """Where the slots live: slimgo's cache (SLIMGO_CACHE, else the user's cache directory)."""
+    return Path(link_dir())
+
+
+def _remove_unused_recipes(recipes: Path, before: float) -> None:
+    """A recipe is rewritten by every build that uses it: one untouched for days belongs to a command line
+    nobody runs any more (its slot goes with the same rule)."""
+    with contextlib.suppress(OSError):
+        for recipe in recipes.iterdir():
+            with contextlib.suppress(OSError):
+                if recipe.lstat().st_mtime < before:
+                    recipe.unlink()
 
 
 def _remove_if_unused(slot: Path, before: float) -> bool:
@@ -152,14 +161,6 @@ def _lock(fd: int, stopped: Callable[[], bool], waiting: Callable[[], None] = la
             time.sleep(0.05)
 
 
-def remove(path: Path) -> None:
-    """A directory with all it holds (never through a link), else the file or the link itself."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def take(source: Path, dest: Path) -> None:
     """`dest` becomes this build's own name for the slot's binary: a hard link, or a copy across devices."""
     dest.unlink(missing_ok=True)
@@ -169,40 +170,3 @@ def take(source: Path, dest: Path) -> None:
         if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
         shutil.copy2(source, dest)
-
-
-def whole(path: Path) -> bool:
-    """A regular ELF file that reaches the end of its last section: whole, even if Go copied it into place (it
-    does when the directory is setgid) instead of renaming it there, and was stopped part way. Go writes its
-    section headers near the start; its build ID too, so Go itself takes a cut file for up to date. Never
-    through a link (O_NOFOLLOW), never blocking on a FIFO or a device (O_NONBLOCK, then only a regular file)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return False
-            head = fh.read(64)
-            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] not in (1, 2) or head[5] not in (1, 2):
-                return False
-            e, wide = ("<" if head[5] == 1 else ">"), head[4] == 2
-            shoff = int(struct.unpack_from(e + ("Q" if wide else "I"), head, 0x28 if wide else 0x20)[0])
-            shentsize, shnum = struct.unpack_from(e + "HH", head, 0x3A if wide else 0x2E)
-            if not shoff or shnum > 4096 or shentsize < (64 if wide else 40):
-                return False
-            fh.seek(shoff)
-            table = fh.read(shentsize * shnum)
-            size = os.fstat(fd).st_size
-    except OSError:
-        return False
-    if len(table) < shentsize * shnum:
-        return False
-    end = 0
-    for i in range(shnum):
-        kind = struct.unpack_from(e + "I", table, i * shentsize + 4)[0]
-        if kind != 8:  # SHT_NOBITS takes no room in the file
-            off, length = struct.unpack_from(e + ("QQ" if wide else "II"), table, i * shentsize + (0x18 if wide else 0x10))
-            end = max(end, int(off) + int(length))
-    return size >= end

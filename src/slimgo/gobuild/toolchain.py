@@ -9,8 +9,12 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ..errors import BadInput, ToolMissing
+
+if TYPE_CHECKING:
+    from .rerun import Rerun
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class EarlyAnswers:
     arguments, directory; the environment is the process's, which nothing changes in between)."""
 
     _started: dict[tuple[str, tuple[str, ...], str], subprocess.Popen[str]] = field(default_factory=dict)
+    rerun: Rerun | None = None  # the command line's last `go build`, started before these (gobuild/rerun.py)
 
     def start(self, go: str, args: list[str], cwd: Path | None = None) -> None:
         try:
@@ -55,11 +60,13 @@ class EarlyAnswers:
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
     def close(self) -> None:
-        """Stop and reap the queries nobody asked for (the build failed first)."""
+        """Stop and reap the queries nobody asked for (the build failed first), and a `go build` nobody took."""
         for proc in self._started.values():
             proc.kill()
             proc.communicate()
         self._started.clear()
+        if self.rerun is not None:
+            self.rerun.close()
 
     def __enter__(self) -> EarlyAnswers:
         return self

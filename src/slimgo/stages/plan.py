@@ -20,7 +20,7 @@ from ..epoch import rfc3339, source_date_epoch
 from ..errors import BadInput
 from ..gobuild.backend import LOCAL, Compiler, compiler_for
 from ..gobuild.build import BuiltBinary
-from ..gobuild.outputs import LinkOutputs
+from ..gobuild.outputs import LinkOutputs, link_root
 from ..gobuild.target import Target, resolve
 from ..gobuild.toolchain import EarlyAnswers, Toolchain, find_toolchain
 from ..oci import compress
@@ -158,7 +158,8 @@ class BuildPlan:
 
 def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Toolchain | None = None) -> BuildPlan:
     """`toolchain`: one already found (the programs of one `build ./...` share it); else found here."""
-    compiler = compiler_for(req.builder, req.builder_image, _link_outputs(req.cache))  # buildctl and the builder: asked first
+    compiler = compiler_for(req.builder, req.builder_image, _link_outputs(req.cache),  # buildctl and the builder: asked first
+                            req.early.rerun if req.early is not None else None)
     toolchain = toolchain or find_toolchain(req.go, req.early)
     target = req.resolved if req.resolved is not None else resolve(req.target, toolchain, req.early)
     cfg = config_mod.load(target.module_root).build.overlay(req.settings)
@@ -211,9 +212,7 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
 def _link_outputs(cache: bool) -> LinkOutputs | None:
     """Go's outputs live in slimgo's cache between builds, so an unchanged program is not linked again;
     `--no-cache` links in the work directory every time."""
-    from ..fsutil import user_cache_dir
-
-    return LinkOutputs(user_cache_dir() / "link") if cache else None
+    return LinkOutputs(link_root()) if cache else None
 
 
 def _debug_plan(cfg: BuildConfig, toolchain: Toolchain, platforms: tuple[Platform, ...],

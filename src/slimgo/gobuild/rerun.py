@@ -1,0 +1,222 @@
+"""The last `go build` of a command line, started again before slimgo has imported itself.
+
+An unchanged `slimgo build` spent its first ~0.13 s in Python (the interpreter, click, the CLI, the plan)
+before `go build` was spawned, and bare `go build` needs less than that to find everything up to date. After
+a successful build, the exact `go build` it ran (arguments, directory, the environment it added) is written
+down under the command line and directory that asked for it. The next run of the same command line starts
+that `go build` from the entry point (slimgo.entry), under the lock of its link-output slot, while the rest
+of slimgo imports; the compile step takes it over only if the plan asks for exactly that command, in that
+directory, with exactly that environment (gobuild.build.compile_binary), and kills it otherwise. The binary
+is therefore always the one the plan's own `go build` would have written.
+
+A recipe is trusted as much as the link outputs and Go's build cache beside it (a file planted there could
+make Go take a planted binary for up to date): it is read only when the current user owns it and nobody else
+may write it, its slot must be one of the link outputs' own, and its output must be in that slot.
+
+Only os, subprocess and fcntl are imported here (no pathlib, no dataclasses): every millisecond before the
+spawn is a millisecond the build waits.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import stat
+import subprocess
+import time
+
+from .slotfile import LOCK_NAME, RECIPES, remove, still_there, whole
+
+RECIPE_VERSION = "slimgo-rerun-v1"
+_MAX_RECIPE = 64 * 1024
+
+
+class Recipe:
+    """One `go build` exactly as compile_binary ran it: the go binary and its arguments (build -v … -o SLOT/NAME
+    .), the directory, what it added to the process environment, and the link-output slot it writes into."""
+
+    __slots__ = ("go", "args", "cwd", "env", "slot")
+
+    def __init__(self, go: str, args: tuple[str, ...], cwd: str, env: tuple[tuple[str, str], ...], slot: str):
+        self.go, self.args, self.cwd, self.env, self.slot = go, args, cwd, env, slot
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Recipe) and self.encode() == other.encode()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def encode(self) -> bytes:
+        fields = [RECIPE_VERSION, self.go, self.cwd, self.slot, str(len(self.args)), *self.args,
+                  *(f"{k}={v}" for k, v in self.env)]
+        return "\0".join(fields).encode("utf-8", "surrogateescape")
+
+    @staticmethod
+    def decode(data: bytes) -> Recipe | None:
+        fields = data.decode("utf-8", "surrogateescape").split("\0")
+        if len(fields) < 5 or fields[0] != RECIPE_VERSION or not fields[4].isdigit():
+            return None
+        n = int(fields[4])
+        args, pairs = fields[5:5 + n], fields[5 + n:]
+        if len(args) != n or any("=" not in p for p in pairs):
+            return None
+        env = tuple((k, v) for k, _, v in (p.partition("=") for p in pairs))
+        return Recipe(fields[1], tuple(args), fields[2], env, fields[3])
+
+    @property
+    def command(self) -> list[str]:
+        return [self.go, *self.args]
+
+    @property
+    def output(self) -> str | None:
+        return self.args[self.args.index("-o") + 1] if "-o" in self.args[:-1] else None
+
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **dict(self.env)}
+
+
+class Started:
+    """The recipe's `go build`, running since the entry point, and the slot's lock it holds."""
+
+    def __init__(self, recipe: Recipe, proc: subprocess.Popen[str], lock_fd: int, since: float):
+        self.recipe, self.proc, self.lock_fd = recipe, proc, lock_fd
+        self.since = since  # time.perf_counter() when it was started: the build's time counts from there
+
+    def matches(self, cmd: list[str], cwd: object, env: dict[str, str], slot: object) -> bool:
+        return (cmd == self.recipe.command and str(cwd) == self.recipe.cwd and str(slot) == self.recipe.slot
+                and env == self.recipe.environment())
+
+    def kill(self) -> None:
+        """The process only: its lock is closed by whoever holds it now (LinkOutputs.locked, or stop())."""
+        from .build import kill_tree
+
+        if self.proc.poll() is None:
+            kill_tree(self.proc)
+        self.proc.communicate()
+
+    def stop(self) -> None:
+        self.kill()
+        os.close(self.lock_fd)
+
+
+class Rerun:
+    """Where this command line's recipe lives, and its `go build` when one was started."""
+
+    def __init__(self, recipes: str, record: str, started: Started | None = None):
+        self.recipes, self.record, self.started = recipes, record, started
+
+    def adopt(self, cmd: list[str], cwd: object, env: dict[str, str], slot: object) -> Started | None:
+        """The started build, handed over with its lock when it is exactly this one; else it is stopped (it
+        holds the lock of a slot this build may need)."""
+        started, self.started = self.started, None
+        if started is None:
+            return None
+        if started.matches(cmd, cwd, env, slot):
+            return started
+        started.stop()
+        return None
+
+    def remember(self, recipe: Recipe) -> None:
+        """Written after every successful compile (its mtime is the last use, which LinkOutputs.trim reads);
+        a cache that cannot be written costs the next run its head start, nothing else."""
+        import tempfile
+
+        try:
+            os.makedirs(self.recipes, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.recipes, prefix=".tmp-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(recipe.encode())
+            os.replace(tmp, self.record)
+        except OSError:
+            pass
+        finally:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+
+    def close(self) -> None:
+        """Stop a started build nobody adopted (the plan asked for another, or the build failed first)."""
+        started, self.started = self.started, None
+        if started is not None:
+            started.stop()
+
+
+def recipe_file(recipes: str, cwd: str, argv: list[str]) -> str:
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]  # hashlib would load OpenSSL first
+    except ImportError:
+        from hashlib import sha256
+    key = sha256("\0".join([RECIPE_VERSION, cwd, *argv]).encode("utf-8", "surrogateescape")).hexdigest()
+    return os.path.join(recipes, key[:32])
+
+
+def start(link_root: str, argv: list[str]) -> Rerun:
+    """The recipe of this command line, run in this directory, started when there is one and it may run."""
+    recipes = os.path.join(link_root, RECIPES)
+    try:
+        rerun = Rerun(recipes, recipe_file(recipes, os.getcwd(), argv))
+    except OSError:  # the current directory is gone
+        return Rerun(recipes, os.path.join(recipes, "-"))
+    recipe = read(rerun.record, link_root)
+    if recipe is None:
+        return rerun
+    fd = _lock_slot(recipe.slot)
+    if fd is None:
+        return rerun  # another build holds the slot: this one waits for it the normal way
+    try:
+        output = recipe.output
+        if output is None or os.path.dirname(output) != recipe.slot:
+            raise OSError("the recipe's output is not in its slot")
+        if os.path.lexists(output) and not whole(output):
+            remove(output)  # what compile_binary does before Go reads the build ID of a cut or planted file
+        since = time.perf_counter()
+        proc = subprocess.Popen(recipe.command, cwd=recipe.cwd, env=recipe.environment(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        os.close(fd)
+        return rerun
+    rerun.started = Started(recipe, proc, fd, since)
+    return rerun
+
+
+def read(path: str, link_root: str) -> Recipe | None:
+    """The recipe at path if it may be trusted (see the module's docstring), else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid()
+                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or info.st_size > _MAX_RECIPE):
+            return None
+        data = os.read(fd, _MAX_RECIPE + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    recipe = Recipe.decode(data)
+    if (recipe is None or os.path.dirname(os.path.normpath(recipe.slot)) != os.path.normpath(link_root)
+            or recipe.args[:1] != ("build",)):
+        return None
+    return recipe
+
+
+def _lock_slot(slot: str) -> int | None:
+    """The slot's lock, taken without waiting, the way LinkOutputs.locked takes it."""
+    lock = os.path.join(slot, LOCK_NAME)
+    try:
+        if not stat.S_ISDIR(os.lstat(slot).st_mode):
+            return None
+        fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if still_there(fd, lock):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None

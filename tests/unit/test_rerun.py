@@ -1,0 +1,147 @@
+"""gobuild/rerun.py without Go: which recipes are trusted, and that a started process the plan does not ask for
+is stopped and lets go of its slot's lock (the real `go build` path: tests/integration/test_rerun.py)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from slimgo.gobuild.outputs import TRIM_UNUSED_FOR, LinkOutputs
+from slimgo.gobuild.rerun import Recipe, Rerun, read, recipe_file, start
+from slimgo.gobuild.slotfile import LOCK_NAME, RECIPES
+
+
+def _setup(tmp_path: Path, go_body: str = "sleep 30") -> tuple[Path, Path, Recipe]:
+    """A link root with one slot, and a recipe whose `go` is a script (no Go here: only the process matters)."""
+    root = tmp_path / "link"
+    slot = root / ("a" * 32)
+    slot.mkdir(parents=True)
+    (slot / LOCK_NAME).touch()
+    go = tmp_path / "go"
+    go.write_text(f"#!/bin/sh\n{go_body}\n")
+    go.chmod(go.stat().st_mode | stat.S_IXUSR)
+    recipe = Recipe(str(go), ("build", "-v", "-o", str(slot / "prog"), "."), str(tmp_path),
+                    (("CGO_ENABLED", "0"),), str(slot))
+    return root, slot, recipe
+
+
+def _write(root: Path, argv: list[str], recipe: Recipe, mode: int = 0o600) -> Path:
+    path = Path(recipe_file(str(root / RECIPES), os.getcwd(), argv))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(recipe.encode())
+    path.chmod(mode)
+    return path
+
+
+def _locked(lock: Path) -> bool:
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def test_a_recipe_reads_back_as_written(tmp_path: Path) -> None:
+    _, _, recipe = _setup(tmp_path)
+    back = Recipe.decode(recipe.encode())
+    assert back == recipe and back is not None and back.output == recipe.args[3]
+    assert back.environment()["CGO_ENABLED"] == "0"
+
+
+@pytest.mark.parametrize("data", [b"", b"slimgo-rerun-v0\0go\0cwd\0slot\x000", b"slimgo-rerun-v1\0go\0cwd\0slot\0x",
+                                  b"slimgo-rerun-v1\0go\0cwd\0slot\x005\0build", b"slimgo-rerun-v1\0go\0c\0s\x000\0NOEQUALS"])
+def test_a_damaged_recipe_is_none(data: bytes) -> None:
+    assert Recipe.decode(data) is None
+
+
+def test_only_a_recipe_of_ours_is_read(tmp_path: Path) -> None:
+    root, slot, recipe = _setup(tmp_path)
+    path = _write(root, ["build"], recipe)
+    assert read(str(path), str(root)) == recipe
+    path.chmod(0o620)  # the group may write it
+    assert read(str(path), str(root)) is None
+    path.chmod(0o600)
+    if os.getuid() == 0:
+        os.chown(path, 4242, -1)  # somebody else's
+        assert read(str(path), str(root)) is None
+        os.chown(path, 0, -1)
+    assert read(str(path), str(tmp_path / "elsewhere")) is None  # its slot is not one of this root's
+    link = path.with_name("link")
+    link.symlink_to(path)
+    assert read(str(link), str(root)) is None
+    not_build = Recipe(recipe.go, ("run", *recipe.args[1:]), recipe.cwd, recipe.env, recipe.slot)
+    path.write_bytes(not_build.encode())
+    assert read(str(path), str(root)) is None
+
+
+def test_a_build_the_plan_does_not_ask_for_is_stopped_and_unlocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root, slot, recipe = _setup(tmp_path)
+    _write(root, ["build", "."], recipe)
+    rerun = start(str(root), ["build", "."])
+    assert rerun.started is not None and rerun.started.proc.poll() is None
+    assert _locked(slot / LOCK_NAME)
+    proc = rerun.started.proc
+    other = [*recipe.command[:-1], "./other"]
+    assert rerun.adopt(other, tmp_path, recipe.environment(), slot) is None
+    assert proc.poll() is not None and not _locked(slot / LOCK_NAME)
+    rerun.close()  # nothing left to stop
+
+
+def test_the_same_build_is_handed_over_with_its_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root, slot, recipe = _setup(tmp_path)
+    _write(root, ["build", "."], recipe)
+    rerun = start(str(root), ["build", "."])
+    started = rerun.adopt(recipe.command, tmp_path, recipe.environment(), slot)
+    assert started is not None and rerun.started is None
+    assert _locked(slot / LOCK_NAME)  # still this build's until LinkOutputs.locked closes it
+    started.stop()
+    assert not _locked(slot / LOCK_NAME)
+
+
+def test_nothing_starts_while_another_build_holds_the_slot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root, slot, recipe = _setup(tmp_path)
+    _write(root, ["build", "."], recipe)
+    fd = os.open(slot / LOCK_NAME, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        assert start(str(root), ["build", "."]).started is None
+    finally:
+        os.close(fd)
+
+
+def test_another_command_line_has_another_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root, _, recipe = _setup(tmp_path)
+    _write(root, ["build", "."], recipe)
+    assert start(str(root), ["build", ".", "--json"]).started is None
+    assert recipe_file("r", "/a", ["build"]) != recipe_file("r", "/b", ["build"])
+
+
+def test_remember_replaces_the_recipe_whole(tmp_path: Path) -> None:
+    root, _, recipe = _setup(tmp_path)
+    rerun = Rerun(str(root / RECIPES), str(root / RECIPES / "x"))
+    rerun.remember(recipe)
+    rerun.remember(recipe)
+    assert [p.name for p in (root / RECIPES).iterdir()] == ["x"]  # no temporary file left
+    assert read(str(root / RECIPES / "x"), str(root)) == recipe
+
+
+def test_trim_removes_recipes_nobody_ran_for_days(tmp_path: Path) -> None:
+    root, _, recipe = _setup(tmp_path)
+    old, new = _write(root, ["build", "old"], recipe), _write(root, ["build", "new"], recipe)
+    gone = time.time() - TRIM_UNUSED_FOR - 60
+    os.utime(old, (gone, gone))
+    LinkOutputs(root).trim()
+    assert not old.exists() and new.exists()
+    assert (root / ("a" * 32)).is_dir()  # the slot was used recently (its lock file is new)
