@@ -122,3 +122,32 @@ def test_missing_library_is_a_one_line_bad_input(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(compress.DEFLATE_LIBRARIES, "isal", "slimgo_no_such_module")
     with pytest.raises(BadInput, match="not installed"):
         compress.compressor("gzip", 3, "isal")
+
+
+def test_an_unchanged_files_digest_is_remembered(tmp_path: Path, binary: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = LayerCache(tmp_path / "cache")
+    first = layer_cache.remembered_tar_digest(_entries(binary), 0, cache)
+    assert first == tar_digest(_entries(binary), 0)
+
+    def no_read(*args: object) -> tuple[str, int]:
+        raise AssertionError("the same file was read again")
+
+    monkeypatch.setattr(layer_cache, "tar_digest", no_read)
+    assert layer_cache.remembered_tar_digest(_entries(binary), 0, cache) == first
+    monkeypatch.undo()
+    # another mtime for the layer, or another file put in its place (as Go does: a new file, renamed): hashed
+    assert layer_cache.remembered_tar_digest(_entries(binary), 1, cache) == tar_digest(_entries(binary), 1)
+    fresh = binary.with_name("fresh")
+    fresh.write_bytes(binary.read_bytes() + b"\0")
+    fresh.replace(binary)
+    assert layer_cache.remembered_tar_digest(_entries(binary), 0, cache) == tar_digest(_entries(binary), 0) != first
+
+
+def test_a_damaged_remembered_digest_is_computed_again(tmp_path: Path, binary: Path) -> None:
+    cache = LayerCache(tmp_path / "cache")
+    right = layer_cache.remembered_tar_digest(_entries(binary), 0, cache)
+    for doc in (tmp_path / "cache" / "digests").iterdir():
+        doc.write_text('{"diff_id": "sha256:../../etc", "size": 1}')
+    assert layer_cache.remembered_tar_digest(_entries(binary), 0, cache) == right
+    assert layer_cache.remembered_tar_digest(_entries(binary), 0, None) == right  # no cache: always hashed

@@ -20,7 +20,7 @@ from ..gobuild.build import BuiltBinary
 from ..oci import compress
 from ..oci.cache import LayerCache
 from ..oci.layer import Entry, dir_entry, tree_entries, write_layer
-from ..oci.layer_cache import cached_layer, tar_digest
+from ..oci.layer_cache import cached_layer, remembered_tar_digest
 from ..oci.model import Image, ImageConfig, Index, Layer, make_image, make_index
 from ..platform import Platform
 from .bases import base_for
@@ -119,7 +119,7 @@ def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_base
         return shared_layer(x, platform, work, blob_dir, cache, plan.compression, plan.base_level)
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        digests = list(pool.map(lambda b: tar_digest(binary_entries(b), plan.epoch), binaries))
+        digests = list(pool.map(lambda b: remembered_tar_digest(binary_entries(b), plan.epoch, cache), binaries))
         bin_futures = [pool.submit(binary_layer, b, blob_dir, plan.compression, plan.level, plan.epoch, cache,
                                    plan.library, known) for b, known in zip(binaries, digests)]
         facts = [_inspect(b, plan, cache if cache is not None and not plan.post_compile else None, known[0])
