@@ -6,13 +6,22 @@ import os
 
 
 def cache_dir() -> str:
-    """$SLIMGO_CACHE, else $XDG_CACHE_HOME/slimgo, else ~/.cache/slimgo; absolute, since `go build` runs in the
-    package's directory and writes its output into the cache."""
+    """$SLIMGO_CACHE, else $XDG_CACHE_HOME/slimgo, else ~/.cache/slimgo; made absolute, since `go build` runs
+    in the package's directory and writes its output into the cache (as given when the current directory is
+    gone: whatever uses it then fails with its own error)."""
+    path = configured_cache_dir()
+    try:
+        return os.path.abspath(path)
+    except OSError:
+        return path
+
+
+def configured_cache_dir() -> str:
     env = os.environ.get("SLIMGO_CACHE")
     if env:
-        return os.path.abspath(env)
+        return env
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return os.path.abspath(os.path.join(xdg, "slimgo") if xdg else os.path.join(os.path.expanduser("~"), ".cache", "slimgo"))
+    return os.path.join(xdg, "slimgo") if xdg else os.path.join(os.path.expanduser("~"), ".cache", "slimgo")
 
 
 def link_dir() -> str:

@@ -56,11 +56,11 @@ def early_answers(argv: list[str]) -> EarlyAnswers | None:
     targets = build_targets(argv)
     if targets is None or len(targets) > 1 or (targets and "..." in targets[0]):
         return None
-    from .cachedir import link_dir
     from .gobuild.rerun import start
 
-    rerun = start(link_dir(), argv) if "--no-cache" not in argv else None
+    rerun = None
     try:
+        rerun = start(argv) if "--no-cache" not in argv else None
         from .gobuild.target import ask_early
 
         early = ask_early(targets[0] if targets else ".")

@@ -16,17 +16,25 @@ from slimgo.gobuild.rerun import Recipe, Rerun, read, recipe_file, start
 from slimgo.gobuild.slotfile import LOCK_NAME, RECIPES
 
 
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """slimgo's cache in tmp_path, `go` the script `_setup` writes, and the test standing in tmp_path."""
+    monkeypatch.setenv("SLIMGO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SLIMGO_GO", str(tmp_path / "go"))
+    monkeypatch.chdir(tmp_path)
+
+
 def _setup(tmp_path: Path, go_body: str = "sleep 30") -> tuple[Path, Path, Recipe]:
-    """A link root with one slot, and a recipe whose `go` is a script (no Go here: only the process matters)."""
-    root = tmp_path / "link"
+    """The link root with one slot, and a recipe whose `go` is a script (no Go here: only the process matters)."""
+    root = tmp_path / "cache" / "link"
     slot = root / ("a" * 32)
     slot.mkdir(parents=True)
     (slot / LOCK_NAME).touch()
     go = tmp_path / "go"
     go.write_text(f"#!/bin/sh\n{go_body}\n")
     go.chmod(go.stat().st_mode | stat.S_IXUSR)
-    recipe = Recipe(str(go), ("build", "-v", "-o", str(slot / "prog"), "."), str(tmp_path),
-                    (("CGO_ENABLED", "0"),), str(slot))
+    recipe = Recipe(str(go), ("build", "-v", "-trimpath", "-ldflags=-s -w", "-o", str(slot / "prog"), "."),
+                    str(tmp_path), (("CGO_ENABLED", "0"), ("GOARCH", "amd64")), str(slot))
     return root, slot, recipe
 
 
@@ -52,7 +60,7 @@ def _locked(lock: Path) -> bool:
 def test_a_recipe_reads_back_as_written(tmp_path: Path) -> None:
     _, _, recipe = _setup(tmp_path)
     back = Recipe.decode(recipe.encode())
-    assert back == recipe and back is not None and back.output == recipe.args[3]
+    assert back == recipe and back is not None and back.output == recipe.args[-2]
     assert back.environment()["CGO_ENABLED"] == "0"
 
 
@@ -77,17 +85,20 @@ def test_only_a_recipe_of_ours_is_read(tmp_path: Path) -> None:
     link = path.with_name("link")
     link.symlink_to(path)
     assert read(str(link), str(root)) is None
-    not_build = Recipe(recipe.go, ("run", *recipe.args[1:]), recipe.cwd, recipe.env, recipe.slot)
-    path.write_bytes(not_build.encode())
-    assert read(str(path), str(root)) is None
+    for args, env in [(("run", *recipe.args[1:]), recipe.env),
+                      (("build", "-v", "-toolexec=/bin/sh", *recipe.args[2:]), recipe.env),
+                      (("build", "-v", "-o", "/tmp/x", *recipe.args[2:]), recipe.env),
+                      (recipe.args, (("GOFLAGS", "-toolexec=/bin/sh"),)),
+                      (recipe.args, (("CGO_ENABLED", "1"), ("CC", "/bin/sh")))]:
+        path.write_bytes(Recipe(recipe.go, args, recipe.cwd, env, recipe.slot).encode())
+        assert read(str(path), str(root)) is None, (args, env)
 
 
-def test_a_build_the_plan_does_not_ask_for_is_stopped_and_unlocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_a_build_the_plan_does_not_ask_for_is_stopped_and_unlocks(tmp_path: Path) -> None:
     root, slot, recipe = _setup(tmp_path)
     _write(root, ["build", "."], recipe)
-    rerun = start(str(root), ["build", "."])
-    assert rerun.started is not None and rerun.started.proc.poll() is None
+    rerun = start(["build", "."])
+    assert rerun is not None and rerun.started is not None and rerun.started.proc.poll() is None
     assert _locked(slot / LOCK_NAME)
     proc = rerun.started.proc
     other = [*recipe.command[:-1], "./other"]
@@ -96,11 +107,11 @@ def test_a_build_the_plan_does_not_ask_for_is_stopped_and_unlocks(tmp_path: Path
     rerun.close()  # nothing left to stop
 
 
-def test_the_same_build_is_handed_over_with_its_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_the_same_build_is_handed_over_with_its_lock(tmp_path: Path) -> None:
     root, slot, recipe = _setup(tmp_path)
     _write(root, ["build", "."], recipe)
-    rerun = start(str(root), ["build", "."])
+    rerun = start(["build", "."])
+    assert rerun is not None
     started = rerun.adopt(recipe.command, tmp_path, recipe.environment(), slot)
     assert started is not None and rerun.started is None
     assert _locked(slot / LOCK_NAME)  # still this build's until LinkOutputs.locked closes it
@@ -108,23 +119,23 @@ def test_the_same_build_is_handed_over_with_its_lock(tmp_path: Path, monkeypatch
     assert not _locked(slot / LOCK_NAME)
 
 
-def test_nothing_starts_while_another_build_holds_the_slot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_nothing_starts_while_another_build_holds_the_slot(tmp_path: Path) -> None:
     root, slot, recipe = _setup(tmp_path)
     _write(root, ["build", "."], recipe)
     fd = os.open(slot / LOCK_NAME, os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        assert start(str(root), ["build", "."]).started is None
+        rerun = start(["build", "."])
+        assert rerun is not None and rerun.started is None
     finally:
         os.close(fd)
 
 
-def test_another_command_line_has_another_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_another_command_line_has_another_recipe(tmp_path: Path) -> None:
     root, _, recipe = _setup(tmp_path)
     _write(root, ["build", "."], recipe)
-    assert start(str(root), ["build", ".", "--json"]).started is None
+    rerun = start(["build", ".", "--json"])
+    assert rerun is not None and rerun.started is None
     assert recipe_file("r", "/a", ["build"]) != recipe_file("r", "/b", ["build"])
 
 
@@ -145,3 +156,23 @@ def test_trim_removes_recipes_nobody_ran_for_days(tmp_path: Path) -> None:
     LinkOutputs(root).trim()
     assert not old.exists() and new.exists()
     assert (root / ("a" * 32)).is_dir()  # the slot was used recently (its lock file is new)
+
+
+def test_a_cache_that_others_could_fill_starts_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative $SLIMGO_CACHE names a directory inside the project one stands in (a checkout could ship
+    a recipe there); a directory others may write into, or another `go`, starts nothing either."""
+    root, _, recipe = _setup(tmp_path)
+    _write(root, ["build", "."], recipe)
+    rerun = start(["build", "."])
+    assert rerun is not None and rerun.started is not None
+    rerun.close()
+    monkeypatch.setenv("SLIMGO_CACHE", "cache")  # the same directory, named relative to this one
+    assert start(["build", "."]) is None
+    monkeypatch.setenv("SLIMGO_CACHE", str(tmp_path / "cache"))
+    (root / RECIPES).chmod(0o777)
+    rerun = start(["build", "."])
+    assert rerun is not None and rerun.started is None
+    (root / RECIPES).chmod(0o755)
+    monkeypatch.setenv("SLIMGO_GO", "/usr/bin/false")
+    rerun = start(["build", "."])
+    assert rerun is not None and rerun.started is None

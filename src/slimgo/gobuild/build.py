@@ -33,6 +33,7 @@ class BuiltBinary:
     flags: GoFlags
     seconds: float
     size: int  # measured when built: the file lives in a work directory that is removed afterwards
+    head_start: float = 0.0  # how long Go had been running when the compile step took it over (gobuild/rerun.py)
 
 
 class GoProcesses:
@@ -135,6 +136,7 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
     added = {**platform.go_env(), **flags.go_env()}
     env = {**os.environ, **added}
     started = time.perf_counter()
+    ahead = None
     if target.remote:
         _install_remote(toolchain, target, flags, platform, env, dest, progress, procs)
     else:
@@ -159,14 +161,13 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
                         ahead.proc if ahead is not None else None)
             if proc.returncode != 0:
                 raise classify_failure(proc.stderr, target, flags.cgo is False)
-            if ahead is not None:
-                started = ahead.since  # Go has been at it since the entry point started it
             if kept is not None and rerun is not None:
                 rerun.remember(Recipe(cmd[0], tuple(cmd[1:]), str(target.package_dir), tuple(sorted(added.items())),
                                       str(kept)))
             if out != dest:
                 take(out, dest)
-    return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size)
+    return BuiltBinary(dest, target.name, platform, flags, time.perf_counter() - started, dest.stat().st_size,
+                       started - ahead.since if ahead is not None else 0.0)
 
 
 def _go_build(toolchain: Toolchain, flags: GoFlags, out: Path) -> list[str]:

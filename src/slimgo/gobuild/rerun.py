@@ -9,9 +9,13 @@ of slimgo imports; the compile step takes it over only if the plan asks for exac
 directory, with exactly that environment (gobuild.build.compile_binary), and kills it otherwise. The binary
 is therefore always the one the plan's own `go build` would have written.
 
-A recipe is trusted as much as the link outputs and Go's build cache beside it (a file planted there could
-make Go take a planted binary for up to date): it is read only when the current user owns it and nobody else
-may write it, its slot must be one of the link outputs' own, and its output must be in that slot.
+A recipe is a command, so it is read only from a cache nobody else could have written: the cache directory
+must be given as an absolute path (a relative $SLIMGO_CACHE would name a directory inside whatever project
+one stands in, which a checkout or an archive can fill), the link outputs' directory, the recipes' directory
+and the recipe must belong to the current user and be writable by nobody else, its `go` must be the one this
+run uses, its arguments the shape compile_binary writes (`build -v` [-trimpath, -ldflags=, -gcflags=,
+-tags=] `-o SLOT/NAME .`), what it adds to the environment only the platform and CGO_ENABLED=0, and its
+output in one of the link outputs' own slots. Anything else only costs the head start.
 
 Only os, subprocess and fcntl are imported here (no pathlib, no dataclasses): every millisecond before the
 spawn is a millisecond the build waits.
@@ -25,6 +29,7 @@ import stat
 import subprocess
 import time
 
+from ..cachedir import configured_cache_dir
 from .slotfile import LOCK_NAME, RECIPES, remove, still_there, whole
 
 RECIPE_VERSION = "slimgo-rerun-v1"
@@ -53,7 +58,7 @@ class Recipe:
     @staticmethod
     def decode(data: bytes) -> Recipe | None:
         fields = data.decode("utf-8", "surrogateescape").split("\0")
-        if len(fields) < 5 or fields[0] != RECIPE_VERSION or not fields[4].isdigit():
+        if len(fields) < 5 or fields[0] != RECIPE_VERSION or not (fields[4].isascii() and fields[4].isdecimal()):
             return None
         n = int(fields[4])
         args, pairs = fields[5:5 + n], fields[5 + n:]
@@ -121,7 +126,7 @@ class Rerun:
         import tempfile
 
         try:
-            os.makedirs(self.recipes, exist_ok=True)
+            os.makedirs(self.recipes, mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.recipes, prefix=".tmp-")
         except OSError:
             return
@@ -143,27 +148,38 @@ class Rerun:
 
 
 def recipe_file(recipes: str, cwd: str, argv: list[str]) -> str:
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found]  # hashlib would load OpenSSL first
+    try:  # hashlib would load OpenSSL first (~3 ms before `go build` starts); Python 3.12 renamed the module
+        from _sha2 import sha256  # type: ignore[import-not-found]
     except ImportError:
-        from hashlib import sha256
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found]
+        except ImportError:
+            from hashlib import sha256
     key = sha256("\0".join([RECIPE_VERSION, cwd, *argv]).encode("utf-8", "surrogateescape")).hexdigest()
     return os.path.join(recipes, key[:32])
 
 
-def start(link_root: str, argv: list[str]) -> Rerun:
-    """The recipe of this command line, run in this directory, started when there is one and it may run."""
+def start(argv: list[str]) -> Rerun | None:
+    """The recipe of this command line, run in this directory, started when there is one and it may run;
+    None when the cache is given as a relative path (no recipe is read or written there)."""
+    configured = configured_cache_dir()
+    if not os.path.isabs(configured):
+        return None
+    link_root = os.path.join(os.path.normpath(configured), "link")
     recipes = os.path.join(link_root, RECIPES)
     try:
         rerun = Rerun(recipes, recipe_file(recipes, os.getcwd(), argv))
     except OSError:  # the current directory is gone
-        return Rerun(recipes, os.path.join(recipes, "-"))
+        return None
+    if not (_private(link_root) and _private(recipes)):
+        return rerun
     recipe = read(rerun.record, link_root)
-    if recipe is None:
+    if recipe is None or recipe.go != _go():
         return rerun
     fd = _lock_slot(recipe.slot)
     if fd is None:
         return rerun  # another build holds the slot: this one waits for it the normal way
+    proc = None
     try:
         output = recipe.output
         if output is None or os.path.dirname(output) != recipe.slot:
@@ -173,11 +189,58 @@ def start(link_root: str, argv: list[str]) -> Rerun:
         since = time.perf_counter()
         proc = subprocess.Popen(recipe.command, cwd=recipe.cwd, env=recipe.environment(), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+        rerun.started = Started(recipe, proc, fd, since)
     except (OSError, ValueError, subprocess.SubprocessError):
         os.close(fd)
-        return rerun
-    rerun.started = Started(recipe, proc, fd, since)
+    except BaseException:  # an interrupt between the start and the hand-over: nothing may outlive this process
+        if rerun.started is not None:
+            rerun.close()
+        else:
+            if proc is not None:
+                proc.kill()
+            os.close(fd)
+        raise
     return rerun
+
+
+# What compile_binary adds to the environment of a build it may leave to a recipe: the platform, and cgo off
+# (with cgo on, Go runs the C compiler the environment names).
+_ENV = frozenset({"GOOS", "GOARCH", "GOARM", "GOAMD64", "GOARM64", "GO386", "GOMIPS", "GOMIPS64", "GOPPC64",
+                  "GORISCV64", "GOWASM"})
+_FLAGS = ("-ldflags=", "-gcflags=", "-tags=")
+
+
+def _shape(recipe: Recipe) -> bool:
+    """The arguments and environment compile_binary writes, and nothing else (see the module's docstring)."""
+    args = recipe.args
+    if len(args) < 5 or args[:2] != ("build", "-v") or args[-3] != "-o" or args[-1] != "." or args.count("-o") != 1:
+        return False
+    if not all(a == "-trimpath" or a.startswith(_FLAGS) for a in args[2:-3]):
+        return False
+    return all(k in _ENV or (k, v) == ("CGO_ENABLED", "0") for k, v in recipe.env)
+
+
+def _go() -> str | None:
+    """The go this run will use (gobuild.toolchain.go_path: $SLIMGO_GO, else the first `go` on PATH), found
+    without shutil; only an absolute path may be started early."""
+    given = os.environ.get("SLIMGO_GO")
+    if given:
+        return given if os.path.isabs(given) else None
+    for folder in (os.environ.get("PATH") or os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder, "go")
+        if os.path.isabs(candidate) and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _private(path: str) -> bool:
+    """A real directory of the current user's that nobody else may write into."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
 def read(path: str, link_root: str) -> Recipe | None:
@@ -198,7 +261,7 @@ def read(path: str, link_root: str) -> Recipe | None:
         os.close(fd)
     recipe = Recipe.decode(data)
     if (recipe is None or os.path.dirname(os.path.normpath(recipe.slot)) != os.path.normpath(link_root)
-            or recipe.args[:1] != ("build",)):
+            or not _shape(recipe)):
         return None
     return recipe
 

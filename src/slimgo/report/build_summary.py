@@ -42,7 +42,8 @@ def render(result: BuildResult, console: Console) -> None:
     for ref in result.publication.image_refs:
         console.print(f"  {escape(ref)}")
     t = result.timings
-    console.print(f"[dim]go build {t.get('go_build', 0):.2f}s · assemble {t.get('assemble', 0):.2f}s · "
+    ahead = f" (started {t['go_build_head_start']:.2f}s before, at launch)" if t.get("go_build_head_start") else ""
+    console.print(f"[dim]go build {t.get('go_build', 0):.2f}s{ahead} · assemble {t.get('assemble', 0):.2f}s · "
                   f"write {t.get('write', 0):.2f}s · total {t.get('total', 0):.2f}s[/]")
     pub = result.publication.published
     for text in supply_chain_lines([a.artifact_type for a in pub.attachments],
