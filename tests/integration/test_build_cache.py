@@ -5,6 +5,7 @@ reads and a label that says how they were compressed."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -136,3 +137,32 @@ def _build_at(src: Path, out: Path, cache: Path) -> dict[str, Any]:
     run = slimgo("build", src, "--oci-layout", out, "--json", env={"SLIMGO_CACHE": str(cache)})
     assert run.code == 0, run.err
     return cast(dict[str, Any], run.json())
+
+
+def test_go_s_build_id_names_the_binary_s_bytes(tmp_path: Path, go_bin: str) -> None:
+    """The remembered layer digest (oci/layer_cache.remembered_tar_digest) is keyed by the build ID Go's
+    linker notes in the binary: slimgo reads the same ID `go tool buildid` prints, an edit gives another,
+    and a rebuild of the unchanged program keys the same remembered digest (no second entry)."""
+    from slimgo.binary.elf import MappedFile, go_build_id, parse
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "go.mod").write_text("module example.com/ids\n\ngo 1.21\n")
+    ids = []
+    for text in ("one", "two"):
+        (src / "main.go").write_text(f'package main\n\nfunc main() {{ println("{text}") }}\n')
+        out = tmp_path / text
+        subprocess.run([go_bin, "build", "-trimpath", "-ldflags=-s -w", "-o", str(out), "."], cwd=src, check=True,
+                       env={**os.environ, "CGO_ENABLED": "0"})
+        with MappedFile(out) as m:
+            ids.append(go_build_id(parse(m.view)))
+        printed = subprocess.run([go_bin, "tool", "buildid", str(out)], capture_output=True, text=True, check=True)
+        assert ids[-1] == printed.stdout.strip()
+    assert ids[0] != ids[1]
+
+    cache = tmp_path / "cache"
+    first = _build(tmp_path / "a", cache)
+    remembered = sorted(p.name for p in (cache / "digests").iterdir())
+    again = _build(tmp_path / "b", cache)
+    assert again["image_digest"] == first["image_digest"]
+    assert sorted(p.name for p in (cache / "digests").iterdir()) == remembered and remembered

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import struct
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from slimgo.oci import layer as layer_mod
 from slimgo.oci.cache import LayerCache
 from slimgo.oci.layer import Entry, dir_entry, write_layer
 from slimgo.oci.layer_cache import cache_key, cached_layer, tar_digest
+from tests.support.hostile import build_elf
 
 
 def _entries(binary: Path) -> list[Entry]:
@@ -124,28 +126,55 @@ def test_missing_library_is_a_one_line_bad_input(monkeypatch: pytest.MonkeyPatch
         compress.compressor("gzip", 3, "isal")
 
 
-def test_an_unchanged_files_digest_is_remembered(tmp_path: Path, binary: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def _go_binary(path: Path, build_id: str, body: bytes) -> Path:
+    """An ELF file with Go's build ID note (name "Go", type 4), as the linker writes it."""
+    desc = build_id.encode()
+    note = struct.pack("<III", 4, len(desc), 4) + b"Go\0\0" + desc + b"\0" * (-len(desc) % 4)
+    path.write_bytes(build_elf([(".note.go.buildid", 7, note), (".text", 1, body)]))
+    return path
+
+
+GO_ID = "5Ht9M_GXgATWvhzeM2hV/eJDdG3E5JDEJa-xZciqM/4Rt9sLyOJ1ZdSv_G-sha/7RbpWNe7JktvLIiwLnNW"
+
+
+def test_go_build_id_is_read_from_its_note(tmp_path: Path) -> None:
+    from slimgo.binary.elf import MappedFile, go_build_id, parse
+
+    with MappedFile(_go_binary(tmp_path / "prog", GO_ID, b"code")) as m:
+        assert go_build_id(parse(m.view)) == GO_ID
+    with MappedFile(_go_binary(tmp_path / "chosen", "mine", b"code")) as m:
+        assert go_build_id(parse(m.view)) is None  # not Go's form: -ldflags=-buildid=mine
+
+
+def test_a_binary_with_the_same_go_build_id_is_not_read_again(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     cache = LayerCache(tmp_path / "cache")
+    binary = _go_binary(tmp_path / "prog", GO_ID, os.urandom(200_000))
     first = layer_cache.remembered_tar_digest(_entries(binary), 0, cache)
     assert first == tar_digest(_entries(binary), 0)
 
     def no_read(*args: object) -> tuple[str, int]:
-        raise AssertionError("the same file was read again")
+        raise AssertionError("the same binary was read again")
 
     monkeypatch.setattr(layer_cache, "tar_digest", no_read)
+    os.utime(binary)  # Go touches an up-to-date output: still the same bytes
     assert layer_cache.remembered_tar_digest(_entries(binary), 0, cache) == first
     monkeypatch.undo()
-    # another mtime for the layer, or another file put in its place (as Go does: a new file, renamed): hashed
+    # another layer mtime, another build ID (Go relinked: new content), a file without Go's ID: hashed
     assert layer_cache.remembered_tar_digest(_entries(binary), 1, cache) == tar_digest(_entries(binary), 1)
-    fresh = binary.with_name("fresh")
-    fresh.write_bytes(binary.read_bytes() + b"\0")
-    fresh.replace(binary)
+    other = GO_ID[:-4] + "AAAA"
+    _go_binary(binary, other, os.urandom(200_000))
     assert layer_cache.remembered_tar_digest(_entries(binary), 0, cache) == tar_digest(_entries(binary), 0) != first
+    plain = tmp_path / "plain"
+    plain.write_bytes(os.urandom(1000))
+    remembered = len(list((tmp_path / "cache" / "digests").iterdir()))
+    assert layer_cache.remembered_tar_digest(_entries(plain), 0, cache) == tar_digest(_entries(plain), 0)
+    assert len(list((tmp_path / "cache" / "digests").iterdir())) == remembered  # nothing to remember it by
 
 
-def test_a_damaged_remembered_digest_is_computed_again(tmp_path: Path, binary: Path) -> None:
+def test_a_damaged_remembered_digest_is_computed_again(tmp_path: Path) -> None:
     cache = LayerCache(tmp_path / "cache")
+    binary = _go_binary(tmp_path / "prog", GO_ID, os.urandom(50_000))
     right = layer_cache.remembered_tar_digest(_entries(binary), 0, cache)
     for doc in (tmp_path / "cache" / "digests").iterdir():
         doc.write_text('{"diff_id": "sha256:../../etc", "size": 1}')

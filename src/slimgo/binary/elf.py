@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
 import stat
 import struct
 from dataclasses import dataclass, field
@@ -326,3 +327,24 @@ class MappedFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_GO_BUILD_ID = re.compile(r"[A-Za-z0-9_-]{20,}(/[A-Za-z0-9_-]{20,}){1,3}")
+
+
+def go_build_id(elf: ElfFile) -> str | None:
+    """The build ID Go's linker notes in `.note.go.buildid` (note name "Go", type 4), when it has Go's form
+    (action and content hashes, "/"-separated). cmd/go writes the content hash of the finished file into it,
+    so two binaries with the same ID have the same bytes (unless someone chose the ID: `-ldflags=-buildid=`)."""
+    sec = elf.section(".note.go.buildid")
+    if sec is None:
+        return None
+    data = elf.section_bytes(sec)
+    if len(data) < 16:
+        return None
+    namesz, descsz, kind = struct.unpack_from(elf.endian + "III", data, 0)
+    name_end = 12 + ((namesz + 3) & ~3)
+    if namesz != 4 or kind != 4 or bytes(data[12:16]) != b"Go\0\0" or name_end + descsz > len(data):
+        return None
+    text = bytes(data[name_end:name_end + descsz]).decode("ascii", "replace")
+    return text if _GO_BUILD_ID.fullmatch(text) else None

@@ -119,7 +119,11 @@ def assemble_build(plan: BuildPlan, binaries: Sequence[BuiltBinary], remote_base
         return shared_layer(x, platform, work, blob_dir, cache, plan.compression, plan.base_level)
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        digests = list(pool.map(lambda b: remembered_tar_digest(binary_entries(b), plan.epoch, cache), binaries))
+        # Go's build ID names the bytes only of the linker's own output with an ID Go chose (see layer_cache)
+        by_build_id = cache if not plan.post_compile and "buildid" not in plan.flags.command_line() \
+            and "buildid" not in os.environ.get("GOFLAGS", "") else None
+        digests = list(pool.map(lambda b: remembered_tar_digest(binary_entries(b), plan.epoch, by_build_id),
+                                binaries))
         bin_futures = [pool.submit(binary_layer, b, blob_dir, plan.compression, plan.level, plan.epoch, cache,
                                    plan.library, known) for b, known in zip(binaries, digests)]
         facts = [_inspect(b, plan, cache if cache is not None and not plan.post_compile else None, known[0])
