@@ -33,12 +33,14 @@ from .stages.plan import BuildPlan, BuildRequest, plan
 
 if TYPE_CHECKING:  # the image side: imported while Go compiles (_compile_while_checking), not before it starts
     from .oci.cache import LayerCache
-    from .oci.model import Layer
+    from .oci.model import Image, Index, Layer
     from .sinks.content import Published
     from .sinks.sink import MultiSink
     from .stages.assemble import PlatformImage
     from .stages.bases import BaseChoice
     from .stages.publish import Publication
+    from .supplychain.attach import Attachment
+    from .supplychain.sign import Signing
     from .upx.stage import UpxStage
 
 __all__ = ["BuildRequest", "BuildResult", "Session", "build"]
@@ -252,13 +254,12 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
         from .stages.assemble import assemble_build
         from .stages.attest import attest
         from .stages.publish import publish
-        from .stages.sign import signing
 
         with clock("assemble"):
             cache = session.cache if p.cache else None  # the layer cache's import waits until Go has started
             assembled = assemble_build(p, compiled.binaries, bases.remote, work, cache, progress)
             attachments = attest(p, assembled.images, assembled.facts)
-            signed = signing(p.signer, assembled.artifact, attachments, p.tags[0].name)
+            signed = _signing(p, assembled.artifact, attachments)
         upx = _upx_stage(p)
         if upx is not None:
             upx.check_unchanged()  # the layers hold the bytes that were verified
@@ -332,9 +333,18 @@ def _trim_link_outputs(p: BuildPlan) -> None:
         p.compiler.outputs.trim()
 
 
+def _signing(p: BuildPlan, artifact: Image | Index, attachments: tuple[Attachment, ...]) -> Signing | None:
+    """--sign-key's signatures; the signing code is imported only by the builds that sign."""
+    if p.signer is None:
+        return None
+    from .stages.sign import signing
+
+    return signing(p.signer, artifact, attachments, p.tags[0].name)
+
+
 def _import_image_side() -> None:
     """What runs after the compile, imported while Go still works (~0.1 s of Python off the critical path)."""
-    from .stages import assemble, attest, sign  # noqa: F401
+    from .stages import assemble, attest  # noqa: F401
 
 
 def _debug_client(p: BuildPlan, binary: BuiltBinary) -> dict[str, Any] | None:

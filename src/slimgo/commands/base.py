@@ -18,7 +18,7 @@ VARIANTS = {"full": (True, True), "ca": (True, False), "tz": (False, True), "min
 
 
 def publish_base(ref: str | None, variant: str, platforms: list[str], oci_layout: Path | None,
-                 tarball: Path | None, insecure: list[str], credentials: CredentialSource,
+                 tarball: Path | None, insecure: list[str], credentials: CredentialSource | None,
                  local_tag: str | None = None) -> dict[str, Any]:
     from ..base.resolve import static_image
     from ..base.static import StaticBaseSpec

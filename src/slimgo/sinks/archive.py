@@ -58,6 +58,7 @@ class ArchiveSink:
     host_arch: str
     create_parent: bool = False  # the default dist/: made only now, and removed again if the write fails
     remote: bool = False
+    registry: bool = False  # asked beside the compile (stages.publish.check_outputs)
 
     def describe(self) -> str:
         return f"writing {self.path}"

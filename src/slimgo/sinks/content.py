@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..oci.mediatypes import OCI_INDEX, OCI_MANIFEST
 from ..oci.model import Descriptor, Image, Index, canonical_json, sha256
 from ..oci.reference import Reference
 from ..supplychain.attach import EMPTY, EMPTY_BYTES, Attachment
-from ..supplychain.sign import IMAGE_KIND, INDEX_KIND, KIND_ANNOTATION, KINDS, CosignManifest, Signing, docker_reference
+
+if TYPE_CHECKING:  # signing is imported only by the builds that sign (--sign-key)
+    from ..supplychain.sign import CosignManifest, Signing
 
 LAYOUT_FILE = "oci-layout"
 LAYOUT_VERSION = b'{"imageLayoutVersion":"1.0.0"}'
@@ -45,6 +48,8 @@ class Published:
         """The `.sig`/`.att` manifests of a layout or archive, which name the first tag's repository."""
         if self.signing is None:
             return ()
+        from ..supplychain.sign import docker_reference
+
         return self.signing.manifests(docker_reference(self.tags[0]) if self.tags else "")
 
 
@@ -91,6 +96,8 @@ def index_json(pub: Published) -> bytes:
     entries = []
     tags = pub.tags or (None,)
     signatures = pub.local_signatures()
+    if signatures:
+        from ..supplychain.sign import IMAGE_KIND, INDEX_KIND, KIND_ANNOTATION, KINDS
     for ref in tags:
         ann = {}
         if ref is not None:

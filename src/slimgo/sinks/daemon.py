@@ -55,6 +55,7 @@ class DaemonSink:
 
     host_arch: str
     remote: bool = True
+    registry: bool = False  # asked beside the compile (stages.publish.check_outputs)
 
     def describe(self) -> str:
         return "loading into the Docker engine"

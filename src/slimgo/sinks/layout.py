@@ -32,6 +32,7 @@ def write_layout_items(dest: Path, items: list[FileItem]) -> Path:
 class LayoutSink:
     path: Path
     remote: bool = False
+    registry: bool = False  # asked beside the compile (stages.publish.check_outputs)
 
     def describe(self) -> str:
         return f"writing OCI layout {self.path}"

@@ -176,6 +176,7 @@ class RegistrySink:
     refs: tuple[Reference, ...]
     registries: RegistryPool
     remote: bool = True
+    registry: bool = True  # asked beside the compile (stages.publish.check_outputs)
 
     def describe(self) -> str:
         return f"pushing {', '.join(str(r) for r in self.refs)}"
