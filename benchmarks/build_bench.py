@@ -1,14 +1,16 @@
 """Build benchmark (issue 12): bare `go build` vs slimgo vs ko vs `docker build`, on real programs.
 
-    python3 benchmarks/build_bench.py [--programs httpbin,node_exporter,caddy] [--runs 3] [--skip cold,docker,ko]
+    python3 benchmarks/build_bench.py [--programs httpbin,node_exporter,caddy] [--runs 3] [--cold-runs 1]
+                                      [--skip cold,docker,ko]
 
 Every tool builds the same vendored module copy with the same flags (CGO_ENABLED=0 -trimpath
 -ldflags "-s -w", slimgo's defaults), each with its own Go build cache seeded from one warm cache, onto the same base
 (slimgo's static base; pushed to a loopback registry for ko, loaded into the engine for the Dockerfile).
 Three cases, tools rotated so that a burst of load on this shared machine does not hit one tool:
 
-- cold (once per tool; `--skip cold` leaves it out: caddy takes minutes per tool on 2 cores): empty Go build
-  cache and, for slimgo, an empty slimgo cache; the module cache stays warm (the module is vendored).
+- cold (`--cold-runs` per tool, once by default; `--skip cold` leaves it out: caddy takes minutes per tool on
+  2 cores): empty Go build cache and, for slimgo, an empty slimgo cache; the module cache stays warm (the
+  module is vendored).
   `docker build` is not timed cold (emptying BuildKit's cache mount would empty everyone's);
 - one file edited: a generated file in the main package gets a new string, so Go recompiles one package,
   relinks, and the binary changes (a comment would leave the binary identical);
@@ -152,7 +154,7 @@ def docker(src: Path, pkg: str, work: Path) -> Tool:
 
 
 def measure(label: str, src: Path, pkg: str, work: Path, runs: int, skip: set[str], libraries: list[str],
-            console: Console, loads: list[float]) -> list[Tool]:
+            console: Console, loads: list[float], cold_runs: int = 1) -> list[Tool]:
     touch(src, pkg, 0)
     with local_registry(work / "registry") as registry:
         tools = [bare_go(src, pkg, work), slimgo(src, pkg, work)]
@@ -162,11 +164,11 @@ def measure(label: str, src: Path, pkg: str, work: Path, runs: int, skip: set[st
         if "docker" not in skip:
             tools.append(docker(src, pkg, work))
         warm = work / "gocache-seed"
-        if "cold" in skip:
+        if "cold" in skip or cold_runs == 0:
             timed(["go", "build", "-trimpath", f"-ldflags={LDFLAGS}", "-o", str(work / "seed"), pkg], src,
                   {**go_env(work, "seed"), "GOCACHE": str(warm)})
         else:
-            cold(tools, work, warm, label, console, loads)
+            cold(tools, work, warm, label, console, loads, cold_runs)
         for name in ("go", "slimgo", "ko", *(f"slimgo-{lib}" for lib in libraries)):
             shutil.copytree(warm, work / f"gocache-{name}", symlinks=True)
         for tool in tools:  # first build per tool: fills its own caches (slimgo's layer cache, ko's base)
@@ -188,20 +190,25 @@ def measure(label: str, src: Path, pkg: str, work: Path, runs: int, skip: set[st
     return tools
 
 
-def cold(tools: list[Tool], work: Path, seed: Path, label: str, console: Console, loads: list[float]) -> None:
-    """Each tool once on empty caches (Go's build cache, slimgo's cache); bare `go build`'s becomes the seed
-    of every warm cache. docker is left out (its cache mount is BuildKit's, shared by everyone here), and so
-    are slimgo's --gzip-library variants (the compile is the same; their image work shows in the warm cases)."""
-    for tool in (t for t in tools if not t.name.startswith(("docker", "slimgo build --gzip-library"))):
-        fresh = work / f"cold-{len(tool.times['cold'])}-{tool.name.replace(' ', '_')}"
-        env = {"GOCACHE": str(seed if tool is tools[0] else fresh / "gocache"), "SLIMGO_CACHE": str(fresh / "slimgo")}
-        got = tool.run(env)
-        tool.times["cold"].append(got.pop("wall"))
-        for k, v in got.items():
-            tool.split.setdefault(f"cold:{k}", []).append(v)
-        loads.append(os.getloadavg()[0])
-        console.print(f"  {label}: {tool.name} cold: {tool.times['cold'][-1]:.1f} s")
-        shutil.rmtree(fresh, ignore_errors=True)
+def cold(tools: list[Tool], work: Path, seed: Path, label: str, console: Console, loads: list[float],
+         rounds: int = 1) -> None:
+    """Each tool on empty caches (Go's build cache, slimgo's cache), `rounds` times with the order rotated;
+    bare `go build`'s first becomes the seed of every warm cache. docker is left out (its cache mount is
+    BuildKit's, shared by everyone here), and so are slimgo's --gzip-library variants (the compile is the
+    same; their image work shows in the warm cases)."""
+    timed_tools = [t for t in tools if not t.name.startswith(("docker", "slimgo build --gzip-library"))]
+    for r in range(rounds):
+        for tool in timed_tools[r % len(timed_tools):] + timed_tools[:r % len(timed_tools)]:
+            fresh = work / f"cold-{len(tool.times['cold'])}-{tool.name.replace(' ', '_')}"
+            first_bare = tool is tools[0] and not tool.times["cold"]
+            env = {"GOCACHE": str(seed if first_bare else fresh / "gocache"), "SLIMGO_CACHE": str(fresh / "slimgo")}
+            got = tool.run(env)
+            tool.times["cold"].append(got.pop("wall"))
+            for k, v in got.items():
+                tool.split.setdefault(f"cold:{k}", []).append(v)
+            loads.append(os.getloadavg()[0])
+            console.print(f"  {label}: {tool.name} cold: {tool.times['cold'][-1]:.1f} s (round {r + 1}/{rounds})")
+            shutil.rmtree(fresh, ignore_errors=True)
 
 
 def med(xs: list[float]) -> float:
@@ -268,6 +275,8 @@ def main() -> int:
     ap.add_argument("--programs", default="httpbin", help="comma-separated: " + ",".join(PROGRAMS))
     ap.add_argument("--runs", type=int, default=3, help="rounds per program (medians reported)")
     ap.add_argument("--skip", default="", help="comma-separated: cold,docker,ko (cold is the slow one)")
+    ap.add_argument("--cold-runs", type=int, default=1, help="cold builds per tool (medians reported; each is "
+                    "a whole compile from empty caches)")
     ap.add_argument("--raw", type=Path, help="also write every measurement to this JSON file")
     ap.add_argument("--gzip-library", default="", help="also time slimgo with these libraries (e.g. zlib,isal)")
     args = ap.parse_args()
@@ -288,7 +297,8 @@ def main() -> int:
                 continue
             libraries = [lib for lib in args.gzip_library.split(",") if lib]
             results.append((f"{name} ({module}@{version})",
-                            measure(name, src, pkg, work, args.runs, skip, libraries, console, loads)))
+                            measure(name, src, pkg, work, args.runs, skip, libraries, console, loads,
+                                    args.cold_runs)))
     if args.raw:
         args.raw.write_text(json.dumps({label: {t.name: {"times": t.times, "split": t.split, "compressed": t.compressed}
                                                 for t in tools} for label, tools in results}, indent=1))
