@@ -176,3 +176,16 @@ def test_a_cache_that_others_could_fill_starts_nothing(tmp_path: Path, monkeypat
     monkeypatch.setenv("SLIMGO_GO", "/usr/bin/false")
     rerun = start(["build", "."])
     assert rerun is not None and rerun.started is None
+
+
+def test_remember_takes_group_write_off_the_folders(tmp_path: Path) -> None:
+    """Under umask 002 the link outputs' folder is group-writable, and start() would never read a recipe there."""
+    root, _, recipe = _setup(tmp_path)
+    root.chmod(0o775)
+    rerun = start(["build", "."])
+    assert rerun is not None and rerun.started is None  # not trusted as it is
+    rerun.remember(recipe)
+    assert not root.stat().st_mode & 0o022 and not (root / RECIPES).stat().st_mode & 0o022
+    again = start(["build", "."])
+    assert again is not None and again.started is not None
+    again.close()

@@ -127,6 +127,8 @@ class Rerun:
 
         try:
             os.makedirs(self.recipes, mode=0o700, exist_ok=True)
+            for folder in (os.path.dirname(self.recipes), self.recipes):
+                _keep_private(folder)
             fd, tmp = tempfile.mkstemp(dir=self.recipes, prefix=".tmp-")
         except OSError:
             return
@@ -231,6 +233,15 @@ def _go() -> str | None:
         if os.path.isabs(candidate) and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+def _keep_private(folder: str) -> None:
+    """Take group and other write off a folder of the user's: under umask 002 (the default for users with a
+    group of their own on Debian and Ubuntu) the link outputs' folder is made group-writable, and start()
+    would never trust a recipe in it."""
+    info = os.lstat(folder)
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        os.chmod(folder, stat.S_IMODE(info.st_mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
 
 
 def _private(path: str) -> bool:
