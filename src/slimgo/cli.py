@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ import click
 
 from . import __version__
 from .commands.edge import run_command
+from .errors import BadInput
 
 if TYPE_CHECKING:
     from .gobuild.toolchain import EarlyAnswers
@@ -57,8 +59,19 @@ class _VerbGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """slimgo: the smallest Go container images that still work, with measurements to prove it."""
+    if ctx.invoked_subcommand is not None and ctx.invoked_subcommand not in ctx.help_option_names:
+        _check_working_directory()
     if ctx.invoked_subcommand is None:  # bare `slimgo`: the help, like git, not a usage error
         click.echo(ctx.get_help())
+
+
+def _check_working_directory() -> None:
+    """Go, relative paths and the defaults (`.`, dist/) all need it; without this, Go says "getwd: no such file"."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise BadInput("the current directory no longer exists (it was deleted or moved): cd into one that "
+                       "does and run again") from None
 
 
 def _interrupt(signum: int, frame: object) -> None:

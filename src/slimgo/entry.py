@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms before `go build` can start (mypy knows the name)
 if TYPE_CHECKING:
@@ -77,10 +78,16 @@ def command() -> None:
     place; what the interpreter would do next (join finished pool threads, free every module's objects) took
     40–100 ms of a 0.25 s unchanged rebuild, so the process ends as soon as stdout and stderr are flushed.
     Library callers use `slimgo.cli.main`, which returns."""
+    launched = time.perf_counter()
     argv = sys.argv[1:]
     early = None
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)  # as cli.main does, already while Python imports it
     try:
         early = early_answers(argv)
+        if early is not None:
+            early.launched = launched
         from .cli import main
 
         code = main(early=early)
@@ -95,6 +102,11 @@ def command() -> None:
         except (OSError, ValueError):  # a closed pipe: nothing more can reach it
             pass
     os._exit(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C (exit 130, nothing half-written, a started `go build` stopped)."""
+    raise KeyboardInterrupt
 
 
 def _interrupted(argv: list[str]) -> int:

@@ -287,7 +287,7 @@ def build(req: BuildRequest, progress: Progress = _quiet, session: Session | Non
     timings = {"resolve": clock.seconds["resolve"], "checks": clock.seconds["checks"],
                "checks_beside_go_build": clock.seconds["checks_beside_go_build"], **compiled.seconds,
                "assemble": clock.seconds["assemble"], **publication.seconds, "write": clock.seconds["write"],
-               "total": time.perf_counter() - started}
+               "total": time.perf_counter() - (req.early.launched if req.early and req.early.launched else started)}
     return BuildResult(p, assembled.images, publication, compiled.reference_bytes, timings,
                        [*p.notes, *bases.notes, *compiled.notes, *assembled.notes, *late_notes], debug,
                        upx.to_json() if upx is not None else None)

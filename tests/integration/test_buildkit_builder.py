@@ -150,8 +150,9 @@ def _failures_are_one_line_with_exit_codes(builder: Builder, tmp_path: Path) -> 
     compile_error = slimgo(*args, bad, "--builder", builder.address, "--builder-image", builder.image,
                            env=builder.env)
     assert compile_error.code == 1
-    assert compile_error.json()["error"]["message"] == "compile error in example.com/bad: ./main.go:3:15: undefined: x"
-    assert "./main.go:3:15: undefined: x" in compile_error.err  # Go's own output follows the one line
+    # the file named from where slimgo ran (here: not below it, so absolute), as a local `go build` names it
+    assert compile_error.json()["error"]["message"] == f"compile error in example.com/bad: {bad}/main.go:3:15: undefined: x"
+    assert f"{bad}/main.go:3:15: undefined: x" in compile_error.err  # Go's own output follows the one line
 
     good = tmp_path / "good"
     good.mkdir()

@@ -128,3 +128,22 @@ def test_a_compile_error_keeps_gos_report_without_the_package_progress_lines(tmp
     err = classify_failure(stderr, target)
     assert err.message == "compile error in example.com/bad: ./main.go:2:14: declared and not used: x"
     assert err.detail == "# example.com/bad\n./main.go:2:14: declared and not used: x"
+
+
+def test_a_compile_error_names_files_from_where_the_user_stands(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Go runs in the package directory and says `../../lib/x.go`; the user asked from the module root, where
+    `go build ./cmd/app` would say `lib/x.go` (and names the package that failed, not the program)."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "x.go").write_text("package lib\n")
+    (tmp_path / "cmd" / "app").mkdir(parents=True)
+    target = Target(package="example.com/m/cmd/app", name="app", package_dir=tmp_path / "cmd" / "app",
+                    module_root=tmp_path)
+    stderr = "# example.com/m/lib\n../../lib/x.go:3:1: syntax error: unexpected }\n"
+    monkeypatch.chdir(tmp_path)
+    err = classify_failure(stderr, target)
+    assert err.message == "compile error in example.com/m/lib: lib/x.go:3:1: syntax error: unexpected }"
+    monkeypatch.chdir(tmp_path / "lib")
+    assert classify_failure(stderr, target).message.endswith(": ./x.go:3:1: syntax error: unexpected }")
+    monkeypatch.chdir(tmp_path / "cmd")  # not below the user's directory: the absolute path, as Go does
+    assert f": {tmp_path / 'lib' / 'x.go'}:3:1:" in classify_failure(stderr, target).message

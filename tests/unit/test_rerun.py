@@ -189,3 +189,16 @@ def test_remember_takes_group_write_off_the_folders(tmp_path: Path) -> None:
     again = start(["build", "."])
     assert again is not None and again.started is not None
     again.close()
+
+
+def test_a_cache_nothing_is_reused_from_is_named_in_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from slimgo.stages import plan as plan_mod
+
+    assert plan_mod.cache_notes() == []  # absolute and writable (the fixture's)
+    monkeypatch.setenv("SLIMGO_CACHE", "relcache")
+    (note,) = plan_mod.cache_notes()
+    assert "relative path (relcache)" in note and str(tmp_path / "relcache") in note
+    monkeypatch.setenv("SLIMGO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(plan_mod.os, "access", lambda path, mode: False)  # a read-only mount, say
+    (note,) = plan_mod.cache_notes()
+    assert note.startswith(f"slimgo's cache ({tmp_path / 'cache'}) cannot be written")

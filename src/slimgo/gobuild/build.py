@@ -114,10 +114,32 @@ def classify_failure(stderr: str, target: Target, cgo_off: bool = True) -> Excep
         return BadInput(f"cannot build {target.spec}: {first.removeprefix(f'{target.spec}: ')}")
     # The compiler prefixes its report with "# package"; anything else is about resolving the target.
     if any(ln.startswith("# ") for ln in lines) or any(".go:" in ln for ln in lines):
+        lines = [_from_here(ln, target.package_dir) for ln in lines]
         first = next((ln for ln in lines if ".go:" in ln), last)
+        failed = next((ln[2:].strip() for ln in lines if ln.startswith("# ")), target.package)
         report = "\n".join(ln.rstrip() for ln in lines if not _progress_line(ln))  # -v's package names are progress
-        return CompileError(f"compile error in {target.package}: {first.strip()}", detail=report)
+        return CompileError(f"compile error in {failed}: {first.strip()}", detail=report)
     return BadInput(f"cannot build {target.spec}: {last.strip()}")
+
+
+_GO_POSITION = re.compile(r"^(?P<path>[^\s:]+\.go)(?P<rest>:\d+.*)$", re.S)
+
+
+def _from_here(line: str, package_dir: Path | None) -> str:
+    """Go runs in the package's directory, so it names files from there (`../../httpbin/x.go:3:1`); they are
+    named from the user's directory instead, as `go build ./cmd/x` would: relative below it, else absolute."""
+    m = _GO_POSITION.match(line)
+    if m is None or package_dir is None or os.path.isabs(m["path"]):
+        return line
+    full = os.path.normpath(os.path.join(package_dir, m["path"]))
+    try:
+        if not os.path.isfile(full):
+            return line  # not this machine's file (a remote builder's), or not a file at all
+        rel = os.path.relpath(full, os.getcwd())
+    except (OSError, ValueError):
+        return line
+    shown = full if rel.startswith("..") else rel if os.sep in rel else f".{os.sep}{rel}"
+    return shown + m["rest"]
 
 
 def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platform: Platform,

@@ -55,8 +55,11 @@ def ask_early(spec: str, go: str | None = None) -> EarlyAnswers:
     if candidate:
         early.start(candidate, ["env", "-json", *FACTS])
         path = Path(spec)
-        if path.is_dir():
-            early.start(candidate, _LIST, path.resolve())
+        try:
+            if path.is_dir():
+                early.start(candidate, _LIST, path.resolve())
+        except OSError:  # a relative target in a directory that is gone: the build says so (cli)
+            pass
     return early
 
 

@@ -44,6 +44,7 @@ class EarlyAnswers:
 
     _started: dict[tuple[str, tuple[str, ...], str], subprocess.Popen[str]] = field(default_factory=dict)
     rerun: Rerun | None = None  # the command line's last `go build`, started before these (gobuild/rerun.py)
+    launched: float | None = None  # time.perf_counter() when the `slimgo` process began: a build's total counts from it
 
     def start(self, go: str, args: list[str], cwd: Path | None = None) -> None:
         try:

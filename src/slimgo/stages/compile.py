@@ -70,7 +70,8 @@ def compile_all(plan: BuildPlan, platforms: tuple[Platform, ...], work: Path, pr
                 reference = ref_future.result().binaries[0].size
             except SlimgoError as exc:  # the reference is a measurement, not the job
                 notes.append(f"plain go build reference failed: {exc}")
-    seconds["go_build_with_reference"] = time.perf_counter() - t0
+    if plan.reference_build:
+        seconds["go_build_with_reference"] = time.perf_counter() - t0
     for transform in plan.post_compile:
         progress(f"{transform.name}: {len(binaries)} binaries")
         binaries = [transform(b) for b in binaries]

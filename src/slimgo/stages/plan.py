@@ -190,6 +190,8 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
     outputs = _outputs(req, target, tags, env.get("SLIMGO_REPO", ""))
     if req.signer is not None and not (outputs.push or outputs.oci_layout or outputs.tarball):
         notes.append("--sign-key: the Docker engine keeps no signatures; --push, --oci-layout or --tarball store them")
+    if req.cache:
+        notes += cache_notes()
     post: tuple[BinaryTransform, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     if cfg.upx:  # every UPX refusal (PIE, cgo, platform, no UPX, bad --upx-args) comes before compiling
@@ -207,6 +209,24 @@ def plan(req: BuildRequest, env: Mapping[str, str] = os.environ, toolchain: Tool
         reference_build=req.reference_build, cache=req.cache, notes=tuple(notes),
         extra_layers=(debug,) if debug is not None else (), debug=debug,
         sbom=_sbom_format(req.sbom), provenance=req.provenance, signer=req.signer, compiler=compiler)
+
+
+def cache_notes() -> list[str]:
+    """What a user should know about slimgo's cache before wondering why nothing is reused."""
+    from ..cachedir import cache_dir, configured_cache_dir
+
+    notes = []
+    configured, where = configured_cache_dir(), cache_dir()
+    if not os.path.isabs(configured):
+        notes.append(f"the cache directory is given as a relative path ({configured}): it is {where} from here, "
+                     "and no `go build` is started at launch from it; give SLIMGO_CACHE as an absolute path")
+    existing = where
+    while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        notes.append(f"slimgo's cache ({where}) cannot be written: every build links and compresses afresh; "
+                     "set SLIMGO_CACHE to a directory you can write, or pass --no-cache")
+    return notes
 
 
 def _link_outputs(cache: bool) -> LinkOutputs | None:
