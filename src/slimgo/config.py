@@ -126,6 +126,19 @@ def config_path(module_root: Path) -> Path | None:
     return found[0] if found else None
 
 
+def _yaml_where(exc: Exception) -> str:
+    """Where the parser stopped and why, and where the construct it was in began: an unclosed `[` is found
+    at the end of the file, one line or more after the line that needs the fix."""
+    mark, context = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    problem, what = getattr(exc, "problem", None), getattr(exc, "context", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    if problem:
+        where += f": {problem}"
+    if context is not None and what and (mark is None or context.line != mark.line):
+        where += f" ({what} from line {context.line + 1})"
+    return where
+
+
 def load(module_root: Path | None) -> Config:
     if module_root is None:
         return Config()
@@ -137,9 +150,7 @@ def load(module_root: Path | None) -> Config:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(f"{path}: invalid YAML{where}") from None
+        raise BadInput(f"{path}: invalid YAML{_yaml_where(exc)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read ({exc})") from None
     if doc is None:

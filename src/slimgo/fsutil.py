@@ -18,8 +18,17 @@ def _check_parent(dest: Path) -> Path:
     if not parent.exists():
         raise BadInput(f"{dest}: parent directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
-        raise BadInput(f"{dest}: cannot write in {parent} (permission denied)")
+        raise BadInput(f"{dest}: cannot write in {parent} ({_why_not_writable(parent)})")
     return parent
+
+
+def _why_not_writable(folder: Path) -> str:
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
 
 
 def check_writable(dest: Path, *, directory: bool = False, create_parent: bool = False) -> None:

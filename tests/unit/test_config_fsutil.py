@@ -62,3 +62,27 @@ def test_atomic_dir_replaces_only_layouts(tmp_path: Path) -> None:
         with atomic_dir(other, replace_if="oci-layout"):
             pass
     assert sorted(p.name for p in tmp_path.iterdir()) == ["layout", "other"]
+
+
+def test_invalid_yaml_names_the_line_that_needs_the_fix(tmp_path: Path) -> None:
+    """An unclosed `[` is found at the end of the file; the message also names the line it was opened on."""
+    (tmp_path / ".slimgo.yaml").write_text("build:\n  ldflags: [unclosed\n")
+    with pytest.raises(BadInput) as err:
+        config.load(tmp_path)
+    assert str(err.value).endswith("invalid YAML at line 3: expected ',' or ']', but got '<stream end>' "
+                                   "(while parsing a flow sequence from line 2)")
+
+
+def test_a_read_only_output_folder_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from slimgo import fsutil
+
+    class ReadOnly:
+        f_flag = os.ST_RDONLY
+
+    monkeypatch.setattr(fsutil.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(fsutil.os, "statvfs", lambda path: ReadOnly())
+    with pytest.raises(BadInput) as err:
+        fsutil.check_writable(tmp_path / "out.tar")
+    assert str(err.value) == f"{tmp_path / 'out.tar'}: cannot write in {tmp_path} (read-only file system)"
