@@ -83,8 +83,7 @@ def compiler_for(builder: str | None, builder_image: str | None, outputs: LinkOu
             from ..errors import BadInput
 
             raise BadInput("--builder-image names the image a BuildKit builder compiles in: it needs --builder")
-        return LocalCompiler(outputs=outputs, rerun=rerun if outputs is not None else None) \
-            if outputs is not None else LOCAL
+        return LocalCompiler(outputs=outputs, rerun=rerun) if outputs is not None else LOCAL
     from ..buildkit.compiler import BuildKitCompiler
 
     return BuildKitCompiler.connect(builder, builder_image)

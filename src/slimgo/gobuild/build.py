@@ -177,7 +177,12 @@ def compile_binary(toolchain: Toolchain, target: Target, flags: GoFlags, platfor
             if ahead is not None and kept is None:  # the slot went from under it: never take its output
                 ahead.kill()
                 ahead = None
-            out = dest if kept is None else kept / target.name if ahead is not None else _usable_output(kept / target.name)
+            if kept is None:
+                out = dest
+            elif ahead is not None:
+                out = kept / target.name  # the entry point checked it before Go started (rerun.start)
+            else:
+                out = _usable_output(kept / target.name)
             cmd = _go_build(toolchain, flags, out)
             proc = _run(cmd, target.package_dir, env, _phases(progress, target, platform), procs,
                         ahead.proc if ahead is not None else None)

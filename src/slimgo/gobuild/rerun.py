@@ -29,7 +29,7 @@ import stat
 import subprocess
 import time
 
-from ..cachedir import configured_cache_dir
+from ..cachedir import configured_cache_dir, link_dir
 from .slotfile import LOCK_NAME, RECIPES, remove, still_there, whole
 
 RECIPE_VERSION = "slimgo-rerun-v1"
@@ -164,10 +164,9 @@ def recipe_file(recipes: str, cwd: str, argv: list[str]) -> str:
 def start(argv: list[str]) -> Rerun | None:
     """The recipe of this command line, run in this directory, started when there is one and it may run;
     None when the cache is given as a relative path (no recipe is read or written there)."""
-    configured = configured_cache_dir()
-    if not os.path.isabs(configured):
+    if not os.path.isabs(configured_cache_dir()):
         return None
-    link_root = os.path.join(os.path.normpath(configured), "link")
+    link_root = link_dir()
     recipes = os.path.join(link_root, RECIPES)
     try:
         rerun = Rerun(recipes, recipe_file(recipes, os.getcwd(), argv))
@@ -235,13 +234,21 @@ def _go() -> str | None:
     return None
 
 
+_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+
+
+def _ours(info: os.stat_result) -> bool:
+    """Owned by the current user, and nobody else may write it: the one trust check of a recipe's files."""
+    return info.st_uid == os.getuid() and not info.st_mode & _OTHERS_WRITE
+
+
 def _keep_private(folder: str) -> None:
     """Take group and other write off a folder of the user's: under umask 002 (the default for users with a
     group of their own on Debian and Ubuntu) the link outputs' folder is made group-writable, and start()
     would never trust a recipe in it."""
     info = os.lstat(folder)
-    if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        os.chmod(folder, stat.S_IMODE(info.st_mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not _ours(info):
+        os.chmod(folder, stat.S_IMODE(info.st_mode) & ~_OTHERS_WRITE)
 
 
 def _private(path: str) -> bool:
@@ -250,8 +257,7 @@ def _private(path: str) -> bool:
         info = os.lstat(path)
     except OSError:
         return False
-    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+    return stat.S_ISDIR(info.st_mode) and _ours(info)
 
 
 def read(path: str, link_root: str) -> Recipe | None:
@@ -262,8 +268,7 @@ def read(path: str, link_root: str) -> Recipe | None:
         return None
     try:
         info = os.fstat(fd)
-        if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid()
-                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or info.st_size > _MAX_RECIPE):
+        if not stat.S_ISREG(info.st_mode) or not _ours(info) or info.st_size > _MAX_RECIPE:
             return None
         data = os.read(fd, _MAX_RECIPE + 1)
     except OSError:
