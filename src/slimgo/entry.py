@@ -61,10 +61,11 @@ def early_answers(argv: list[str]) -> EarlyAnswers | None:
 
     rerun = None
     try:
-        rerun = start(argv) if "--no-cache" not in argv else None
+        cache = "--no-cache" not in argv
+        rerun = start(argv) if cache else None
         from .gobuild.target import ask_early
 
-        early = ask_early(targets[0] if targets else ".")
+        early = ask_early(targets[0] if targets else ".", remember=cache)
     except BaseException:  # an interrupt while importing: the started `go build` must not outlive us
         if rerun is not None:
             rerun.close()

@@ -169,7 +169,8 @@ def build(targets: tuple[str, ...], ldflags: str | None, gcflags: str | None, bu
     if many and isinstance(given, EarlyAnswers):
         given.close()
     asked = given if isinstance(given, EarlyAnswers) else None
-    with contextlib.nullcontext() if many else asked or ask_early(targets[0] if targets else ".") as early:
+    with contextlib.nullcontext() if many else asked or ask_early(targets[0] if targets else ".",
+                                                                                  remember=not no_cache) as early:
         from ..config import BuildConfig, parse_env
         from ..pipeline import BuildRequest
 

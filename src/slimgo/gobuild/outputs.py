@@ -116,7 +116,8 @@ def link_root() -> Path:
 
 def _remove_unused_recipes(recipes: Path, before: float) -> None:
     """A recipe is rewritten by every build that uses it: one untouched for days belongs to a command line
-    nobody runs any more (its slot goes with the same rule)."""
+    nobody runs any more (its slot goes with the same rule). A remembered `go list` answer (gobuild/listing.py)
+    is not rewritten when used: removed, it costs one `go list`."""
     with contextlib.suppress(OSError):
         for recipe in recipes.iterdir():
             with contextlib.suppress(OSError):

@@ -123,24 +123,7 @@ class Rerun:
     def remember(self, recipe: Recipe) -> None:
         """Written after every successful compile (its mtime is the last use, which LinkOutputs.trim reads);
         a cache that cannot be written costs the next run its head start, nothing else."""
-        import tempfile
-
-        try:
-            os.makedirs(self.recipes, mode=0o700, exist_ok=True)
-            for folder in (os.path.dirname(self.recipes), self.recipes):
-                _keep_private(folder)
-            fd, tmp = tempfile.mkstemp(dir=self.recipes, prefix=".tmp-")
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(recipe.encode())
-            os.replace(tmp, self.record)
-        except OSError:
-            pass
-        finally:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
+        write_private(self.record, recipe.encode())
 
     def close(self) -> None:
         """Stop a started build nobody adopted (the plan asked for another, or the build failed first)."""
@@ -149,31 +132,66 @@ class Rerun:
             started.stop()
 
 
-def recipe_file(recipes: str, cwd: str, argv: list[str]) -> str:
-    try:  # hashlib would load OpenSSL first (~3 ms before `go build` starts); Python 3.12 renamed the module
+def digest(text: str) -> str:
+    """sha256 of text, hex. hashlib would load OpenSSL first (~3 ms before `go build` starts); Python 3.12
+    renamed the built-in module."""
+    try:
         from _sha2 import sha256  # type: ignore[import-not-found]
     except ImportError:
         try:
             from _sha256 import sha256  # type: ignore[import-not-found]
         except ImportError:
             from hashlib import sha256
-    key = sha256("\0".join([RECIPE_VERSION, cwd, *argv]).encode("utf-8", "surrogateescape")).hexdigest()
-    return os.path.join(recipes, key[:32])
+    return str(sha256(text.encode("utf-8", "surrogateescape")).hexdigest())
+
+
+def recipe_file(recipes: str, cwd: str, argv: list[str]) -> str:
+    return os.path.join(recipes, digest("\0".join([RECIPE_VERSION, cwd, *argv]))[:32])
+
+
+def recipes_dir() -> str | None:
+    """The recipes' folder, when recipes may be read from it and written into it: the cache is given as an
+    absolute path (see the module's docstring). It need not exist yet."""
+    if not os.path.isabs(configured_cache_dir()):
+        return None
+    return os.path.join(link_dir(), RECIPES)
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Replace path (in the recipes' folder) with data, in one rename, keeping the folders private; a cache
+    that cannot be written is left as it is."""
+    import tempfile
+
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        for each in (os.path.dirname(folder), folder):
+            _keep_private(each)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
 
 
 def start(argv: list[str]) -> Rerun | None:
     """The recipe of this command line, run in this directory, started when there is one and it may run;
     None when the cache is given as a relative path (no recipe is read or written there)."""
-    if not os.path.isabs(configured_cache_dir()):
+    recipes = recipes_dir()
+    if recipes is None:
         return None
-    link_root = link_dir()
-    recipes = os.path.join(link_root, RECIPES)
+    link_root = os.path.dirname(recipes)
     try:
         rerun = Rerun(recipes, recipe_file(recipes, os.getcwd(), argv))
     except OSError:  # the current directory is gone
         return None
-    if not (_private(link_root) and _private(recipes)):
-        return rerun
     recipe = read(rerun.record, link_root)
     if recipe is None or recipe.go != _go():
         return rerun
@@ -260,22 +278,31 @@ def _private(path: str) -> bool:
     return stat.S_ISDIR(info.st_mode) and _ours(info)
 
 
-def read(path: str, link_root: str) -> Recipe | None:
-    """The recipe at path if it may be trusted (see the module's docstring), else None."""
+def private_file(path: str, limit: int) -> bytes | None:
+    """The bytes of a file in the recipes' folder, if that folder and its parent (the link outputs') are the
+    user's alone, and the file is a regular one of the user's, nobody else may write and no larger than limit."""
+    folder = os.path.dirname(path)
+    if not (_private(os.path.dirname(folder)) and _private(folder)):
+        return None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or not _ours(info) or info.st_size > _MAX_RECIPE:
+        if not stat.S_ISREG(info.st_mode) or not _ours(info) or info.st_size > limit:
             return None
-        data = os.read(fd, _MAX_RECIPE + 1)
+        return os.read(fd, limit + 1)
     except OSError:
         return None
     finally:
         os.close(fd)
-    recipe = Recipe.decode(data)
+
+
+def read(path: str, link_root: str) -> Recipe | None:
+    """The recipe at path if it may be trusted (see the module's docstring), else None."""
+    data = private_file(path, _MAX_RECIPE)
+    recipe = None if data is None else Recipe.decode(data)
     if (recipe is None or os.path.dirname(os.path.normpath(recipe.slot)) != os.path.normpath(link_root)
             or not _shape(recipe)):
         return None

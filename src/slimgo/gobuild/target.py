@@ -48,15 +48,18 @@ def resolve(spec: str, toolchain: Toolchain, early: EarlyAnswers | None = None) 
     return _resolve_local(Path(spec), toolchain, early)
 
 
-def ask_early(spec: str, go: str | None = None) -> EarlyAnswers:
-    """Start the queries `find_toolchain` and `resolve` will make for this target (see EarlyAnswers)."""
+def ask_early(spec: str, go: str | None = None, remember: bool = False) -> EarlyAnswers:
+    """Start the queries `find_toolchain` and `resolve` will make for this target (see EarlyAnswers).
+    `remember`: `go list`'s answer may come from, and go to, slimgo's cache (gobuild/listing.py)."""
     early = EarlyAnswers()
     candidate = go_path(go)
     if candidate:
         early.start(candidate, ["env", "-json", *FACTS])
         path = Path(spec)
         try:
-            if path.is_dir():
+            if path.is_dir() and remember:
+                early.start_or_recall(candidate, _LIST, path.resolve())
+            elif path.is_dir():
                 early.start(candidate, _LIST, path.resolve())
         except OSError:  # a relative target in a directory that is gone: the build says so (cli)
             pass
@@ -97,6 +100,8 @@ def _resolve_local(path: Path, toolchain: Toolchain, early: EarlyAnswers | None 
         raise BadInput(f"{path}: no Go package here ({error.splitlines()[0] if error else 'no Go files'})")
     if name != "main":
         raise BadInput(f"{path}: package {import_path} is not a main package (package {name})")
+    if early is not None and not error:
+        early.keep(toolchain.go, _LIST, path, out)
     return local_target(path, import_path, module_path, gomod)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import BadInput, ToolMissing
 
 if TYPE_CHECKING:
+    from .listing import Listing
     from .rerun import Rerun
 
 
@@ -43,6 +44,8 @@ class EarlyAnswers:
     arguments, directory; the environment is the process's, which nothing changes in between)."""
 
     _started: dict[tuple[str, tuple[str, ...], str], subprocess.Popen[str]] = field(default_factory=dict)
+    _remembered: dict[tuple[str, tuple[str, ...], str], str] = field(default_factory=dict)  # gobuild/listing.py
+    _to_remember: dict[tuple[str, tuple[str, ...], str], Listing] = field(default_factory=dict)
     rerun: Rerun | None = None  # the command line's last `go build`, started before these (gobuild/rerun.py)
     launched: float | None = None  # time.perf_counter() when the `slimgo` process began: a build's total counts from it
 
@@ -53,8 +56,32 @@ class EarlyAnswers:
             return  # asked again later, the normal way, which reports the problem
         self._started[(go, tuple(args), str(cwd or ""))] = proc
 
+    def start_or_recall(self, go: str, args: list[str], cwd: Path) -> None:
+        """start(), unless Go's answer to this query is remembered from files that have not changed since
+        (gobuild/listing.py); then that answer is the one taken."""
+        from .listing import listing
+
+        key = (go, tuple(args), str(cwd))
+        found = listing(go, args, str(cwd))
+        answer = found.answer() if found is not None else None
+        if answer is not None:
+            self._remembered[key] = answer
+            return
+        if found is not None:
+            self._to_remember[key] = found
+        self.start(go, args, cwd)
+
+    def keep(self, go: str, args: list[str], cwd: Path, answer: str) -> None:
+        """Remember Go's answer to a query start_or_recall started, once the caller has found it sound."""
+        found = self._to_remember.pop((go, tuple(args), str(cwd)), None)
+        if found is not None:
+            found.save(answer)
+
     def take(self, go: str, args: list[str], cwd: Path | None) -> subprocess.CompletedProcess[str] | None:
-        proc = self._started.pop((go, tuple(args), str(cwd or "")), None)
+        key = (go, tuple(args), str(cwd or ""))
+        if key in self._remembered:
+            return subprocess.CompletedProcess([go, *args], 0, self._remembered.pop(key), "")
+        proc = self._started.pop(key, None)
         if proc is None:
             return None
         out, err = proc.communicate()
@@ -66,6 +93,8 @@ class EarlyAnswers:
             proc.kill()
             proc.communicate()
         self._started.clear()
+        self._remembered.clear()
+        self._to_remember.clear()
         if self.rerun is not None:
             self.rerun.close()
 

@@ -1,0 +1,168 @@
+"""`go list`'s answer for a package directory, remembered while the files it was read from stay the same.
+
+On an unchanged rebuild `go list -find` is the one Go process besides `go build`, and not a small one: on caddy
+(vendored) it checks vendor/modules.txt against go.mod, 0.1 s of CPU that `go build` wants on the same two
+cores (measured: an unchanged caddy rebuild 0.08 s faster without it). Its answer (package name, import path,
+module, go.mod) depends only on what Go reads to find it, so that is what the answer is stored under, as a
+fingerprint of stats taken before Go was asked:
+
+- the go binary and its GOROOT's go.env, the whole process environment (a hash: no value is written down),
+  and the `go env -w` file;
+- the package directory's source files (name, inode, size, mtime, ctime; other files, such as an image
+  written beside them, do not count);
+- each go.mod from the directory up to the first one, which is the module Go finds, and that module's go.sum
+  and vendor/modules.txt;
+- each go.work from the directory up to the root, as Go looks for one when GOWORK does not name it.
+
+Any difference means Go is asked again. Whatever could point Go at other files is not remembered at all:
+a GOFLAGS with -modfile, a GOWORK that names a file (in the environment or the `go env -w` file). Answers sit
+beside the recipes (gobuild/rerun.py) and are trusted the same way: an absolute cache directory, folders and
+files of the user's that nobody else may write. Only os is imported: this runs before `go build` may start.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .rerun import digest, private_file, recipes_dir, write_private
+
+LISTING_VERSION = "slimgo-list-v1"
+_MAX_ANSWER = 64 * 1024
+# What Go reads in a package directory to name the package, or to report an error about it.
+_SOURCES = (".go", ".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".s", ".S", ".sx", ".f", ".F",
+            ".for", ".f90", ".m", ".swig", ".swigcxx", ".syso")
+
+
+class Listing:
+    """Where the answer of one `go list` query in one directory is kept, and the fingerprint taken now."""
+
+    __slots__ = ("record", "fingerprint")
+
+    def __init__(self, record: str, fingerprint: str):
+        self.record, self.fingerprint = record, fingerprint
+
+    def answer(self) -> str | None:
+        """The remembered answer, if it was stored under the fingerprint taken now."""
+        data = private_file(self.record, _MAX_ANSWER)
+        if data is None:
+            return None
+        head, sep, answer = data.decode("utf-8", "surrogateescape").partition("\0\0")
+        return answer if sep and head == self.fingerprint else None
+
+    def save(self, answer: str) -> None:
+        """After Go answered the query the fingerprint was taken for (a cache that cannot be written costs
+        the next run its `go list`, nothing else)."""
+        write_private(self.record, (self.fingerprint + "\0\0" + answer).encode("utf-8", "surrogateescape"))
+
+
+def listing(go: str, args: list[str], directory: str) -> Listing | None:
+    """The record and fingerprint of `go ARGS` in directory, or None when its answer may not be remembered."""
+    recipes = recipes_dir()
+    if recipes is None:
+        return None
+    environ = os.environ
+    goflags = environ.get("GOFLAGS", "")
+    gowork = environ.get("GOWORK", "")
+    goenv = _goenv_file()
+    try:
+        settings = _read_small(goenv) if goenv else b""
+        if settings is None or _points_elsewhere(goflags, gowork, settings):
+            return None
+        parts = [LISTING_VERSION, go, *args, directory, _stat(go), _stat(_go_env_file(go)),
+                 digest("\0".join(f"{k}={v}" for k, v in sorted(environ.items()))), digest(settings.decode("latin-1"))]
+        parts += _sources(directory)
+        root = _module_root(directory, parts)
+        if root is not None:
+            parts += [_stat(os.path.join(root, name)) for name in ("go.sum", os.path.join("vendor", "modules.txt"))]
+        if gowork != "off":
+            parts += _workspaces(directory)
+    except OSError:
+        return None
+    key = digest("\0".join([LISTING_VERSION, go, *args, directory]))
+    return Listing(os.path.join(recipes, "list-" + key[:32]), digest("\0".join(parts)))
+
+
+def _points_elsewhere(goflags: str, gowork: str, settings: bytes) -> bool:
+    """A go.mod or go.work chosen by a setting rather than found from the directory: not fingerprinted."""
+    if "-modfile" in goflags or gowork not in ("", "off"):
+        return True
+    for line in settings.decode("utf-8", "replace").splitlines():
+        name, _, value = line.partition("=")
+        if (name.strip() == "GOFLAGS" and "-modfile" in value) or (name.strip() == "GOWORK"
+                                                                   and value.strip() not in ("", "off")):
+            return True
+    return False
+
+
+def _stat(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "-"
+    except NotADirectoryError:
+        return "-"
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"
+
+
+def _sources(directory: str) -> list[str]:
+    found = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.endswith(_SOURCES):
+                found.append(f"{entry.name}={_stat(entry.path)}")
+    return sorted(found)
+
+
+def _module_root(directory: str, parts: list[str]) -> str | None:
+    """The directory of the first go.mod from directory up, as Go looks for it; each step's stat is noted."""
+    here = directory
+    while True:
+        mod = _stat(os.path.join(here, "go.mod"))
+        parts.append(mod)
+        if mod != "-":
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _workspaces(directory: str) -> list[str]:
+    found = []
+    here = directory
+    while True:
+        found.append(_stat(os.path.join(here, "go.work")))
+        parent = os.path.dirname(here)
+        if parent == here:
+            return found
+        here = parent
+
+
+def _goenv_file() -> str | None:
+    """Where `go env -w` writes (GOENV, else os.UserConfigDir()/go/env); None when it is turned off."""
+    given = os.environ.get("GOENV")
+    if given:
+        return None if given == "off" else given
+    config = os.environ.get("XDG_CONFIG_HOME") or ""
+    if not os.path.isabs(config):
+        home = os.environ.get("HOME")
+        if not home:
+            return None
+        config = os.path.join(home, ".config")
+    return os.path.join(config, "go", "env")
+
+
+def _go_env_file(go: str) -> str:
+    """$GOROOT/go.env, the toolchain's own defaults (GOROOT from the environment, else beside the binary)."""
+    root = os.environ.get("GOROOT") or os.path.dirname(os.path.dirname(os.path.realpath(go)))
+    return os.path.join(root, "go.env")
+
+
+def _read_small(path: str) -> bytes | None:
+    """The `go env -w` file's bytes (empty when there is none); None when it is too large to be one."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(_MAX_ANSWER + 1)
+    except (FileNotFoundError, NotADirectoryError):
+        return b""
+    return None if len(data) > _MAX_ANSWER else data

@@ -1,0 +1,168 @@
+"""gobuild/listing.py with real Go: `go list`'s answer for a package is remembered, and asked again as soon as
+anything Go reads to give it differs (a source file, a go.mod or go.work on the way up, the environment), never
+when a setting points Go at other files, never from a file someone else could have written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from slimgo.gobuild.listing import listing
+from slimgo.gobuild.target import _LIST, ask_early, resolve
+from slimgo.gobuild.toolchain import find_toolchain, go_path
+from tests.support.parts import HELLO, require
+
+
+@pytest.fixture()
+def wrapper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A `go` that logs each `go list` before running the real one, slimgo's cache and a copy of the hello
+    module in tmp_path."""
+    real = go_path()
+    require(real is not None and shutil.which(real) is not None, "the Go toolchain is not installed")
+    assert real is not None
+    log = tmp_path / "calls"
+    go = tmp_path / "bin" / "go"
+    go.parent.mkdir()
+    go.write_text(f'#!/bin/sh\n[ "$1" = list ] && echo list >> "{log}"\nexec "{shutil.which(real)}" "$@"\n')
+    go.chmod(0o755)
+    monkeypatch.setenv("SLIMGO_GO", str(go))
+    monkeypatch.setenv("SLIMGO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GOENV", "off")  # the machine's `go env -w` file is not the test's
+    module = tmp_path / "src" / "hello"
+    shutil.copytree(HELLO, module)
+    return module, log
+
+
+def _build_target(module: Path, remember: bool = True) -> str:
+    """What resolve() says of the package (as a build asks it), after asking the way the entry point does."""
+    with ask_early(str(module), remember=remember) as early:
+        return resolve(str(module), find_toolchain(None, early), early).package
+
+
+def _lists(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_an_unchanged_package_is_not_listed_again(wrapper: tuple[Path, Path]) -> None:
+    module, log = wrapper
+    assert _build_target(module) == "example.com/hello"
+    assert _lists(log) == 1
+    assert _build_target(module) == "example.com/hello"
+    assert _lists(log) == 1  # remembered
+    (module / "image.tar").write_bytes(b"not a source")  # an output beside the sources does not count
+    assert _build_target(module) == "example.com/hello"
+    assert _lists(log) == 1
+
+
+@pytest.mark.parametrize("change", ["edit", "new file", "go.mod", "go.work above", "nested go.mod", "env"])
+def test_a_change_go_would_see_asks_go_again(wrapper: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+                                             change: str) -> None:
+    module, log = wrapper
+    _build_target(module)
+    source = next(module.glob("*.go"))
+    if change == "edit":
+        source.write_text(source.read_text().replace("package main", "package main // edited", 1))
+    elif change == "new file":
+        (module / "extra.go").write_text("package main\n")
+    elif change == "go.mod":
+        (module / "go.mod").write_text((module / "go.mod").read_text() + "\n")
+    elif change == "go.work above":
+        (module.parent / "go.work").write_text("go 1.22\n\nuse ./hello\n")
+    elif change == "nested go.mod":  # the package is now a module of its own: another import path
+        inner = module / "cmd" / "inner"
+        inner.mkdir(parents=True)
+        (inner / "main.go").write_text("package main\n\nfunc main() {}\n")
+        _build_target(inner)
+        assert _lists(log) == 2
+        (inner / "go.mod").write_text("module example.com/inner\n\ngo 1.22\n")
+        assert _build_target(inner) == "example.com/inner"
+        assert _lists(log) == 3
+        return
+    else:
+        monkeypatch.setenv("GOFLAGS", "-mod=mod")
+    _build_target(module)
+    assert _lists(log) == 2
+
+
+def test_a_package_clause_changed_in_place_is_seen(wrapper: tuple[Path, Path]) -> None:
+    """Same size, same second: the ctime and mtime in nanoseconds still differ, and the error is Go's."""
+    module, log = wrapper
+    _build_target(module)
+    source = next(module.glob("*.go"))
+    text = source.read_text()
+    source.write_text(text.replace("package main", "package mainx", 1).replace("\n\n", "\n", 1))
+    from slimgo.errors import BadInput
+
+    with pytest.raises(BadInput, match="not a main package"):
+        _build_target(module)
+    assert _lists(log) == 2
+
+
+@pytest.mark.parametrize("setting", [("GOFLAGS", "-modfile=other.mod"), ("GOWORK", "/elsewhere/go.work")])
+def test_a_setting_that_points_go_elsewhere_is_never_remembered(wrapper: tuple[Path, Path],
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                setting: tuple[str, str]) -> None:
+    module, _ = wrapper
+    monkeypatch.setenv(*setting)
+    assert listing(str(go_path()), _LIST, str(module)) is None
+
+
+def test_the_go_env_file_is_read_for_such_settings(wrapper: tuple[Path, Path], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    module, log = wrapper
+    settings = tmp_path / "goenv"
+    monkeypatch.setenv("GOENV", str(settings))
+    settings.write_text("GOPRIVATE=example.com\n")
+    assert listing(str(go_path()), _LIST, str(module)) is not None
+    _build_target(module)
+    settings.write_text("GOPRIVATE=example.com\nGOFLAGS=-mod=mod\n")  # a new setting: asked again
+    _build_target(module)
+    assert _lists(log) == 2
+    settings.write_text("GOFLAGS=-modfile=/tmp/x.mod\n")
+    assert listing(str(go_path()), _LIST, str(module)) is None
+
+
+def test_no_cache_neither_reads_nor_writes(wrapper: tuple[Path, Path], tmp_path: Path) -> None:
+    module, log = wrapper
+    _build_target(module, remember=False)
+    _build_target(module, remember=False)
+    assert _lists(log) == 2
+    assert not list((tmp_path / "cache").glob("**/list-*"))
+
+
+def test_an_answer_anyone_else_could_write_is_not_used(wrapper: tuple[Path, Path], tmp_path: Path) -> None:
+    module, log = wrapper
+    _build_target(module)
+    (record,) = (tmp_path / "cache").glob("**/list-*")
+    record.chmod(record.stat().st_mode | stat.S_IWGRP)
+    _build_target(module)
+    assert _lists(log) == 2
+
+
+def test_a_relative_cache_remembers_nothing(wrapper: tuple[Path, Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative $SLIMGO_CACHE names a folder inside whatever project one stands in (gobuild/rerun.py)."""
+    module, log = wrapper
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLIMGO_CACHE", "cache")
+    _build_target(module)
+    _build_target(module)
+    assert _lists(log) == 2
+    assert not os.path.exists(tmp_path / "cache")
+
+
+def test_a_failed_answer_is_not_remembered(wrapper: tuple[Path, Path], tmp_path: Path) -> None:
+    module, log = wrapper
+    library = module / "lib"
+    library.mkdir()
+    (library / "lib.go").write_text("package lib\n")
+    from slimgo.errors import BadInput
+
+    for _ in range(2):
+        with pytest.raises(BadInput, match="not a main package"):
+            _build_target(library)
+    assert _lists(log) == 2
