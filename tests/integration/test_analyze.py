@@ -174,6 +174,23 @@ def test_linking_and_platforms(binaries: dict[str, Path]) -> None:
     assert not any(r.title.startswith("-trimpath") for r in analyze_file(binaries["trimpath"]).recommendations)
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_needs_from_the_name_table_equal_needs_from_every_decoded_name(binaries: dict[str, Path], name: str) -> None:
+    """needs.of_elf searches the function name table's bytes (NameTable); decoding every kept function's
+    name gives the same answers on each layout here (cgo, PIE, 32-bit, arm64, a third-party program)."""
+    from slimgo.binary import pclntab
+    from slimgo.binary.needs import NameSet, of_elf
+
+    with MappedFile(binaries[name]) as mf:
+        e = elf.parse(mf.view)
+        table = pclntab.read(e)
+        assert table is not None and not table.partial
+        data = pclntab.find(e)
+        assert data is not None and pclntab.function_names(data) is not None  # the fast path is the one taken
+        names = {f.name for f in table.funcs}
+        assert of_elf(e) == detect(NameSet(names), {package_of(n) for n in names}, e.is_dynamic)
+
+
 def test_run_time_needs(binaries: dict[str, Path]) -> None:
     needs = analyze_file(binaries["nocgo"]).needs
     assert needs and needs.ca_roots and needs.zoneinfo and needs.user_db and needs.dns and not needs.cgo

@@ -6,6 +6,7 @@ program can load system roots. A need the program does not have is reported fals
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -33,6 +34,48 @@ class NameSet:
 
     def any_startswith(self, prefixes: tuple[str, ...]) -> bool:
         return any(n.startswith(prefixes) for n in self.names)
+
+
+class NameTable:
+    """FunctionNames over Go's function name table as it lies in the file, and the offsets of the names of
+    the functions the linker kept (binary/pclntab.function_names): a question is a search of the table's
+    bytes, then a look at whether the name found belongs to a kept function. Decoding caddy's ~90,000 names
+    into a set cost 0.23 s of an edited rebuild. The table also names functions inlined into others, which
+    alone do not count: CGO_ENABLED=0 leaves net's cgo lookup stubs inlined in code that never runs."""
+
+    def __init__(self, table: bytes, starts: set[int]) -> None:
+        self.table = table
+        self.starts = starts
+
+    def _kept(self, name: bytes) -> bool:
+        """A kept function's name begins with these bytes (a name starts the table or follows a NUL)."""
+        if 0 in self.starts and self.table.startswith(name):
+            return True
+        needle = b"\0" + name
+        at = self.table.find(needle)
+        while at >= 0:
+            if at + 1 in self.starts:
+                return True
+            at = self.table.find(needle, at + 1)
+        return False
+
+    def __contains__(self, name: str) -> bool:
+        return self._kept(name.encode() + b"\0")
+
+    def any_startswith(self, prefixes: tuple[str, ...]) -> bool:
+        return any(self._kept(p.encode()) for p in prefixes)
+
+    def packages(self) -> Container[str]:
+        """The packages with a kept function: a name of package P starts with "P." (pclntab.package_of)."""
+        return _PackagesOf(self)
+
+
+class _PackagesOf:
+    def __init__(self, names: NameTable) -> None:
+        self.names = names
+
+    def __contains__(self, package: object) -> bool:
+        return isinstance(package, str) and self.names.any_startswith((package + ".",))
 
 
 @dataclass(frozen=True)
@@ -64,7 +107,7 @@ class Needs:
         return bases
 
 
-def detect(func_names: FunctionNames, packages: set[str], dynamic: bool) -> Needs:
+def detect(func_names: FunctionNames, packages: Container[str], dynamic: bool) -> Needs:
     loads_zones = "time.LoadLocation" in func_names or "time.loadLocation" in func_names
     tzdata = "time/tzdata" in packages
     ca = func_names.any_startswith(("crypto/x509.loadSystemRoots", "crypto/x509.systemRootsPool",
@@ -88,6 +131,11 @@ def of_elf(e: ElfFile) -> Needs | None:
     from . import pclntab
 
     try:
+        data = pclntab.find(e)
+        in_file = pclntab.function_names(data) if data is not None else None
+        if in_file is not None:
+            found = NameTable(*in_file)
+            return detect(found, found.packages(), e.is_dynamic)
         table = pclntab.read(e)
     except BadInput:
         return None

@@ -10,6 +10,7 @@ the table start. Every offset is bounds-checked: a lying table gives a partial r
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import BinaryFormatError
@@ -50,7 +51,8 @@ def _cstr(buf: memoryview, off: int) -> str | None:
     return (chunk if end < 0 else chunk[:end]).decode("utf-8", "replace")
 
 
-def parse(data: memoryview, *, with_files: bool = False, with_funcs: bool = True) -> FuncTable:
+def _header(data: memoryview) -> tuple[str, str, int, Callable[[int], int]]:
+    """The layout's version, byte order, pointer size, and the header's words by index (bounds-checked)."""
     if len(data) < 16:
         raise BinaryFormatError("Go function table truncated")
     le_magic = struct.unpack_from("<I", data, 0)[0]
@@ -61,7 +63,6 @@ def parse(data: memoryview, *, with_files: bool = False, with_funcs: bool = True
         e, magic = ">", be_magic
     else:
         raise BinaryFormatError("not a Go function table (unknown pclntab magic)")
-    version = MAGICS[magic]
     ptr = data[7]
     if data[4] or data[5] or ptr not in (4, 8):
         raise BinaryFormatError("corrupt Go function table header")
@@ -73,6 +74,41 @@ def parse(data: memoryview, *, with_files: bool = False, with_funcs: bool = True
             raise BinaryFormatError("Go function table header truncated")
         return int(struct.unpack_from(pfmt, data, off)[0])
 
+    return MAGICS[magic], e, ptr, word
+
+
+def function_names(data: memoryview) -> tuple[bytes, set[int]] | None:
+    """Go 1.16+ keeps every function name once, NUL-terminated, in a table of its own (funcnametab): the
+    names of the functions the linker kept, and of functions inlined into them. The first are the ones whose
+    offsets the function table holds; those offsets are read here, the names are not decoded (caddy has
+    ~90,000). None for the older layout (no such table), or a function table `parse` would call partial."""
+    version, e, ptr, word = _header(data)
+    if version not in ("1.20", "1.18", "1.16"):
+        return None
+    base = 1 if version == "1.16" else 0
+    nfunc, start, end, functab = word(0), word(3 - base), word(4 - base), word(7 - base)
+    field_size = 4 if version != "1.16" else ptr
+    span = (2 * nfunc + 1) * field_size
+    if not (0 < nfunc and 0 <= start < end <= len(data) and functab + span <= len(data)):
+        return None
+    values = [v[0] for v in struct.iter_unpack(e + ("I" if field_size == 4 else "Q"), data[functab:functab + span])]
+    entries, offsets = values[0::2], values[1::2]
+    if sorted(entries) != entries:  # code ranges must ascend (parse stops at the first that does not)
+        return None
+    name_at = struct.Struct(e + "i").unpack_from
+    name_field = 4 if version != "1.16" else ptr  # _func.nameoff follows the entry
+    funcdata = data[functab:]
+    if max(offsets) + name_field + 4 > len(funcdata):
+        return None
+    starts = {name_at(funcdata, off + name_field)[0] for off in offsets}
+    names = bytes(data[start:end])
+    if min(starts) < 0 or max(starts) >= len(names) or not names.endswith(b"\0"):
+        return None
+    return names, starts
+
+
+def parse(data: memoryview, *, with_files: bool = False, with_funcs: bool = True) -> FuncTable:
+    version, e, ptr, word = _header(data)
     table = FuncTable(version)
     if version in ("1.20", "1.18", "1.16"):
         nfunc, nfiles = word(0), word(1)
