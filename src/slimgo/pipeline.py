@@ -304,7 +304,8 @@ def _compile_while_checking(p: BuildPlan, session: Session, work: Path, progress
     from .stages.publish import check_outputs, sinks_for
 
     with clock("checks"):
-        sinks = sinks_for(p.outputs, p.toolchain.goarch, session.pushes)
+        sinks = sinks_for(p.outputs, p.toolchain.goarch, session.pushes,
+                          written=user_cache_dir() / "written" if p.cache else None)
         check_outputs(p.outputs, sinks, registries=False)
     procs = session.processes()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slimgo-compile") as pool:

@@ -166,3 +166,30 @@ def test_go_s_build_id_names_the_binary_s_bytes(tmp_path: Path, go_bin: str) -> 
     again = _build(tmp_path / "b", cache)
     assert again["image_digest"] == first["image_digest"]
     assert sorted(p.name for p in (cache / "digests").iterdir()) == remembered and remembered
+
+
+def test_an_unchanged_tarball_is_touched_not_written_again(tmp_path: Path, go_bin: str) -> None:
+    """sinks/written.py: the same image into the same untouched tarball leaves the file (same inode) with a new
+    mtime; a tarball changed since, a different image or --no-cache write it again, always the same bytes."""
+    cache, out = tmp_path / "cache", tmp_path / "image.tar"
+
+    def build(*extra: str) -> os.stat_result:
+        run = slimgo("build", HELLO, "--tarball", out, "--json", *extra, env={"SLIMGO_CACHE": str(cache)})
+        assert run.code == 0, run.err
+        return out.stat()
+
+    first = build()
+    content = out.read_bytes()
+    again = build()  # a second later or so: the clock has moved on
+    assert again.st_ino == first.st_ino and again.st_mtime_ns > first.st_mtime_ns  # left in place, touched
+    assert out.read_bytes() == content
+
+    out.write_bytes(content[:-1] + bytes([content[-1] ^ 1]))  # changed in place, same size
+    build()
+    assert out.read_bytes() == content  # written again
+
+    before = out.stat().st_ino
+    assert build("--tag", "example.com/other:1").st_ino != before and out.read_bytes() != content  # other items
+    before = build().st_ino
+    assert out.read_bytes() == content
+    assert build("--no-cache").st_ino != before and out.read_bytes() == content  # --no-cache always writes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..fsutil import check_writable, write_bytes
@@ -21,9 +22,10 @@ if TYPE_CHECKING:  # imported only by the builds that sign (--sign-key)
 Progress = Callable[[str], None]
 
 
-def sinks_for(outputs: Outputs, host_arch: str, pushes: RegistryPool) -> MultiSink:
+def sinks_for(outputs: Outputs, host_arch: str, pushes: RegistryPool, written: Path | None = None) -> MultiSink:
     """Each sink's module is imported only when the plan writes to it (the registry client and the signing
-    code behind a push are ~5 ms of every build that does not push)."""
+    code behind a push are ~5 ms of every build that does not push). `written`: where the tarball's record
+    is kept, so an unchanged one is not written again (sinks/written.py); None with --no-cache."""
     sinks: list[Sink] = []
     if outputs.push:
         from ..sinks.registry import RegistrySink
@@ -39,8 +41,10 @@ def sinks_for(outputs: Outputs, host_arch: str, pushes: RegistryPool) -> MultiSi
         sinks.append(LayoutSink(outputs.oci_layout))
     if outputs.tarball is not None:
         from ..sinks.archive import ArchiveSink
+        from ..sinks.written import WrittenFiles
 
-        sinks.append(ArchiveSink(outputs.tarball, host_arch, create_parent=outputs.default_tarball))
+        sinks.append(ArchiveSink(outputs.tarball, host_arch, create_parent=outputs.default_tarball,
+                                 written=WrittenFiles(written) if written is not None else None))
     return MultiSink(sinks)
 
 

@@ -1,0 +1,57 @@
+"""sinks/written.py: an output is recognised as the one slimgo wrote only while it is that very file, untouched,
+and the items it was written from are the same."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from slimgo.sinks.content import FileItem
+from slimgo.sinks.written import WrittenFiles, items_key
+
+ITEMS = [FileItem("blobs/sha256/" + "a" * 64, source=Path("/nowhere")), FileItem("index.json", data=b"{}")]
+
+
+def _written(tmp_path: Path) -> tuple[WrittenFiles, Path, str]:
+    dest = tmp_path / "out.tar"
+    dest.write_bytes(b"tar bytes")
+    files = WrittenFiles(tmp_path / "cache" / "written")
+    key = items_key("docker-archive", ITEMS, "w1")
+    files.note(dest, key)
+    return files, dest, key
+
+
+def test_the_same_items_into_the_same_file_are_unchanged(tmp_path: Path) -> None:
+    files, dest, key = _written(tmp_path)
+    assert files.unchanged(dest, key)
+    assert files.touch(dest, key) and files.unchanged(dest, key)  # touching notes the new times
+
+
+def test_other_items_or_another_writer_are_not(tmp_path: Path) -> None:
+    files, dest, key = _written(tmp_path)
+    assert not files.unchanged(dest, items_key("docker-archive", [*ITEMS[:1], FileItem("index.json", data=b"[]")], "w1"))
+    assert not files.unchanged(dest, items_key("docker-archive", ITEMS, "w2"))
+    assert not files.unchanged(dest, items_key("oci-layout", ITEMS, "w1"))
+
+
+def test_any_change_to_the_file_is_seen(tmp_path: Path) -> None:
+    files, dest, key = _written(tmp_path)
+    os.utime(dest, ns=(0, 0))  # times put back by hand: the change time still moves
+    assert not files.unchanged(dest, key)
+    files.note(dest, key)
+    replaced = tmp_path / "other"
+    replaced.write_bytes(b"tar bytes")
+    os.replace(replaced, dest)  # another file with the same bytes: another inode
+    assert not files.unchanged(dest, key)
+    dest.unlink()
+    assert not files.unchanged(dest, key)
+
+
+def test_a_record_that_cannot_be_read_or_written_costs_a_write(tmp_path: Path) -> None:
+    dest = tmp_path / "out.tar"
+    dest.write_bytes(b"x")
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the folder would be")
+    files = WrittenFiles(blocked / "written")
+    files.note(dest, "k")  # no error
+    assert not files.unchanged(dest, "k")
