@@ -27,3 +27,23 @@ def configured_cache_dir() -> str:
 def link_dir() -> str:
     """Where Go's link outputs stay between builds (gobuild/outputs.py), and the recipes (gobuild/rerun.py)."""
     return os.path.join(cache_dir(), "link")
+
+
+def replace_quietly(path: str, data: bytes) -> None:
+    """Put data at path (a file of slimgo's cache, whose folder exists) in one rename, so a reader sees the
+    old bytes or the new; a cache that cannot be written is left as it is: it only costs the next run time."""
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)

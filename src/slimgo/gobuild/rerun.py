@@ -29,7 +29,7 @@ import stat
 import subprocess
 import time
 
-from ..cachedir import configured_cache_dir, link_dir
+from ..cachedir import configured_cache_dir, link_dir, replace_quietly
 from .slotfile import LOCK_NAME, RECIPES, remove, still_there, whole
 
 RECIPE_VERSION = "slimgo-rerun-v1"
@@ -158,27 +158,16 @@ def recipes_dir() -> str | None:
 
 
 def write_private(path: str, data: bytes) -> None:
-    """Replace path (in the recipes' folder) with data, in one rename, keeping the folders private; a cache
-    that cannot be written is left as it is."""
-    import tempfile
-
+    """Replace path (in the recipes' folder) with data, keeping the folders private; a cache that cannot be
+    written is left as it is."""
     folder = os.path.dirname(path)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         for each in (os.path.dirname(folder), folder):
             _keep_private(each)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     except OSError:
         return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
+    replace_quietly(path, data)
 
 
 def start(argv: list[str]) -> Rerun | None:

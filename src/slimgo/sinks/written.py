@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..cachedir import replace_quietly
 from .content import FileItem
 
 RECORD_VERSION = "slimgo-written-v1"
@@ -87,15 +87,6 @@ class WrittenFiles:
             if identity is None:
                 record.unlink(missing_ok=True)
                 return
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         except OSError:
             return
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{key}\n{identity}\n")
-            os.replace(tmp, record)
-        except OSError:
-            pass
-        finally:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
+        replace_quietly(str(record), f"{key}\n{identity}\n".encode())
