@@ -24,9 +24,10 @@ def test_the_entry_point_s_go_list_is_the_one_the_build_uses(tmp_path: Path) -> 
     wrapper.write_text(f'#!/bin/sh\necho "$1 $2" >> "{log}"\nexec "{real}" "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     env = {"SLIMGO_GO": str(wrapper), "SLIMGO_CACHE": str(tmp_path / "cache"), "PATH": os.environ["PATH"]}
-    run = slimgo("build", HELLO, "--tarball", tmp_path / "hello.tar", "--push", "--json", env=env)
+    # --no-cache: no answer is remembered between the runs (gobuild/listing.py; tests/unit/test_listing.py)
+    run = slimgo("build", HELLO, "--tarball", tmp_path / "hello.tar", "--push", "--json", "--no-cache", env=env)
     assert run.code == 2 and "SLIMGO_REPO" in run.err  # --push with no REF and no $SLIMGO_REPO: refused
-    run = slimgo("build", HELLO, "--tarball", tmp_path / "hello.tar", env=env)
+    run = slimgo("build", HELLO, "--tarball", tmp_path / "hello.tar", "--no-cache", env=env)
     assert run.code == 0, run.err
     calls = log.read_text().splitlines()
     assert calls.count("list -find") == 2 and calls.count("env -json") == 2  # one each per run

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from slimgo.gobuild.listing import PREFIX as LISTING_PREFIX
 from slimgo.gobuild.slotfile import RECIPES
 from slimgo.gobuild.toolchain import go_path
 from tests.support.cli import Run, slimgo
@@ -165,7 +166,7 @@ def test_a_recipe_someone_else_may_write_is_not_run(tmp_path: Path) -> None:
     go = Logged(tmp_path)
     first = _build(src, tmp_path / "a.tar", go).json()
     go.calls()
-    (recipe,) = [p for p in (tmp_path / "cache" / "link" / RECIPES).iterdir() if not p.name.startswith("list-")]
+    (recipe,) = [p for p in (tmp_path / "cache" / "link" / RECIPES).iterdir() if not p.name.startswith(LISTING_PREFIX)]
     recipe.chmod(0o666)
     again = _build(src, tmp_path / "b.tar", go).json()
     calls = go.calls()

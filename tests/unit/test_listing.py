@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from slimgo.gobuild.listing import listing
+from slimgo.gobuild.listing import PREFIX, listing
 from slimgo.gobuild.target import _LIST, ask_early, resolve
 from slimgo.gobuild.toolchain import find_toolchain, go_path
 from tests.support.parts import HELLO, require
@@ -131,13 +131,13 @@ def test_no_cache_neither_reads_nor_writes(wrapper: tuple[Path, Path], tmp_path:
     _build_target(module, remember=False)
     _build_target(module, remember=False)
     assert _lists(log) == 2
-    assert not list((tmp_path / "cache").glob("**/list-*"))
+    assert not list((tmp_path / "cache").glob(f"**/{PREFIX}*"))
 
 
 def test_an_answer_anyone_else_could_write_is_not_used(wrapper: tuple[Path, Path], tmp_path: Path) -> None:
     module, log = wrapper
     _build_target(module)
-    (record,) = (tmp_path / "cache").glob("**/list-*")
+    (record,) = (tmp_path / "cache").glob(f"**/{PREFIX}*")
     record.chmod(record.stat().st_mode | stat.S_IWGRP)
     _build_target(module)
     assert _lists(log) == 2

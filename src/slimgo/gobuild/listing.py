@@ -27,6 +27,7 @@ import os
 from .rerun import digest, private_file, recipes_dir, write_private
 
 LISTING_VERSION = "slimgo-list-v1"
+PREFIX = "list-"  # of an answer's file name in the recipes' folder (a recipe's name is hex)
 _MAX_ANSWER = 64 * 1024
 # What Go reads in a package directory to name the package, or to report an error about it.
 _SOURCES = (".go", ".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".s", ".S", ".sx", ".f", ".F",
@@ -79,7 +80,7 @@ def listing(go: str, args: list[str], directory: str) -> Listing | None:
     except OSError:
         return None
     key = digest("\0".join([LISTING_VERSION, go, *args, directory]))
-    return Listing(os.path.join(recipes, "list-" + key[:32]), digest("\0".join(parts)))
+    return Listing(os.path.join(recipes, PREFIX + key[:32]), digest("\0".join(parts)))
 
 
 def _points_elsewhere(goflags: str, gowork: str, settings: bytes) -> bool:
