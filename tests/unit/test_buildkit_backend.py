@@ -258,7 +258,8 @@ def test_one_platforms_failure_is_reported_at_once_and_stops_the_others(tmp_path
         "    w('#5 ERROR: process \"go build\" did not complete successfully: exit code: 1\\n')\n"
         "    w('error: failed to solve: process \"go build\" did not complete successfully: exit code: 1\\n')\n"
         "    sys.exit(1)\n"
-        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        f"open({str(pid_file)!r} + '.tmp', 'w').write(str(os.getpid()))\n"  # whole or absent: it may be
+        f"os.replace({str(pid_file)!r} + '.tmp', {str(pid_file)!r})\n"  # stopped between open and write
         "signal.pause()\n")
     script.chmod(0o755)
     mod = tmp_path / "m"
