@@ -234,3 +234,36 @@ def test_a_folder_named_go_mod_is_passed_over(wrapper: tuple[Path, Path]) -> Non
     assert _build_target(inner) == "example.com/hello/cmd/inner"
     (module / "go.mod").write_text((module / "go.mod").read_text().replace("example.com/hello", "example.com/moved"))
     assert _build_target(inner) == "example.com/moved/cmd/inner"
+
+
+def test_a_file_changed_this_second_on_a_coarse_file_system_is_not_remembered(
+        wrapper: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """ext4 with 128-byte inodes, ext3, HFS+, FAT keep times to the second (simulated here by rounding the
+    stats): an edit later in the same second, of the same size, leaves the same stat, so the answer of a
+    package changed in the last 2 s is not remembered (reproduced on a loop-mounted `mkfs.ext4 -I 128`)."""
+    module, log = wrapper
+    from slimgo.gobuild import listing as listing_module
+
+    real_stat = listing_module._stat
+
+    def coarse(path: str) -> str:
+        fields = real_stat(path).split(":")
+        if len(fields) == 6:
+            fields[3] = fields[4] = str(int(fields[4]) // 10**9 * 10**9)
+        return ":".join(fields)
+
+    monkeypatch.setattr(listing_module, "_stat", coarse)
+    _build_target(module)
+    source = next(module.glob("*.go"))
+    source.write_text(source.read_text().replace("package main", "package mian", 1))
+    from slimgo.errors import BadInput
+
+    with pytest.raises(BadInput, match="not a main package"):
+        _build_target(module)
+    monkeypatch.setattr(listing_module, "_now_ns", lambda: 10**9 * 4_000_000_000)  # long after: remembered
+    with pytest.raises(BadInput):
+        _build_target(module)
+    source.write_text(source.read_text().replace("package mian", "package main", 1))
+    _build_target(module)
+    _build_target(module)
+    assert _lists(log) == 4

@@ -14,7 +14,9 @@ fingerprint of stats taken before Go was asked:
   and vendor/modules.txt;
 - each go.work from the directory up to the root, as Go looks for one when GOWORK does not name it.
 
-Any difference means Go is asked again. Whatever could point Go at other files is not remembered at all:
+Any difference means Go is asked again; on a file system that keeps times to the second, an answer is not
+remembered while a file changed in the last 2 s (an edit in the same second would leave the same stat).
+Whatever could point Go at other files is not remembered at all:
 a GOFLAGS with -modfile or -overlay, a GOWORK that names a file (in the environment, the `go env -w` file or
 $GOROOT/go.env). go.mod and go.work are looked for up from the directory as Go sees it: $PWD when that names
 the package's directory (a symlink to it), as Go's os.Getwd does. Answers sit beside the recipes
@@ -38,10 +40,11 @@ _SOURCES = (".go", ".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".s
 class Listing:
     """Where the answer of one `go list` query in one directory is kept, and the fingerprint taken now."""
 
-    __slots__ = ("record", "fingerprint")
+    __slots__ = ("record", "fingerprint", "settled")
 
-    def __init__(self, record: str, fingerprint: str):
+    def __init__(self, record: str, fingerprint: str, settled: bool = True):
         self.record, self.fingerprint = record, fingerprint
+        self.settled = settled  # False: a file may still change unseen by its stat (_settled); nothing is saved
 
     def answer(self) -> str | None:
         """The remembered answer, if it was stored under the fingerprint taken now."""
@@ -54,6 +57,8 @@ class Listing:
     def save(self, answer: str) -> None:
         """After Go answered the query the fingerprint was taken for (a cache that cannot be written costs
         the next run its `go list`, nothing else)."""
+        if not self.settled:
+            return
         write_private(self.record, (self.fingerprint + "\0\0" + answer).encode("utf-8", "surrogateescape"))
 
 
@@ -84,7 +89,27 @@ def listing(go: str, args: list[str], directory: str) -> Listing | None:
     except OSError:
         return None
     key = digest("\0".join([LISTING_VERSION, go, *args, directory]))
-    return Listing(os.path.join(recipes, "list-" + key[:32]), digest("\0".join(parts)))
+    return Listing(os.path.join(recipes, "list-" + key[:32]), digest("\0".join(parts)), _settled(parts))
+
+
+def _settled(parts: list[str]) -> bool:
+    """No file among parts changed in the last 2 s on a file system that keeps times to the second (a change
+    time in whole seconds): there, an edit later in the same second, of the same size, leaves the same stat,
+    and the answer would outlive it. Go's module index waits 2 s for the same reason."""
+    recent = _now_ns() - 2_000_000_000
+    for part in parts:
+        fields = part.rpartition("=")[2].split(":")
+        if len(fields) == 6 and fields[4].isdecimal():
+            ctime = int(fields[4])
+            if ctime % 1_000_000_000 == 0 and ctime > recent:
+                return False
+    return True
+
+
+def _now_ns() -> int:
+    import time
+
+    return time.time_ns()
 
 
 def _points_elsewhere(goflags: str, gowork: str, settings: bytes, defaults: bytes) -> bool:
