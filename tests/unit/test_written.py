@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from slimgo.sinks.content import FileItem
 from slimgo.sinks.written import WrittenFiles, items_key
 
@@ -82,4 +84,26 @@ def test_a_file_replaced_while_it_is_touched_is_written(tmp_path: Path) -> None:
     assert files.unchanged(dest, key)
     _another_build_writes(dest, files)  # between the check and the touch
     assert not files.touch(dest, key)
+    assert not files.unchanged(dest, key)
+
+
+def test_a_file_just_written_on_a_coarse_file_system_is_not_noted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Times kept to the second (simulated by rounding; reproduced on a loop-mounted `mkfs.ext4 -I 128`): an
+    edit in place in the same second, same size, would leave the same identity."""
+    from slimgo.sinks import written
+
+    real = written._identity
+
+    def coarse(path: Path) -> str | None:
+        found = real(path)
+        if found is None:
+            return None
+        fields = found.split(":")
+        fields[3] = fields[4] = str(int(fields[4]) // 10**9 * 10**9)
+        return ":".join(fields)
+
+    monkeypatch.setattr(written, "_identity", coarse)
+    files, dest, key = _written(tmp_path)
+    with open(dest, "r+b") as fh:
+        fh.write(b"T")  # same size, in place, same second
     assert not files.unchanged(dest, key)

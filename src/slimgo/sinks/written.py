@@ -7,13 +7,15 @@ files by their bytes) and by the writer; so after each write the items' key and 
 inode, size, modification and change times in nanoseconds) are noted in slimgo's cache. When the next write
 has the same key and the file is still that very file, it is left as it is and only touched, as Go touches an
 up-to-date binary, so that make-style tools see it as new. Anything done to the file since (an edit, a
-`touch`, a copy over it, a rename) changes its change time or inode, and it is written again.
+`touch`, a copy over it, a rename) changes its change time or inode, and it is written again; on a file system
+that keeps times to the second, a file changed in the last 2 s is not noted (the same second could hide an edit).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +96,8 @@ class WrittenFiles:
         it), and the record is made only while dest is still that file, not one a concurrent build renamed
         over it since."""
         identity = _identity(dest)
-        if identity is not None and written is not None and not _same_file(identity, written):
+        if identity is not None and ((written is not None and not _same_file(identity, written))
+                                     or not _settled(identity)):
             identity = None
         record = self._record(dest)
         try:
@@ -105,6 +108,13 @@ class WrittenFiles:
         except OSError:
             return
         replace_quietly(str(record), f"{key}\n{identity}\n".encode())
+
+
+def _settled(identity: str) -> bool:
+    """Not changed in the last 2 s on a file system that keeps times to the second (a change time in whole
+    seconds): there an edit in place later in the same second, of the same size, would leave the same identity."""
+    ctime = int(identity.split(":")[4])
+    return ctime % 1_000_000_000 != 0 or ctime <= time.time_ns() - 2_000_000_000
 
 
 def _same_file(identity: str, st: os.stat_result) -> bool:
