@@ -166,3 +166,104 @@ def test_a_failed_answer_is_not_remembered(wrapper: tuple[Path, Path], tmp_path:
         with pytest.raises(BadInput, match="not a main package"):
             _build_target(library)
     assert _lists(log) == 2
+
+
+def test_an_overlay_is_never_remembered(wrapper: tuple[Path, Path], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """-overlay points Go at other files (even another go.mod) by a JSON file nothing here fingerprints."""
+    module, log = wrapper
+    overlay = tmp_path / "overlay.json"
+    overlay.write_text('{"Replace":{}}')
+    monkeypatch.setenv("GOFLAGS", f"-overlay={overlay}")
+    assert _build_target(module) == "example.com/hello"
+    other = tmp_path / "other.mod"
+    other.write_text("module example.com/other\n\ngo 1.22\n")
+    overlay.write_text('{"Replace":{"%s":"%s"}}' % (module / "go.mod", other))
+    assert _build_target(module) == "example.com/other"
+
+
+def test_goroot_go_env_is_read_for_such_settings(wrapper: tuple[Path, Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """$GOROOT/go.env is the third place Go reads GOFLAGS and GOWORK from (after the environment and GOENV)."""
+    module, _ = wrapper
+    root = tmp_path / "goroot"
+    root.mkdir()
+    monkeypatch.setenv("GOROOT", str(root))
+    (root / "go.env").write_text("GOFLAGS=-modfile=/elsewhere/go.mod\n")
+    assert listing(str(go_path()), _LIST, str(module)) is None
+    (root / "go.env").write_text("GOWORK=/elsewhere/go.work\n")
+    assert listing(str(go_path()), _LIST, str(module)) is None
+
+
+def test_a_relative_goenv_is_the_package_directory_s(wrapper: tuple[Path, Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Go opens a relative GOENV in its working directory, the package's, not slimgo's."""
+    module, log = wrapper
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GOENV", "goenv")
+    _build_target(module)
+    (module / "goenv").write_text("GOFLAGS=-mod=mod\n")
+    _build_target(module)
+    assert _lists(log) == 2
+
+
+def test_a_package_reached_through_a_symlink_is_found_as_go_finds_it(wrapper: tuple[Path, Path], tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Go takes $PWD as its working directory when it names the same directory (os.Getwd), and looks for go.mod
+    and go.work up from there: standing in a symlink to the package, those above the link are the ones it reads."""
+    module, log = wrapper
+    (module / "go.mod").unlink()
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    (outer / "go.mod").write_text("module example.com/one\n\ngo 1.22\n")
+    (outer / "app").symlink_to(module)
+    monkeypatch.chdir(outer / "app")
+    monkeypatch.setenv("PWD", str(outer / "app"))
+    assert _build_target(Path(".")) == "example.com/one/app"
+    (outer / "go.mod").write_text("module example.com/two\n\ngo 1.22\n")
+    assert _build_target(Path(".")) == "example.com/two/app"
+    assert _lists(log) == 2
+
+
+def test_a_folder_named_go_mod_is_passed_over(wrapper: tuple[Path, Path]) -> None:
+    """Go looks further up past a go.mod that is not a file; so must the fingerprint."""
+    module, _ = wrapper
+    inner = module / "cmd" / "inner"
+    (inner / "go.mod").mkdir(parents=True)
+    (inner / "main.go").write_text("package main\n\nfunc main() {}\n")
+    assert _build_target(inner) == "example.com/hello/cmd/inner"
+    (module / "go.mod").write_text((module / "go.mod").read_text().replace("example.com/hello", "example.com/moved"))
+    assert _build_target(inner) == "example.com/moved/cmd/inner"
+
+
+def test_a_file_changed_this_second_on_a_coarse_file_system_is_not_remembered(
+        wrapper: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """ext4 with 128-byte inodes, ext3, HFS+, FAT keep times to the second (simulated here by rounding the
+    stats): an edit later in the same second, of the same size, leaves the same stat, so the answer of a
+    package changed in the last 2 s is not remembered (reproduced on a loop-mounted `mkfs.ext4 -I 128`)."""
+    module, log = wrapper
+    from slimgo.gobuild import listing as listing_module
+
+    real_stat = listing_module._stat
+
+    def coarse(path: str) -> str:
+        fields = real_stat(path).split(":")
+        if len(fields) == 6:
+            fields[3] = fields[4] = str(int(fields[4]) // 10**9 * 10**9)
+        return ":".join(fields)
+
+    monkeypatch.setattr(listing_module, "_stat", coarse)
+    _build_target(module)
+    source = next(module.glob("*.go"))
+    source.write_text(source.read_text().replace("package main", "package mian", 1))
+    from slimgo.errors import BadInput
+
+    with pytest.raises(BadInput, match="not a main package"):
+        _build_target(module)
+    monkeypatch.setattr(listing_module, "_now_ns", lambda: 10**9 * 4_000_000_000)  # long after: remembered
+    with pytest.raises(BadInput):
+        _build_target(module)
+    source.write_text(source.read_text().replace("package mian", "package main", 1))
+    _build_target(module)
+    _build_target(module)
+    assert _lists(log) == 4

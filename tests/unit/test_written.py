@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from slimgo.sinks.content import FileItem
 from slimgo.sinks.written import WrittenFiles, items_key
 
@@ -55,3 +57,53 @@ def test_a_record_that_cannot_be_read_or_written_costs_a_write(tmp_path: Path) -
     files = WrittenFiles(blocked / "written")
     files.note(dest, "k")  # no error
     assert not files.unchanged(dest, "k")
+
+
+def _another_build_writes(dest: Path, files: WrittenFiles) -> None:
+    """A concurrent slimgo build of other items renames its own tarball over dest, and notes it."""
+    other = dest.parent / ".other.tmp"
+    other.write_bytes(b"other tar")
+    os.replace(other, dest)
+    files.note(dest, items_key("docker-archive", [FileItem("index.json", data=b"[]")], "w1"))
+
+
+def test_a_file_replaced_after_the_write_is_not_noted_as_this_write(tmp_path: Path) -> None:
+    """Two builds into one tarball: the record must not give this build's key to the other build's file."""
+    dest = tmp_path / "out.tar"
+    dest.write_bytes(b"tar bytes")
+    wrote = os.stat(dest)
+    files = WrittenFiles(tmp_path / "cache" / "written")
+    key = items_key("docker-archive", ITEMS, "w1")
+    _another_build_writes(dest, files)  # between this build's rename and its note
+    files.note(dest, key, wrote)
+    assert not files.unchanged(dest, key)
+
+
+def test_a_file_replaced_while_it_is_touched_is_written(tmp_path: Path) -> None:
+    files, dest, key = _written(tmp_path)
+    assert files.unchanged(dest, key)
+    _another_build_writes(dest, files)  # between the check and the touch
+    assert not files.touch(dest, key)
+    assert not files.unchanged(dest, key)
+
+
+def test_a_file_just_written_on_a_coarse_file_system_is_not_noted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Times kept to the second (simulated by rounding; reproduced on a loop-mounted `mkfs.ext4 -I 128`): an
+    edit in place in the same second, same size, would leave the same identity."""
+    from slimgo.sinks import written
+
+    real = written._identity
+
+    def coarse(path: Path) -> str | None:
+        found = real(path)
+        if found is None:
+            return None
+        fields = found.split(":")
+        fields[3] = fields[4] = str(int(fields[4]) // 10**9 * 10**9)
+        return ":".join(fields)
+
+    monkeypatch.setattr(written, "_identity", coarse)
+    files, dest, key = _written(tmp_path)
+    with open(dest, "r+b") as fh:
+        fh.write(b"T")  # same size, in place, same second
+    assert not files.unchanged(dest, key)

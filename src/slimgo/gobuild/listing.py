@@ -14,10 +14,14 @@ fingerprint of stats taken before Go was asked:
   and vendor/modules.txt;
 - each go.work from the directory up to the root, as Go looks for one when GOWORK does not name it.
 
-Any difference means Go is asked again. Whatever could point Go at other files is not remembered at all:
-a GOFLAGS with -modfile, a GOWORK that names a file (in the environment or the `go env -w` file). Answers sit
-beside the recipes (gobuild/rerun.py) and are trusted the same way: an absolute cache directory, folders and
-files of the user's that nobody else may write. Only os is imported: this runs before `go build` may start.
+Any difference means Go is asked again; on a file system that keeps times to the second, an answer is not
+remembered while a file changed in the last 2 s (an edit in the same second would leave the same stat).
+Whatever could point Go at other files is not remembered at all:
+a GOFLAGS with -modfile or -overlay, a GOWORK that names a file (in the environment, the `go env -w` file or
+$GOROOT/go.env). go.mod and go.work are looked for up from the directory as Go sees it: $PWD when that names
+the package's directory (a symlink to it), as Go's os.Getwd does. Answers sit beside the recipes
+(gobuild/rerun.py) and are trusted the same way: an absolute cache directory, folders and files of the
+user's that nobody else may write. Only os is imported: this runs before `go build` may start.
 """
 
 from __future__ import annotations
@@ -37,10 +41,11 @@ _SOURCES = (".go", ".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".s
 class Listing:
     """Where the answer of one `go list` query in one directory is kept, and the fingerprint taken now."""
 
-    __slots__ = ("record", "fingerprint")
+    __slots__ = ("record", "fingerprint", "settled")
 
-    def __init__(self, record: str, fingerprint: str):
+    def __init__(self, record: str, fingerprint: str, settled: bool = True):
         self.record, self.fingerprint = record, fingerprint
+        self.settled = settled  # False: a file may still change unseen by its stat (_settled); nothing is saved
 
     def answer(self) -> str | None:
         """The remembered answer, if it was stored under the fingerprint taken now."""
@@ -53,6 +58,8 @@ class Listing:
     def save(self, answer: str) -> None:
         """After Go answered the query the fingerprint was taken for (a cache that cannot be written costs
         the next run its `go list`, nothing else)."""
+        if not self.settled:
+            return
         write_private(self.record, (self.fingerprint + "\0\0" + answer).encode("utf-8", "surrogateescape"))
 
 
@@ -62,37 +69,74 @@ def listing(go: str, args: list[str], directory: str) -> Listing | None:
     if recipes is None:
         return None
     environ = os.environ
-    goflags = environ.get("GOFLAGS", "")
-    gowork = environ.get("GOWORK", "")
-    goenv = _goenv_file()
+    goenv = _goenv_file(directory)
+    go_env = _go_env_file(go)
     try:
         settings = _read_small(goenv) if goenv else b""
-        if settings is None or _points_elsewhere(goflags, gowork, settings):
+        defaults = _read_small(go_env)
+        if settings is None or defaults is None or _points_elsewhere(environ.get("GOFLAGS", ""),
+                                                                     environ.get("GOWORK", ""), settings, defaults):
             return None
-        parts = [LISTING_VERSION, go, *args, directory, _stat(go), _stat(_go_env_file(go)),
+        parts = [LISTING_VERSION, go, *args, directory, _stat(go), _stat(go_env),
                  digest("\0".join(f"{k}={v}" for k, v in sorted(environ.items()))), digest(settings.decode("latin-1"))]
         parts += _sources(directory)
-        root = _module_root(directory, parts)
+        here = _working_directory(directory)
+        parts.append(here)
+        root = _module_root(here, parts)
         if root is not None:
             parts += [_stat(os.path.join(root, name)) for name in ("go.sum", os.path.join("vendor", "modules.txt"))]
-        if gowork != "off":
-            parts += _workspaces(directory)
+        if environ.get("GOWORK", "") != "off":
+            parts += _workspaces(here)
     except OSError:
         return None
     key = digest("\0".join([LISTING_VERSION, go, *args, directory]))
-    return Listing(os.path.join(recipes, PREFIX + key[:32]), digest("\0".join(parts)))
+    return Listing(os.path.join(recipes, PREFIX + key[:32]), digest("\0".join(parts)), _settled(parts))
 
 
-def _points_elsewhere(goflags: str, gowork: str, settings: bytes) -> bool:
-    """A go.mod or go.work chosen by a setting rather than found from the directory: not fingerprinted."""
-    if "-modfile" in goflags or gowork not in ("", "off"):
-        return True
-    for line in settings.decode("utf-8", "replace").splitlines():
-        name, _, value = line.partition("=")
-        if (name.strip() == "GOFLAGS" and "-modfile" in value) or (name.strip() == "GOWORK"
-                                                                   and value.strip() not in ("", "off")):
+def _settled(parts: list[str]) -> bool:
+    """No file among parts changed in the last 2 s on a file system that keeps times to the second (a change
+    time in whole seconds): there, an edit later in the same second, of the same size, leaves the same stat,
+    and the answer would outlive it. Go's module index waits 2 s for the same reason."""
+    recent = _now_ns() - 2_000_000_000
+    for part in parts:
+        fields = part.rpartition("=")[2].split(":")
+        if len(fields) == 6 and fields[4].isdecimal():
+            ctime = int(fields[4])
+            if ctime % 1_000_000_000 == 0 and ctime > recent:
+                return False
+    return True
+
+
+def _now_ns() -> int:
+    import time
+
+    return time.time_ns()
+
+
+def _points_elsewhere(goflags: str, gowork: str, settings: bytes, defaults: bytes) -> bool:
+    """A go.mod or go.work chosen by a setting rather than found from the directory, or files replaced by an
+    -overlay: not fingerprinted. Go reads GOFLAGS and GOWORK from the environment, the `go env -w` file and
+    $GOROOT/go.env; a setting in any of them counts."""
+    settings_lines = (settings + b"\n" + defaults).decode("utf-8", "replace").splitlines()
+    pairs = [(name.strip(), value) for name, _, value in (line.partition("=") for line in settings_lines)]
+    for name, value in [("GOFLAGS", goflags), ("GOWORK", gowork), *pairs]:  # every line: whichever Go would take
+        if (name == "GOFLAGS" and ("-modfile" in value or "-overlay" in value)) or (
+                name == "GOWORK" and value.strip() not in ("", "off")):
             return True
     return False
+
+
+def _working_directory(directory: str) -> str:
+    """The directory Go starts from in looking for go.mod and go.work: its os.Getwd takes $PWD when that
+    names the same directory (standing in a symlink to the package, the link's path), else the real path."""
+    pwd = os.environ.get("PWD", "")
+    if pwd.startswith("/") and pwd != directory:
+        try:
+            if os.path.samefile(pwd, directory):
+                return os.path.normpath(pwd)
+        except OSError:
+            pass
+    return directory
 
 
 def _stat(path: str) -> str:
@@ -115,12 +159,14 @@ def _sources(directory: str) -> list[str]:
 
 
 def _module_root(directory: str, parts: list[str]) -> str | None:
-    """The directory of the first go.mod from directory up, as Go looks for it; each step's stat is noted."""
+    """The directory of the first go.mod file from directory up, as Go looks for it (a folder of that name is
+    passed over); each step's stat is noted."""
     here = directory
     while True:
-        mod = _stat(os.path.join(here, "go.mod"))
+        path = os.path.join(here, "go.mod")
+        mod = _stat(path)
         parts.append(mod)
-        if mod != "-":
+        if mod != "-" and not os.path.isdir(path):
             return here
         parent = os.path.dirname(here)
         if parent == here:
@@ -139,11 +185,12 @@ def _workspaces(directory: str) -> list[str]:
         here = parent
 
 
-def _goenv_file() -> str | None:
-    """Where `go env -w` writes (GOENV, else os.UserConfigDir()/go/env); None when it is turned off."""
+def _goenv_file(directory: str) -> str | None:
+    """Where `go env -w` writes (GOENV, else os.UserConfigDir()/go/env); None when it is turned off. Go opens
+    a relative GOENV in its working directory: the package's."""
     given = os.environ.get("GOENV")
     if given:
-        return None if given == "off" else given
+        return None if given == "off" else os.path.join(directory, given)
     config = os.environ.get("XDG_CONFIG_HOME") or ""
     if not os.path.isabs(config):
         home = os.environ.get("HOME")

@@ -7,6 +7,7 @@ carries both, sharing the blobs. The tar itself is reproducible (sorted, mtime 0
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,15 +53,23 @@ def write_archive(dest: Path, pub: Published, host_arch: str) -> Path:
 
 
 def write_archive_items(dest: Path, items: list[FileItem]) -> Path:
-    dirs = sorted({"blobs", "blobs/sha256"})
-    with atomic_file(dest) as tmp, tarfile.TarFile(tmp, "w", format=tarfile.PAX_FORMAT, copybufsize=COPY_BUFFER) as tar:
-        for d in dirs:
-            info = tarfile.TarInfo(d)
-            info.type, info.mode, info.mtime, info.uname, info.gname = tarfile.DIRTYPE, 0o755, 0, "", ""
-            tar.addfile(info)
-        for item in sorted(items, key=lambda i: i.path):
-            _add(tar, item)
+    _write_items(dest, items)
     return dest
+
+
+def _write_items(dest: Path, items: list[FileItem]) -> os.stat_result:
+    """Write the archive; a stat of the file written (its inode is dest's, until someone renames another over it)."""
+    dirs = sorted({"blobs", "blobs/sha256"})
+    with atomic_file(dest) as tmp:
+        with tarfile.TarFile(tmp, "w", format=tarfile.PAX_FORMAT, copybufsize=COPY_BUFFER) as tar:
+            for d in dirs:
+                info = tarfile.TarInfo(d)
+                info.type, info.mode, info.mtime, info.uname, info.gname = tarfile.DIRTYPE, 0o755, 0, "", ""
+                tar.addfile(info)
+            for item in sorted(items, key=lambda i: i.path):
+                _add(tar, item)
+        written = os.stat(tmp)
+    return written
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,9 @@ class ArchiveSink:
         if created:
             parent.mkdir(parents=True)
         try:
-            write_archive_items(self.path, items)
+            written = _write_items(self.path, items)
             if self.written is not None:
-                self.written.note(self.path, key)
+                self.written.note(self.path, key, written)
             return SinkResult({"tarball": str(self.path)})
         except BaseException:
             if created and parent.is_dir() and not any(parent.iterdir()):

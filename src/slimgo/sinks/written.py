@@ -7,13 +7,15 @@ files by their bytes) and by the writer; so after each write the items' key and 
 inode, size, modification and change times in nanoseconds) are noted in slimgo's cache. When the next write
 has the same key and the file is still that very file, it is left as it is and only touched, as Go touches an
 up-to-date binary, so that make-style tools see it as new. Anything done to the file since (an edit, a
-`touch`, a copy over it, a rename) changes its change time or inode, and it is written again.
+`touch`, a copy over it, a rename) changes its change time or inode, and it is written again; on a file system
+that keeps times to the second, a file changed in the last 2 s is not noted (the same second could hide an edit).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,32 +57,48 @@ class WrittenFiles:
 
     def unchanged(self, dest: Path, key: str) -> bool:
         """dest is the file slimgo wrote from items with this key, untouched since."""
+        return self._matching(dest, key) is not None
+
+    def _matching(self, dest: Path, key: str) -> str | None:
+        """dest's identity, when the record says it was written from items with this key; else None."""
         try:
             fd = os.open(self._record(dest), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
-            return False
+            return None
         try:
             data = os.read(fd, _MAX_RECORD)
         except OSError:
-            return False
+            return None
         finally:
             os.close(fd)
         identity = _identity(dest)
-        return identity is not None and data.decode("utf-8", "replace") == f"{key}\n{identity}\n"
+        return identity if identity is not None and data.decode("utf-8", "replace") == f"{key}\n{identity}\n" else None
 
     def touch(self, dest: Path, key: str) -> bool:
-        """Mark an unchanged output as new (its times), and note its identity again; False if that failed
-        (then the caller writes it)."""
+        """Mark an unchanged output as new (its times), and note its identity again; False if that failed, or
+        dest is no longer the file the record names (another build renamed its own over it meanwhile): then the
+        caller writes it."""
+        identity = self._matching(dest, key)
+        if identity is None:
+            return False
         try:
             os.utime(dest, follow_symlinks=False)
+            now = os.lstat(dest)
         except OSError:
             return False
-        self.note(dest, key)
+        if not _same_file(identity, now):
+            return False
+        self.note(dest, key, now)
         return True
 
-    def note(self, dest: Path, key: str) -> None:
-        """After dest was written from items with this key."""
+    def note(self, dest: Path, key: str, written: os.stat_result | None = None) -> None:
+        """After dest was written from items with this key; `written`: the file as it was written (a stat of
+        it), and the record is made only while dest is still that file, not one a concurrent build renamed
+        over it since."""
         identity = _identity(dest)
+        if identity is not None and ((written is not None and not _same_file(identity, written))
+                                     or not _settled(identity)):
+            identity = None
         record = self._record(dest)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -90,3 +108,15 @@ class WrittenFiles:
         except OSError:
             return
         replace_quietly(str(record), f"{key}\n{identity}\n".encode())
+
+
+def _settled(identity: str) -> bool:
+    """Not changed in the last 2 s on a file system that keeps times to the second (a change time in whole
+    seconds): there an edit in place later in the same second, of the same size, would leave the same identity."""
+    ctime = int(identity.split(":")[4])
+    return ctime % 1_000_000_000 != 0 or ctime <= time.time_ns() - 2_000_000_000
+
+
+def _same_file(identity: str, st: os.stat_result) -> bool:
+    """identity (of _identity) names the file st is a stat of (device and inode)."""
+    return identity.split(":", 2)[:2] == [str(st.st_dev), str(st.st_ino)]
