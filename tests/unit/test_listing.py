@@ -267,3 +267,28 @@ def test_a_file_changed_this_second_on_a_coarse_file_system_is_not_remembered(
     _build_target(module)
     _build_target(module)
     assert _lists(log) == 4
+
+
+def test_another_toolchain_behind_the_same_go_asks_again(wrapper: tuple[Path, Path], tmp_path: Path) -> None:
+    """A version manager's shim (asdf, mise, goenv) switches toolchains from a file no fingerprint covers;
+    `go env`, asked on every run, names the toolchain, and a remembered answer stands only for its own."""
+    module, log = wrapper
+    real = shutil.which("go")  # the toolchain on PATH (go_path() is now the wrapper itself)
+    assert real is not None
+    switch = tmp_path / "tool-versions"
+    shim = Path(str(go_path()))
+    shim.write_text(  # the wrapper, now also reporting another version when the switch file says so
+        f'#!/bin/sh\n[ "$1" = list ] && echo list >> "{log}"\n'
+        f'if [ "$1" = env ] && [ -s "{switch}" ]; then "{real}" "$@" | '
+        f'sed "s/\\"GOVERSION\\": \\"go[^\\"]*\\"/\\"GOVERSION\\": \\"$(cat {switch})\\"/"; exit; fi\n'
+        f'exec "{real}" "$@"\n')
+    _build_target(module)  # the shim changed: its stat is in the fingerprint, so this one asks Go
+    _build_target(module)
+    assert _lists(log) == 1
+    switch.write_text("go1.99.0")
+    with ask_early(str(module), remember=True) as early:
+        toolchain = find_toolchain(None, early)
+        assert toolchain.version == "go1.99.0"
+        resolve(str(module), toolchain, early)
+    assert _lists(log) == 2  # asked again: the answer was another toolchain's
+    assert _build_target(module) == "example.com/hello" and _lists(log) == 2  # and remembered for this one

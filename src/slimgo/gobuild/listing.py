@@ -14,6 +14,10 @@ fingerprint of stats taken before Go was asked:
   and vendor/modules.txt;
 - each go.work from the directory up to the root, as Go looks for one when GOWORK does not name it.
 
+The answer is kept with the toolchain `go env` named (version, GOROOT, platform): a `go` behind a version
+manager's shim can switch toolchains with none of those files changing, and `go env` runs on every build
+anyway (EarlyAnswers.check_recalled).
+
 Any difference means Go is asked again; on a file system that keeps times to the second, an answer is not
 remembered while a file changed in the last 2 s (an edit in the same second would leave the same stat).
 Whatever could point Go at other files is not remembered at all:
@@ -30,7 +34,7 @@ import os
 
 from .rerun import digest, private_file, recipes_dir, write_private
 
-LISTING_VERSION = "slimgo-list-v1"
+LISTING_VERSION = "slimgo-list-v2"
 PREFIX = "list-"  # of an answer's file name in the recipes' folder (a recipe's name is hex)
 _MAX_ANSWER = 64 * 1024
 # What Go reads in a package directory to name the package, or to report an error about it.
@@ -47,20 +51,22 @@ class Listing:
         self.record, self.fingerprint = record, fingerprint
         self.settled = settled  # False: a file may still change unseen by its stat (_settled); nothing is saved
 
-    def answer(self) -> str | None:
-        """The remembered answer, if it was stored under the fingerprint taken now."""
+    def answer(self) -> tuple[str, str] | None:
+        """The remembered answer and the toolchain that gave it (`go env`'s facts: see EarlyAnswers.
+        check_recalled), if they were stored under the fingerprint taken now."""
         data = private_file(self.record, _MAX_ANSWER)
         if data is None:
             return None
-        head, sep, answer = data.decode("utf-8", "surrogateescape").partition("\0\0")
-        return answer if sep and head == self.fingerprint else None
+        head, toolchain, answer = (data.decode("utf-8", "surrogateescape").split("\0\0", 2) + ["", ""])[:3]
+        return (toolchain, answer) if head == self.fingerprint and toolchain else None
 
-    def save(self, answer: str) -> None:
+    def save(self, answer: str, toolchain: str) -> None:
         """After Go answered the query the fingerprint was taken for (a cache that cannot be written costs
         the next run its `go list`, nothing else)."""
-        if not self.settled:
+        if not self.settled or not toolchain or "\0" in toolchain:
             return
-        write_private(self.record, (self.fingerprint + "\0\0" + answer).encode("utf-8", "surrogateescape"))
+        data = "\0\0".join([self.fingerprint, toolchain, answer])
+        write_private(self.record, data.encode("utf-8", "surrogateescape"))
 
 
 def listing(go: str, args: list[str], directory: str) -> Listing | None:

@@ -90,6 +90,8 @@ def _resolve_local(path: Path, toolchain: Toolchain, early: EarlyAnswers | None 
         raise BadInput(f"{path}: not a directory (give a main package directory or module/path@version)")
     path = path.resolve()
     # One `go list` (not `go env GOMOD` and then `go list`): every go process costs a start-up before the build.
+    if early is not None:
+        early.check_recalled(toolchain.go, _LIST, path, toolchain.identity)
     out = list_in_module(toolchain.go, _LIST, path, path, early)
     name, import_path, module_path, gomod, error = (out.rstrip("\n").split("\t") + ["", "", "", "", ""])[:5]
     if not gomod:  # no package to name its module (no Go files, say): ask the way the error path always did
@@ -101,7 +103,7 @@ def _resolve_local(path: Path, toolchain: Toolchain, early: EarlyAnswers | None 
     if name != "main":
         raise BadInput(f"{path}: package {import_path} is not a main package (package {name})")
     if early is not None and not error:
-        early.keep(toolchain.go, _LIST, path, out)
+        early.keep(toolchain.go, _LIST, path, out, toolchain.identity)
     return local_target(path, import_path, module_path, gomod)
 
 

@@ -26,6 +26,11 @@ class Toolchain:
     goarch: str
     goroot: str
 
+    @property
+    def identity(self) -> str:
+        """What `go env` says this toolchain is (gobuild/listing.py keeps a remembered answer to it)."""
+        return f"{self.version} {self.goroot} {self.goos}/{self.goarch}"
+
     def env(self, *names: str, cwd: Path | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
         """`go env -json NAMES`: one call for all names, since each go invocation costs ~30 ms."""
         out = run_go(self.go, ["env", "-json", *names], cwd=cwd, env=extra)
@@ -44,7 +49,8 @@ class EarlyAnswers:
     arguments, directory; the environment is the process's, which nothing changes in between)."""
 
     _started: dict[tuple[str, tuple[str, ...], str], subprocess.Popen[str]] = field(default_factory=dict)
-    _remembered: dict[tuple[str, tuple[str, ...], str], str] = field(default_factory=dict)  # gobuild/listing.py
+    # gobuild/listing.py: answers remembered (with the toolchain that gave them), and answers to remember
+    _remembered: dict[tuple[str, tuple[str, ...], str], tuple[Listing, str, str]] = field(default_factory=dict)
     _to_remember: dict[tuple[str, tuple[str, ...], str], Listing] = field(default_factory=dict)
     rerun: Rerun | None = None  # the command line's last `go build`, started before these (gobuild/rerun.py)
     launched: float | None = None  # time.perf_counter() when the `slimgo` process began: a build's total counts from it
@@ -63,24 +69,35 @@ class EarlyAnswers:
 
         key = (go, tuple(args), str(cwd))
         found = listing(go, args, str(cwd))
-        answer = found.answer() if found is not None else None
-        if answer is not None:
-            self._remembered[key] = answer
+        recalled = found.answer() if found is not None else None
+        if found is not None and recalled is not None:
+            self._remembered[key] = (found, *recalled)
             return
         if found is not None:
             self._to_remember[key] = found
         self.start(go, args, cwd)
 
-    def keep(self, go: str, args: list[str], cwd: Path, answer: str) -> None:
-        """Remember Go's answer to a query start_or_recall started, once the caller has found it sound."""
+    def check_recalled(self, go: str, args: list[str], cwd: Path, toolchain: str) -> None:
+        """A remembered answer stands only for the toolchain that gave it: a `go` behind a version manager's
+        shim can switch versions with no file the answer is fingerprinted by changing. `go env` (asked on
+        every run) names the toolchain; another one means Go is asked again, and its answer kept."""
+        key = (go, tuple(args), str(cwd))
+        hit = self._remembered.get(key)
+        if hit is not None and hit[1] != toolchain:
+            del self._remembered[key]
+            self._to_remember[key] = hit[0]
+
+    def keep(self, go: str, args: list[str], cwd: Path, answer: str, toolchain: str) -> None:
+        """Remember Go's answer to a query start_or_recall started (or check_recalled turned down), once the
+        caller has found it sound; `toolchain` as check_recalled compares it."""
         found = self._to_remember.pop((go, tuple(args), str(cwd)), None)
         if found is not None:
-            found.save(answer)
+            found.save(answer, toolchain)
 
     def take(self, go: str, args: list[str], cwd: Path | None) -> subprocess.CompletedProcess[str] | None:
         key = (go, tuple(args), str(cwd or ""))
         if key in self._remembered:
-            return subprocess.CompletedProcess([go, *args], 0, self._remembered.pop(key), "")
+            return subprocess.CompletedProcess([go, *args], 0, self._remembered.pop(key)[2], "")
         proc = self._started.pop(key, None)
         if proc is None:
             return None
