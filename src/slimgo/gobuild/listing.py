@@ -31,7 +31,9 @@ user's that nobody else may write. Only os is imported: this runs before `go bui
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+from ..filestamp import settled, stamp
 from .rerun import digest, private_file, recipes_dir, write_private
 
 LISTING_VERSION = "slimgo-list-v2"
@@ -100,16 +102,13 @@ def listing(go: str, args: list[str], directory: str) -> Listing | None:
 
 
 def _settled(parts: list[str]) -> bool:
-    """No file among parts changed in the last 2 s on a file system that keeps times to the second (a change
-    time in whole seconds): there, an edit later in the same second, of the same size, leaves the same stat,
-    and the answer would outlive it. Go's module index waits 2 s for the same reason."""
-    recent = _now_ns() - 2_000_000_000
+    """Every file among parts is settled (filestamp.settled): on a file system that keeps times to the second,
+    an edit later in the same second, of the same size, would leave the same stat and the answer outlive it."""
+    now = _now_ns()
     for part in parts:
         fields = part.rpartition("=")[2].split(":")
-        if len(fields) == 6 and fields[4].isdecimal():
-            ctime = int(fields[4])
-            if ctime % 1_000_000_000 == 0 and ctime > recent:
-                return False
+        if len(fields) == 6 and fields[4].isdecimal() and not settled(":".join(fields), now):
+            return False
     return True
 
 
@@ -146,13 +145,7 @@ def _working_directory(directory: str) -> str:
 
 
 def _stat(path: str) -> str:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return "-"
-    except NotADirectoryError:
-        return "-"
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"
+    return stamp(path) or "-"
 
 
 def _sources(directory: str) -> list[str]:
@@ -167,27 +160,27 @@ def _sources(directory: str) -> list[str]:
 def _module_root(directory: str, parts: list[str]) -> str | None:
     """The directory of the first go.mod file from directory up, as Go looks for it (a folder of that name is
     passed over); each step's stat is noted."""
-    here = directory
-    while True:
+    for here in _upward(directory):
         path = os.path.join(here, "go.mod")
         mod = _stat(path)
         parts.append(mod)
         if mod != "-" and not os.path.isdir(path):
             return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
+    return None
 
 
 def _workspaces(directory: str) -> list[str]:
-    found = []
+    return [_stat(os.path.join(here, "go.work")) for here in _upward(directory)]
+
+
+def _upward(directory: str) -> Iterator[str]:
+    """directory, then each of its parents up to the root, as Go walks up looking for go.mod and go.work."""
     here = directory
     while True:
-        found.append(_stat(os.path.join(here, "go.work")))
+        yield here
         parent = os.path.dirname(here)
         if parent == here:
-            return found
+            return
         here = parent
 
 

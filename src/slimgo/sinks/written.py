@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..cachedir import replace_quietly
+from ..filestamp import same_file, settled, stamp
 from .content import FileItem
 
 RECORD_VERSION = "slimgo-written-v1"
@@ -39,10 +40,9 @@ def items_key(kind: str, items: list[FileItem], writer: str) -> str:
 
 def _identity(path: Path) -> str | None:
     try:
-        st = os.lstat(path)
+        return stamp(path, follow_symlinks=False)
     except OSError:
         return None
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,9 @@ class WrittenFiles:
         return identity if identity is not None and data.decode("utf-8", "replace") == f"{key}\n{identity}\n" else None
 
     def touch(self, dest: Path, key: str) -> bool:
-        """Mark an unchanged output as new (its times), and note its identity again; False if that failed, or
-        dest is no longer the file the record names (another build renamed its own over it meanwhile): then the
-        caller writes it."""
+        """When dest is unchanged (as `unchanged` says), mark it as new (its times) and note its identity again.
+        False when it is not unchanged, when that failed, or when dest is no longer the file the record names
+        (another build renamed its own over it meanwhile): then the caller writes it."""
         identity = self._matching(dest, key)
         if identity is None:
             return False
@@ -86,7 +86,7 @@ class WrittenFiles:
             now = os.lstat(dest)
         except OSError:
             return False
-        if not _same_file(identity, now):
+        if not same_file(identity, now):
             return False
         self.note(dest, key, now)
         return True
@@ -96,8 +96,8 @@ class WrittenFiles:
         it), and the record is made only while dest is still that file, not one a concurrent build renamed
         over it since."""
         identity = _identity(dest)
-        if identity is not None and ((written is not None and not _same_file(identity, written))
-                                     or not _settled(identity)):
+        if identity is not None and ((written is not None and not same_file(identity, written))
+                                     or not settled(identity, time.time_ns())):
             identity = None
         record = self._record(dest)
         try:
@@ -108,15 +108,3 @@ class WrittenFiles:
         except OSError:
             return
         replace_quietly(str(record), f"{key}\n{identity}\n".encode())
-
-
-def _settled(identity: str) -> bool:
-    """Not changed in the last 2 s on a file system that keeps times to the second (a change time in whole
-    seconds): there an edit in place later in the same second, of the same size, would leave the same identity."""
-    ctime = int(identity.split(":")[4])
-    return ctime % 1_000_000_000 != 0 or ctime <= time.time_ns() - 2_000_000_000
-
-
-def _same_file(identity: str, st: os.stat_result) -> bool:
-    """identity (of _identity) names the file st is a stat of (device and inode)."""
-    return identity.split(":", 2)[:2] == [str(st.st_dev), str(st.st_ino)]
