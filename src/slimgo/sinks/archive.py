@@ -91,8 +91,8 @@ class ArchiveSink:
 
     def publish(self, pub: Published) -> SinkResult:
         items = archive_items(pub, self.host_arch)
-        key = items_key("docker-archive", items, WRITER)
-        if self.written is not None and self.written.unchanged(self.path, key) and self.written.touch(self.path, key):
+        key = items_key("docker-archive", items, WRITER) if self.written is not None else ""
+        if self.written is not None and self.written.touch(self.path, key):  # unchanged: only its times move
             return SinkResult({"tarball": str(self.path)})
         parent = self.path.parent
         created = self.create_parent and not parent.exists()
